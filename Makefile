@@ -1,0 +1,51 @@
+# The README's entry points. `make test` is what CI runs.
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 10
+
+.PHONY: all deps build asan fuzz-build test unit e2e test-asan fuzz demo bench format format-check clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+format: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release --target format
+
+format-check: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release --target format-check
+
+# Every test: formatting, unit + end-to-end (real binary, as root), unit tests again under
+# ASan+UBSan, and each fuzz target for a bounded time.
+test: format-check build
+	@ctest --preset release -j $(JOBS)
+	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory fuzz
+
+test-asan: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS) --target capwise_unit_tests
+	@ctest --preset asan -j $(JOBS)
+
+fuzz-build: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+
+fuzz: fuzz-build
+	@bash fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
+demo: build
+	@./build/capwise demo
+
+bench: build
+	@bash bench/run.sh
+
+clean:
+	rm -rf build build-asan build-fuzz

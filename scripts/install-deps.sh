@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, everything capwise needs to build, test, fuzz and benchmark.
+# Idempotent: packages already present are left alone, and apt runs only when one is missing.
+set -euo pipefail
+
+packages=(
+  # build
+  cmake make g++ pkg-config clang-format git
+  # libraries
+  libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # fuzzing (clang's libFuzzer and sanitizer runtimes)
+  clang libclang-rt-14-dev
+  # real tools the end-to-end tests and benchmarks compare against
+  libcap2-bin libcap-ng-utils util-linux procps attr hyperfine
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps: missing ${missing[*]}; run as root (or install them) to continue" >&2
+  exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,91 @@
+// `capwise demo`: a short tour on whatever this machine runs. It shows the inspection commands
+// today; the tracer and advisor join it as they land.
+#include "cli/command.hpp"
+#include "core/catalog.hpp"
+#include "core/fs_scan.hpp"
+#include "core/process_query.hpp"
+#include "core/text.hpp"
+#include "output/capability_render.hpp"
+#include "output/file_render.hpp"
+#include "output/process_render.hpp"
+#include "output/style.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+namespace capwise::cli {
+namespace {
+
+void section(const output::Style& style, std::string_view title, std::string_view command) {
+    print_out(fmt::format("\n{}\n{}\n", style.paint(output::Color::Bold, title),
+                          style.paint(output::Color::Dim, fmt::format("$ {}", command))));
+}
+
+} // namespace
+
+void add_demo_command(CLI::App& app, Context& ctx) {
+    auto scan_root = std::make_shared<std::string>("/usr");
+    auto* cmd = app.add_subcommand("demo", "a short tour of capwise on this machine");
+    cmd->add_option("--scan-root", *scan_root, "directory the file inventory walks")
+        ->capture_default_str();
+    cmd->callback([scan_root, &ctx] {
+        const auto style = output::Style::for_stream(stdout);
+        const int last = core::running_last_cap();
+        print_out(style.paint(output::Color::Cyan,
+                              "capwise demo: who holds which Linux capabilities on this machine") +
+                  "\n");
+
+        const int self = static_cast<int>(::getpid());
+        section(style, "1. This process: the five capability sets and what they amount to",
+                fmt::format("capwise inspect {}", self));
+        auto me = core::read_process(self);
+        if (!me) {
+            print_error(me.error().message);
+            ctx.exit_code = 1;
+            return;
+        }
+        print_out(output::process_text(*me, last));
+
+        section(style, "2. Non-root processes that hold capabilities",
+                "capwise ps --with-caps --non-root");
+        core::ProcessFilter filter;
+        filter.with_caps = true;
+        filter.non_root = true;
+        auto procs = core::find_processes(filter, [](int, const std::string&) {});
+        if (procs && !procs->empty()) {
+            print_out(output::process_table(*procs, last, false));
+        } else {
+            print_out("(none: every process with capabilities runs as root)\n");
+        }
+
+        section(style, fmt::format("3. Privileged files under {}", *scan_root),
+                fmt::format("capwise scan {}", *scan_root));
+        int shown = 0;
+        auto stats = core::scan_tree(
+            *scan_root, core::ScanOptions{},
+            [&](const core::ScanFinding& f) {
+                if (shown++ < 15) {
+                    print_out(output::finding_text(f, last) + "\n");
+                }
+            },
+            [](const std::string&, const std::string&) {});
+        if (stats) {
+            print_out(style.paint(output::Color::Dim,
+                                  fmt::format("{} privileged files among {} ({} shown)\n",
+                                              stats->findings, stats->files,
+                                              std::min<std::uint64_t>(stats->findings, 15))));
+        }
+
+        section(style, "4. What a capability means for a container", "capwise explain NET_RAW");
+        print_out(output::explain_text(*core::find_entry(13), last));
+
+        section(style, "5. Runtime defaults, decoded", "capwise decode 0x00000000a80425fb");
+        print_out(output::decode_line(core::runtime_defaults(core::Runtime::Docker), last) + "\n");
+        print_out(style.paint(output::Color::Dim,
+                              "That is Docker's and containerd's default set: 14 capabilities "
+                              "a typical service never uses.\n"));
+        ctx.exit_code = 0;
+    });
+}
+
+} // namespace capwise::cli

@@ -1,0 +1,109 @@
+// `capwise inspect PID...` and `capwise ps`: capability sets of live processes.
+#include "cli/command.hpp"
+#include "core/process_query.hpp"
+#include "output/process_render.hpp"
+
+#include <fmt/format.h>
+
+namespace capwise::cli {
+
+void add_inspect_command(CLI::App& app, Context& ctx) {
+    struct Opts {
+        std::vector<int> pids;
+        std::string format = "text";
+    };
+    auto opts = std::make_shared<Opts>();
+    auto* cmd = app.add_subcommand(
+        "inspect", "one process: its five capability sets, ids, no_new_privs, seccomp, "
+                   "namespaces, and how it compares with root and runtime defaults");
+    cmd->add_option("pid", opts->pids, "process id")->required()->check(CLI::PositiveNumber);
+    add_output_option(*cmd, opts->format);
+    cmd->callback([opts, &ctx] {
+        const int last = core::running_last_cap();
+        output::Json list = output::Json::array();
+        std::string text;
+        for (int pid : opts->pids) {
+            auto info = core::read_process(pid);
+            if (!info) {
+                print_error(info.error().message);
+                ctx.exit_code = 1;
+                return;
+            }
+            text += (text.empty() ? "" : "\n") + output::process_text(*info, last);
+            list.push_back(output::process_json(*info, last));
+        }
+        if (opts->format == "json") {
+            print_out(output::dump_json(list.size() == 1 ? list[0] : list, 2) + "\n");
+        } else {
+            print_out(text);
+        }
+    });
+}
+
+void add_ps_command(CLI::App& app, Context& ctx) {
+    struct Opts {
+        std::vector<int> pids;
+        std::optional<unsigned> uid;
+        std::optional<std::string> comm;
+        std::vector<std::string> caps;
+        bool with_caps = false;
+        bool non_root = false;
+        bool wide = false;
+        std::string format = "text";
+    };
+    auto opts = std::make_shared<Opts>();
+    auto* cmd = app.add_subcommand("ps", "every process with its capability sets");
+    cmd->add_option("--pid", opts->pids, "only these pids (repeatable, or comma-separated)")
+        ->delimiter(',')
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--uid", opts->uid, "only processes whose real or effective uid is this");
+    cmd->add_option("--comm", opts->comm, "only processes with this command name");
+    cmd->add_option("--cap", opts->caps,
+                    "only processes whose effective set holds all of these (e.g. NET_RAW)")
+        ->delimiter(',');
+    cmd->add_flag("--with-caps", opts->with_caps,
+                  "only processes holding a capability (permitted, effective or ambient)");
+    cmd->add_flag("--non-root", opts->non_root, "only processes whose effective uid is not 0");
+    cmd->add_flag("-w,--wide", opts->wide, "also show the permitted, inheritable, bounding sets");
+    add_output_option(*cmd, opts->format);
+    cmd->callback([opts, &ctx] {
+        const int last = core::running_last_cap();
+        core::ProcessFilter filter;
+        filter.pids = opts->pids;
+        filter.uid = opts->uid;
+        filter.comm = opts->comm;
+        filter.with_caps = opts->with_caps;
+        filter.non_root = opts->non_root;
+        for (const auto& name : opts->caps) {
+            auto set = core::parse_cap_list(name, last);
+            if (!set) {
+                print_error(set.error().message);
+                ctx.exit_code = 1;
+                return;
+            }
+            filter.holds = filter.holds | *set;
+        }
+        int errors = 0;
+        auto found = core::find_processes(filter, [&](int, const std::string& message) {
+            ++errors;
+            print_error(message);
+        });
+        if (!found) {
+            print_error(found.error().message);
+            ctx.exit_code = 1;
+            return;
+        }
+        if (opts->format == "json") {
+            output::Json list = output::Json::array();
+            for (const auto& p : *found) {
+                list.push_back(output::process_json(p, last));
+            }
+            print_out(output::dump_json(list, 2) + "\n");
+        } else {
+            print_out(output::process_table(*found, last, opts->wide));
+        }
+        ctx.exit_code = errors == 0 ? 0 : 1;
+    });
+}
+
+} // namespace capwise::cli

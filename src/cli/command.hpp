@@ -1,0 +1,33 @@
+// Wiring of the subcommands: each cli/cmd_*.cpp registers one subcommand on the app and records
+// the exit status in the shared context. Logic worth testing lives in the libraries.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <string_view>
+
+namespace capwise::cli {
+
+struct Context {
+    int exit_code = 0;
+};
+
+// Prints "capwise: <message>" on stderr, one line, control characters escaped by the caller.
+void print_error(std::string_view message);
+// Writes text to stdout as is.
+void print_out(std::string_view text);
+// Adds "-o/--output text|json" to a listing command.
+void add_output_option(CLI::App& cmd, std::string& format);
+
+void add_decode_command(CLI::App& app, Context& ctx);
+void add_encode_command(CLI::App& app, Context& ctx);
+void add_list_command(CLI::App& app, Context& ctx);
+void add_explain_command(CLI::App& app, Context& ctx);
+void add_inspect_command(CLI::App& app, Context& ctx);
+void add_ps_command(CLI::App& app, Context& ctx);
+void add_getcap_command(CLI::App& app, Context& ctx);
+void add_scan_command(CLI::App& app, Context& ctx);
+void add_version_command(CLI::App& app, Context& ctx);
+void add_demo_command(CLI::App& app, Context& ctx);
+
+} // namespace capwise::cli

@@ -1,0 +1,65 @@
+// capwise: the Linux capabilities a workload really needs, and the settings that grant no more.
+#include "cli/command.hpp"
+
+#include <cstdio>
+#include <exception>
+#include <fmt/format.h>
+
+namespace capwise::cli {
+
+void print_error(std::string_view message) {
+    std::fflush(stdout);
+    fmt::print(stderr, "capwise: {}\n", message);
+}
+
+void print_out(std::string_view text) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+}
+
+void add_output_option(CLI::App& cmd, std::string& format) {
+    cmd.add_option("-o,--output", format, "output format")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+}
+
+} // namespace capwise::cli
+
+int main(int argc, char** argv) {
+    using namespace capwise::cli;
+    CLI::App app{"capwise: find the Linux capabilities a workload really needs, and lock it down "
+                 "to them"};
+    app.require_subcommand(1);
+    app.set_help_all_flag("--help-all", "help for every subcommand");
+    app.failure_message([](const CLI::App*, const CLI::Error& e) {
+        return fmt::format("capwise: {} (see --help)\n", e.what());
+    });
+    Context ctx;
+    add_decode_command(app, ctx);
+    add_encode_command(app, ctx);
+    add_list_command(app, ctx);
+    add_explain_command(app, ctx);
+    add_inspect_command(app, ctx);
+    add_ps_command(app, ctx);
+    add_getcap_command(app, ctx);
+    add_scan_command(app, ctx);
+    add_version_command(app, ctx);
+    add_demo_command(app, ctx);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return 2;
+    } catch (const std::exception& e) {
+        print_error(fmt::format("internal error: {}", e.what()));
+        return 70;
+    }
+    if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
+        print_error("cannot write output");
+        return 1;
+    }
+    return ctx.exit_code;
+}

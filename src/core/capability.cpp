@@ -1,0 +1,310 @@
+#include "core/capability.hpp"
+
+#include "core/text.hpp"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cctype>
+#include <charconv>
+#include <fmt/format.h>
+#include <fstream>
+
+namespace capwise::core {
+namespace {
+
+// Indexed by capability number; the order is the kernel's include/uapi/linux/capability.h.
+constexpr std::array<std::string_view, kLastKnownCap + 1> kNames = {
+    "cap_chown",
+    "cap_dac_override",
+    "cap_dac_read_search",
+    "cap_fowner",
+    "cap_fsetid",
+    "cap_kill",
+    "cap_setgid",
+    "cap_setuid",
+    "cap_setpcap",
+    "cap_linux_immutable",
+    "cap_net_bind_service",
+    "cap_net_broadcast",
+    "cap_net_admin",
+    "cap_net_raw",
+    "cap_ipc_lock",
+    "cap_ipc_owner",
+    "cap_sys_module",
+    "cap_sys_rawio",
+    "cap_sys_chroot",
+    "cap_sys_ptrace",
+    "cap_sys_pacct",
+    "cap_sys_admin",
+    "cap_sys_boot",
+    "cap_sys_nice",
+    "cap_sys_resource",
+    "cap_sys_time",
+    "cap_sys_tty_config",
+    "cap_mknod",
+    "cap_lease",
+    "cap_audit_write",
+    "cap_audit_control",
+    "cap_setfcap",
+    "cap_mac_override",
+    "cap_mac_admin",
+    "cap_syslog",
+    "cap_wake_alarm",
+    "cap_block_suspend",
+    "cap_audit_read",
+    "cap_perfmon",
+    "cap_bpf",
+    "cap_checkpoint_restore",
+};
+
+} // namespace
+
+std::string_view cap_lower_name(int cap) {
+    if (cap < 0 || cap > kLastKnownCap) {
+        return {};
+    }
+    return kNames[static_cast<std::size_t>(cap)];
+}
+
+std::string cap_kernel_name(int cap) {
+    auto name = cap_lower_name(cap);
+    return name.empty() ? std::to_string(cap) : to_upper(name);
+}
+
+std::string cap_k8s_name(int cap) {
+    auto name = cap_lower_name(cap);
+    return name.empty() ? std::to_string(cap) : to_upper(name.substr(4));
+}
+
+Result<int> parse_cap(std::string_view text) {
+    std::string_view s = trim(text);
+    if (s.empty()) {
+        return make_error("empty capability name");
+    }
+    if (std::isdigit(static_cast<unsigned char>(s.front())) != 0) {
+        int value = -1;
+        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+        if (ec != std::errc{} || end != s.data() + s.size() || value < 0 || value >= kCapBits) {
+            return make_error(fmt::format("unknown capability '{}' (numbers run 0..{})",
+                                          printable(s), kCapBits - 1));
+        }
+        return value;
+    }
+    std::string_view bare = s;
+    if (bare.size() > 4 && iequals(bare.substr(0, 4), "cap_")) {
+        bare.remove_prefix(4);
+    }
+    for (int cap = 0; cap <= kLastKnownCap; ++cap) {
+        if (iequals(kNames[static_cast<std::size_t>(cap)].substr(4), bare)) {
+            return cap;
+        }
+    }
+    return make_error(fmt::format("unknown capability '{}'", printable(s)));
+}
+
+int running_last_cap() {
+    static const int last = [] {
+        std::ifstream in("/proc/sys/kernel/cap_last_cap");
+        int value = -1;
+        if (in >> value && value >= 0 && value < kCapBits) {
+            return value;
+        }
+        return kLastKnownCap;
+    }();
+    return last;
+}
+
+CapSet CapSet::all_up_to(int last_cap) {
+    if (last_cap < 0) {
+        return CapSet{};
+    }
+    if (last_cap >= kCapBits - 1) {
+        return CapSet{~std::uint64_t{0}};
+    }
+    return CapSet{(std::uint64_t{1} << (last_cap + 1)) - 1};
+}
+
+int CapSet::count() const {
+    return std::popcount(bits_);
+}
+
+std::vector<int> CapSet::members() const {
+    std::vector<int> out;
+    for (std::uint64_t rest = bits_; rest != 0; rest &= rest - 1) {
+        out.push_back(std::countr_zero(rest));
+    }
+    return out;
+}
+
+Result<CapSet> parse_cap_list(std::string_view text, int last_cap) {
+    CapSet set;
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+        std::size_t end = text.find_first_of(", \t\n", pos);
+        if (end == std::string_view::npos) {
+            end = text.size();
+        }
+        std::string_view item = text.substr(pos, end - pos);
+        pos = end + 1;
+        if (item.empty()) {
+            continue;
+        }
+        if (iequals(item, "all")) {
+            set = set | CapSet::all_up_to(last_cap);
+            continue;
+        }
+        auto cap = parse_cap(item);
+        if (!cap) {
+            return cap.error();
+        }
+        set.add(*cap);
+    }
+    return set;
+}
+
+Result<CapSet> parse_cap_mask(std::string_view text) {
+    std::string_view s = trim(text);
+    // A whole /proc status line ("CapEff:\t000001ffffffffff"): keep the value.
+    if (auto colon = s.rfind(':'); colon != std::string_view::npos) {
+        s = trim(s.substr(colon + 1));
+    }
+    if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        s.remove_prefix(2);
+    }
+    if (s.empty() || s.size() > 16) {
+        return make_error(fmt::format("malformed capability mask '{}' (want 1 to 16 hex digits)",
+                                      printable(text)));
+    }
+    std::uint64_t bits = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), bits, 16);
+    if (ec != std::errc{} || end != s.data() + s.size()) {
+        return make_error(fmt::format("malformed capability mask '{}' (want 1 to 16 hex digits)",
+                                      printable(text)));
+    }
+    return CapSet{bits};
+}
+
+std::string format_hex(CapSet set) {
+    return fmt::format("0x{:016x}", set.bits());
+}
+
+std::string format_lower_names(CapSet set, int last_cap) {
+    std::string out;
+    for (int cap : set.members()) {
+        if (!out.empty()) {
+            out.push_back(',');
+        }
+        auto name = cap_lower_name(cap);
+        if (name.empty() || cap > last_cap) {
+            out += std::to_string(cap);
+        } else {
+            out += name;
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> k8s_names(CapSet set) {
+    std::vector<std::string> out;
+    for (int cap : set.members()) {
+        out.push_back(cap_k8s_name(cap));
+    }
+    return out;
+}
+
+} // namespace capwise::core
+
+namespace capwise::core {
+namespace {
+
+// Flag bits of one capability in the text form, numbered as libcap numbers them (1 <<
+// CAP_EFFECTIVE, CAP_PERMITTED, CAP_INHERITABLE): the numbering decides the order of the groups.
+constexpr unsigned kE = 1;
+constexpr unsigned kP = 2;
+constexpr unsigned kI = 4;
+
+std::string flag_letters(unsigned flags) {
+    std::string out;
+    if ((flags & kE) != 0) {
+        out.push_back('e');
+    }
+    if ((flags & kI) != 0) {
+        out.push_back('i');
+    }
+    if ((flags & kP) != 0) {
+        out.push_back('p');
+    }
+    return out;
+}
+
+} // namespace
+
+// The named capabilities are grouped by their e/i/p flags; the most common combination (ties go
+// to "none") is the base written after '=', every other group follows as "names+flags" /
+// "names-flags", and capabilities above last_cap come last, always with '+'. This is the layout
+// of libcap's cap_to_text(), so output compares equal with getcap's and getpcaps'.
+std::string format_cap_text(CapSet effective, CapSet inheritable, CapSet permitted, int last_cap) {
+    auto flags_of = [&](int cap) {
+        return (effective.contains(cap) ? kE : 0U) | (inheritable.contains(cap) ? kI : 0U) |
+               (permitted.contains(cap) ? kP : 0U);
+    };
+    auto name_of = [](int cap) {
+        auto name = cap_lower_name(cap);
+        return name.empty() ? std::to_string(cap) : std::string(name);
+    };
+    auto group_of = [&](unsigned flags, int from, int to) {
+        std::string group;
+        for (int cap = from; cap < to; ++cap) {
+            if (flags_of(cap) == flags) {
+                group += (group.empty() ? "" : ",") + name_of(cap);
+            }
+        }
+        return group;
+    };
+    const int named = std::clamp(last_cap + 1, 0, kCapBits);
+
+    int histo[8] = {};
+    for (int cap = 0; cap < named; ++cap) {
+        ++histo[flags_of(cap)];
+    }
+    unsigned base = 7;
+    for (unsigned t = 7; t-- > 0;) {
+        if (histo[t] >= histo[base]) {
+            base = t;
+        }
+    }
+
+    std::string out = "=" + flag_letters(base);
+    bool lowered_default = base == 0; // "= a,b+ep" is written "a,b=ep"
+    for (unsigned t = 8; t-- > 0;) {
+        if (t == base || histo[t] == 0) {
+            continue;
+        }
+        std::string group = group_of(t, 0, named);
+        if (unsigned raise = t & ~base; raise != 0) {
+            group += (lowered_default ? "=" : "+") + flag_letters(raise);
+            if (lowered_default) {
+                out.clear();
+                lowered_default = false;
+            }
+        }
+        if (unsigned lower = ~t & base & 7U; lower != 0) {
+            group += "-" + flag_letters(lower);
+        }
+        out += (out.empty() ? "" : " ") + group;
+    }
+
+    int high[8] = {};
+    for (int cap = named; cap < kCapBits; ++cap) {
+        ++high[flags_of(cap)];
+    }
+    for (unsigned t = 8; t-- > 1;) {
+        if (high[t] != 0) {
+            out += " " + group_of(t, named, kCapBits) + "+" + flag_letters(t);
+        }
+    }
+    return out;
+}
+
+} // namespace capwise::core

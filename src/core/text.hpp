@@ -1,0 +1,19 @@
+// Small text helpers shared by the parsers: trimming, case-blind compares, and making hostile
+// bytes (file names, /proc fields, user input) safe to print on a terminal.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace capwise::core {
+
+std::string_view trim(std::string_view s);
+bool iequals(std::string_view a, std::string_view b);
+std::string to_upper(std::string_view s);
+
+// Printable ASCII kept, everything else as \xNN (backslash doubled); cut after max_len bytes.
+std::string printable(std::string_view s, std::size_t max_len = 64);
+// Like printable, for paths and names in tables: never cut, and a space stays a space.
+std::string escape_bytes(std::string_view s);
+
+} // namespace capwise::core

@@ -1,0 +1,42 @@
+#include "output/style.hpp"
+
+#include <cstdlib>
+#include <unistd.h>
+
+namespace capwise::output {
+
+Style Style::for_stream(std::FILE* stream) {
+    const char* no_color = std::getenv("NO_COLOR");
+    bool tty = ::isatty(::fileno(stream)) == 1;
+    return Style(tty && (no_color == nullptr || *no_color == '\0'));
+}
+
+std::string Style::paint(Color color, std::string_view text) const {
+    if (!enabled_) {
+        return std::string(text);
+    }
+    const char* code = "";
+    switch (color) {
+    case Color::Red:
+        code = "\x1b[31m";
+        break;
+    case Color::Yellow:
+        code = "\x1b[33m";
+        break;
+    case Color::Green:
+        code = "\x1b[32m";
+        break;
+    case Color::Cyan:
+        code = "\x1b[36m";
+        break;
+    case Color::Bold:
+        code = "\x1b[1m";
+        break;
+    case Color::Dim:
+        code = "\x1b[2m";
+        break;
+    }
+    return std::string(code) + std::string(text) + "\x1b[0m";
+}
+
+} // namespace capwise::output

@@ -1,0 +1,48 @@
+// Running real programs from the end-to-end tests: capwise itself, and the tools it is
+// compared with (capsh, getcap, getpcaps, setpriv, find).
+#pragma once
+
+#include <gtest/gtest.h>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace capwise::e2e {
+
+struct RunResult {
+    int status = -1; // exit status, or 128+signal
+    std::string out;
+    std::string err;
+};
+
+// Runs argv[0] from PATH, waits (killing it after timeout_s), and captures both streams.
+RunResult run(const std::vector<std::string>& argv, int timeout_s = 120);
+RunResult capwise(std::vector<std::string> args);
+RunResult shell(const std::string& command);
+
+std::vector<std::string> lines(const std::string& text);
+
+// A long-running process (e.g. `setpriv ... sleep 600`) killed when the test ends. The pid is
+// the final program's: the launchers exec it.
+class Background {
+  public:
+    explicit Background(const std::vector<std::string>& argv, const std::string& expect_comm);
+    Background(const Background&) = delete;
+    Background& operator=(const Background&) = delete;
+    ~Background();
+    pid_t pid() const { return pid_; }
+
+  private:
+    pid_t pid_ = -1;
+};
+
+// /proc/PID/status field value ("CapEff" → "000001fffeffffff").
+std::string status_field(pid_t pid, const std::string& key);
+
+// End-to-end tests run as root against the real kernel; anywhere else they fail, loudly.
+class RootTest : public ::testing::Test {
+  protected:
+    void SetUp() override;
+};
+
+} // namespace capwise::e2e
