@@ -44,11 +44,7 @@ void add_explain_command(CLI::App& app, Context& ctx) {
             text += (text.empty() ? "" : "\n") + output::explain_text(*entry, last);
             list.push_back(output::explain_json(*entry, last));
         }
-        if (opts->format == "json") {
-            print_out(output::dump_json(list.size() == 1 ? list[0] : list, 2) + "\n");
-        } else {
-            print_out(text);
-        }
+        print_one_or_many(opts->format, text, list);
     });
 }
 

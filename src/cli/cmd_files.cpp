@@ -27,7 +27,7 @@ void add_getcap_command(CLI::App& app, Context& ctx) {
         const int last = core::running_last_cap();
         output::Json list = output::Json::array();
         for (const auto& path : opts->paths) {
-            auto caps = core::read_file_caps_at(AT_FDCWD, path, !opts->no_follow);
+            auto caps = core::read_file_caps_at(AT_FDCWD, path.c_str(), !opts->no_follow);
             if (!caps) {
                 print_error(fmt::format("{}: {}", core::escape_bytes(path), caps.error().message));
                 ctx.exit_code = 1;

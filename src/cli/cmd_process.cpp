@@ -32,11 +32,7 @@ void add_inspect_command(CLI::App& app, Context& ctx) {
             text += (text.empty() ? "" : "\n") + output::process_text(*info, last);
             list.push_back(output::process_json(*info, last));
         }
-        if (opts->format == "json") {
-            print_out(output::dump_json(list.size() == 1 ? list[0] : list, 2) + "\n");
-        } else {
-            print_out(text);
-        }
+        print_one_or_many(opts->format, text, list);
     });
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,10 @@ struct Context {
 void print_error(std::string_view message);
 // Writes text to stdout as is.
 void print_out(std::string_view text);
+// For commands taking one or more arguments: the text as is, or JSON — one object for one
+// argument, an array for several.
+void print_one_or_many(const std::string& format, const std::string& text,
+                       const nlohmann::json& items);
 // Adds "-o/--output text|json" to a listing command.
 void add_output_option(CLI::App& cmd, std::string& format);
 

@@ -1,7 +1,10 @@
 // capwise: the Linux capabilities a workload really needs, and the settings that grant no more.
 #include "cli/command.hpp"
+#include "core/fs_scan.hpp"
+#include "output/json.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <fmt/format.h>
 
@@ -14,6 +17,15 @@ void print_error(std::string_view message) {
 
 void print_out(std::string_view text) {
     std::fwrite(text.data(), 1, text.size(), stdout);
+}
+
+void print_one_or_many(const std::string& format, const std::string& text,
+                       const nlohmann::json& items) {
+    if (format != "json") {
+        print_out(text);
+    } else {
+        print_out(capwise::output::dump_json(items.size() == 1 ? items[0] : items, 2) + "\n");
+    }
 }
 
 void add_output_option(CLI::App& cmd, std::string& format) {
@@ -33,6 +45,10 @@ int main(int argc, char** argv) {
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
         return fmt::format("capwise: {} (see --help)\n", e.what());
     });
+    // Debugging and tests: behave as on kernels without openat2/getxattrat.
+    if (const char* legacy = std::getenv("CAPWISE_LEGACY_SYSCALLS"); legacy && *legacy == '1') {
+        capwise::core::use_legacy_fs_syscalls(true);
+    }
     Context ctx;
     add_decode_command(app, ctx);
     add_encode_command(app, ctx);

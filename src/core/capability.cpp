@@ -224,8 +224,10 @@ constexpr unsigned kE = 1;
 constexpr unsigned kP = 2;
 constexpr unsigned kI = 4;
 
-std::string flag_letters(unsigned flags) {
-    std::string out;
+// Appends op ('=', '+', '-') and the letters of flags. (Appending, rather than adding string
+// temporaries, also keeps GCC 12's -Wrestrict false positive away.)
+void append_flags(std::string& out, char op, unsigned flags) {
+    out.push_back(op);
     if ((flags & kE) != 0) {
         out.push_back('e');
     }
@@ -235,7 +237,6 @@ std::string flag_letters(unsigned flags) {
     if ((flags & kP) != 0) {
         out.push_back('p');
     }
-    return out;
 }
 
 } // namespace
@@ -249,18 +250,19 @@ std::string format_cap_text(CapSet effective, CapSet inheritable, CapSet permitt
         return (effective.contains(cap) ? kE : 0U) | (inheritable.contains(cap) ? kI : 0U) |
                (permitted.contains(cap) ? kP : 0U);
     };
-    auto name_of = [](int cap) {
-        auto name = cap_lower_name(cap);
-        return name.empty() ? std::to_string(cap) : std::string(name);
-    };
-    auto group_of = [&](unsigned flags, int from, int to) {
-        std::string group;
+    auto append_group = [&](std::string& out, unsigned flags, int from, int to) {
+        bool first = true;
         for (int cap = from; cap < to; ++cap) {
-            if (flags_of(cap) == flags) {
-                group += (group.empty() ? "" : ",") + name_of(cap);
+            if (flags_of(cap) != flags) {
+                continue;
             }
+            if (!first) {
+                out.push_back(',');
+            }
+            first = false;
+            auto name = cap_lower_name(cap);
+            out.append(name.empty() ? std::to_string(cap) : std::string(name));
         }
-        return group;
     };
     const int named = std::clamp(last_cap + 1, 0, kCapBits);
 
@@ -275,24 +277,32 @@ std::string format_cap_text(CapSet effective, CapSet inheritable, CapSet permitt
         }
     }
 
-    std::string out = "=" + flag_letters(base);
-    bool lowered_default = base == 0; // "= a,b+ep" is written "a,b=ep"
+    // libcap writes "=<base>" then " names+/-flags" per group; with an empty base the first
+    // group absorbs it: "= a,b+ep" is written "a,b=ep".
+    std::string out;
+    bool first_group = true;
+    if (base != 0) {
+        append_flags(out, '=', base);
+        first_group = false;
+    }
     for (unsigned t = 8; t-- > 0;) {
         if (t == base || histo[t] == 0) {
             continue;
         }
-        std::string group = group_of(t, 0, named);
+        if (!out.empty()) {
+            out.push_back(' ');
+        }
+        append_group(out, t, 0, named);
         if (unsigned raise = t & ~base; raise != 0) {
-            group += (lowered_default ? "=" : "+") + flag_letters(raise);
-            if (lowered_default) {
-                out.clear();
-                lowered_default = false;
-            }
+            append_flags(out, first_group ? '=' : '+', raise);
         }
         if (unsigned lower = ~t & base & 7U; lower != 0) {
-            group += "-" + flag_letters(lower);
+            append_flags(out, '-', lower);
         }
-        out += (out.empty() ? "" : " ") + group;
+        first_group = false;
+    }
+    if (out.empty()) {
+        out.push_back('='); // nothing at all
     }
 
     int high[8] = {};
@@ -301,7 +311,9 @@ std::string format_cap_text(CapSet effective, CapSet inheritable, CapSet permitt
     }
     for (unsigned t = 8; t-- > 1;) {
         if (high[t] != 0) {
-            out += " " + group_of(t, named, kCapBits) + "+" + flag_letters(t);
+            out.push_back(' ');
+            append_group(out, t, named, kCapBits);
+            append_flags(out, '+', t);
         }
     }
     return out;

@@ -46,15 +46,14 @@ struct XattrArgs {
 };
 std::atomic<bool> have_getxattrat{true};
 
-ssize_t get_xattr_at(int dir_fd, const std::string& name, bool follow, void* buf,
-                     std::size_t size) {
+ssize_t get_xattr_at(int dir_fd, const char* name, bool follow, void* buf, std::size_t size) {
     if (dir_fd == AT_FDCWD) {
-        return follow ? ::getxattr(name.c_str(), kCapabilityXattr, buf, size)
-                      : ::lgetxattr(name.c_str(), kCapabilityXattr, buf, size);
+        return follow ? ::getxattr(name, kCapabilityXattr, buf, size)
+                      : ::lgetxattr(name, kCapabilityXattr, buf, size);
     }
     if (have_getxattrat.load(std::memory_order_relaxed)) {
         XattrArgs args{reinterpret_cast<std::uintptr_t>(buf), static_cast<std::uint32_t>(size), 0};
-        long n = ::syscall(SYS_getxattrat, dir_fd, name.c_str(), follow ? 0 : AT_SYMLINK_NOFOLLOW,
+        long n = ::syscall(SYS_getxattrat, dir_fd, name, follow ? 0 : AT_SYMLINK_NOFOLLOW,
                            kCapabilityXattr, &args, sizeof(args));
         if (n >= 0 || (errno != ENOSYS && errno != EPERM)) {
             return n;
@@ -68,6 +67,10 @@ ssize_t get_xattr_at(int dir_fd, const std::string& name, bool follow, void* buf
 }
 
 } // namespace
+
+void use_legacy_xattr_syscalls(bool legacy) {
+    have_getxattrat.store(!legacy);
+}
 
 Result<FileCaps> parse_file_caps(std::span<const std::uint8_t> bytes) {
     if (bytes.size() < 4) {
@@ -139,8 +142,7 @@ std::string format_file_caps(const FileCaps& caps, int last_cap) {
     return format_cap_text(effective, caps.inheritable, caps.permitted, last_cap);
 }
 
-Result<std::optional<FileCaps>> read_file_caps_at(int dir_fd, const std::string& name,
-                                                  bool follow) {
+Result<std::optional<FileCaps>> read_file_caps_at(int dir_fd, const char* name, bool follow) {
     std::uint8_t buf[64];
     ssize_t n = get_xattr_at(dir_fd, name, follow, buf, sizeof(buf));
     if (n < 0) {

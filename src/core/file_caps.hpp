@@ -34,6 +34,9 @@ std::string format_file_caps(const FileCaps& caps, int last_cap);
 
 // Reads the xattr of `name` relative to dir_fd (AT_FDCWD for a plain path). With follow=false a
 // symlink is never followed. nullopt when the file has no file capabilities.
-Result<std::optional<FileCaps>> read_file_caps_at(int dir_fd, const std::string& name, bool follow);
+Result<std::optional<FileCaps>> read_file_caps_at(int dir_fd, const char* name, bool follow);
+
+// For tests: read through /proc/self/fd as kernels before 6.13 (no getxattrat) make us do.
+void use_legacy_xattr_syscalls(bool legacy);
 
 } // namespace capwise::core

@@ -1,7 +1,9 @@
 // Walks a directory tree — a host, or an unpacked container image rootfs — and reports every
 // file with file capabilities and every setuid/setgid executable: the privileged-binary inventory
-// an image review needs. Symlinks are never followed, the walk stays on the root's file system
-// unless asked, and memory stays bounded by the tree's depth, not its size.
+// an image review needs. Symlinks are never followed (every directory is opened beneath the
+// root with openat2's RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, or component by component with
+// O_NOFOLLOW), the walk stays on the root's file system unless asked, and memory grows with the
+// directories waiting to be read, never with the number of files.
 #pragma once
 
 #include "core/file_caps.hpp"
@@ -17,6 +19,7 @@ namespace capwise::core {
 struct ScanOptions {
     bool cross_filesystems = false;
     int max_depth = 512; // directories below this depth are reported, not entered
+    int threads = 0;     // directory readers; 0: one per CPU, at most 8
 };
 
 struct ScanFinding {
@@ -42,7 +45,11 @@ using FindingSink = std::function<void(const ScanFinding&)>;
 using ScanErrorSink = std::function<void(const std::string& path, const std::string& message)>;
 
 // Fails only when the root itself cannot be opened; errors below it go to on_error and count.
+// The sinks are called one at a time (never concurrently), in no particular order.
 Result<ScanStats> scan_tree(const std::string& root, const ScanOptions& options,
                             const FindingSink& on_finding, const ScanErrorSink& on_error);
+
+// For tests: take the paths kernels before 5.6 (no openat2) and 6.13 (no getxattrat) take.
+void use_legacy_fs_syscalls(bool legacy);
 
 } // namespace capwise::core

@@ -25,8 +25,19 @@ Json diff_json(const core::SetDiff& diff) {
     return Json{{"extra", core::k8s_names(diff.extra)}, {"missing", core::k8s_names(diff.missing)}};
 }
 
+// Names of a set; a set holding most of everything reads better as what it lacks.
 std::string names_or_dash(CapSet set, int last_cap) {
-    return set.empty() ? "-" : core::format_lower_names(set, last_cap);
+    if (set.empty()) {
+        return "-";
+    }
+    const CapSet all = CapSet::all_up_to(last_cap);
+    const auto diff = core::diff_sets(set, all);
+    if (diff.extra.empty() && set.count() * 2 > all.count()) {
+        return diff.missing.empty()
+                   ? fmt::format("all {} capabilities", all.count())
+                   : fmt::format("all but {}", core::format_lower_names(diff.missing, last_cap));
+    }
+    return core::format_lower_names(set, last_cap);
 }
 
 std::string diff_text(const core::SetDiff& diff, int last_cap) {

@@ -139,11 +139,17 @@ struct ScanResult {
     RunResult raw;
 };
 
-ScanResult scan_json(const fs::path& root, std::vector<std::string> extra = {}) {
+ScanResult scan_json(const fs::path& root, std::vector<std::string> extra = {},
+                     bool legacy = false) {
     std::vector<std::string> args{"scan", "-o", "json", root.string()};
     args.insert(args.end(), extra.begin(), extra.end());
     ScanResult r;
-    r.raw = capwise(args);
+    if (legacy) { // as on kernels without openat2 and getxattrat
+        args.insert(args.begin(), {"env", "CAPWISE_LEGACY_SYSCALLS=1", CAPWISE_BINARY});
+        r.raw = run(args);
+    } else {
+        r.raw = capwise(args);
+    }
     r.doc = Json::parse(r.raw.out);
     for (const auto& f : r.doc["findings"]) {
         if (!f["caps"].is_null()) {
@@ -184,6 +190,10 @@ TEST_F(FilesE2E, ScanAgreesWithGetcapAndFindAndStaysInTheTree) {
     ASSERT_EQ(r.raw.status, 0) << r.raw.err;
     EXPECT_EQ(r.caps, getcap_r_paths(t.path()));
     EXPECT_EQ(r.caps.size(), 5U);
+    auto legacy = scan_json(t.path(), {}, /*legacy=*/true);
+    ASSERT_EQ(legacy.raw.status, 0) << legacy.raw.err;
+    EXPECT_EQ(legacy.caps, r.caps);
+    EXPECT_EQ(legacy.setid, r.setid);
     auto find = run({"find",  t.path().string(), "-xdev", "-type", "f",    "(",     "-perm",
                      "-4000", "-perm",           "/111",  ")",     "-o",   "-type", "f",
                      "(",     "-perm",           "-2000", "-perm", "-g+x", ")"});

@@ -11,6 +11,20 @@
 #include <unistd.h>
 
 namespace capwise::e2e {
+namespace {
+
+// In a forked child: becomes argv[0] (searched in PATH) or exits 127.
+[[noreturn]] void exec_or_die(const std::vector<std::string>& argv) {
+    std::vector<char*> args;
+    for (const auto& a : argv) {
+        args.push_back(const_cast<char*>(a.c_str()));
+    }
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+}
+
+} // namespace
 
 RunResult run(const std::vector<std::string>& argv, int timeout_s) {
     RunResult result;
@@ -26,13 +40,7 @@ RunResult run(const std::vector<std::string>& argv, int timeout_s) {
         ::dup2(err_pipe[1], 2);
         int devnull = ::open("/dev/null", O_RDONLY);
         ::dup2(devnull, 0);
-        std::vector<char*> args;
-        for (const auto& a : argv) {
-            args.push_back(const_cast<char*>(a.c_str()));
-        }
-        args.push_back(nullptr);
-        ::execvp(args[0], args.data());
-        ::_exit(127);
+        exec_or_die(argv);
     }
     ::close(out_pipe[1]);
     ::close(err_pipe[1]);
@@ -113,13 +121,7 @@ Background::Background(const std::vector<std::string>& argv, const std::string& 
         int devnull = ::open("/dev/null", O_RDWR);
         ::dup2(devnull, 0);
         ::dup2(devnull, 1);
-        std::vector<char*> args;
-        for (const auto& a : argv) {
-            args.push_back(const_cast<char*>(a.c_str()));
-        }
-        args.push_back(nullptr);
-        ::execvp(args[0], args.data());
-        ::_exit(127);
+        exec_or_die(argv);
     }
     // Wait until the launcher has exec'd the final program.
     for (int i = 0; i < 500; ++i) {

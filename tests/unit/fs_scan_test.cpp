@@ -117,6 +117,23 @@ TEST(FsScan, DepthLimitIsReportedNotSilent) {
     EXPECT_EQ(full.findings.size(), 1U);
 }
 
+TEST(FsScan, LegacyKernelPathsFindTheSameAndStillNeverFollow) {
+    TempDir outside;
+    auto target = outside.write("secret/su");
+    ASSERT_EQ(::chmod(target.c_str(), 04755), 0);
+    TempDir t;
+    auto suid = t.write("a/b/c/tool");
+    ASSERT_EQ(::chmod(suid.c_str(), 04755), 0);
+    fs::create_directory_symlink(outside.path() / "secret", t / "a/link-to-dir");
+    use_legacy_fs_syscalls(true);
+    ScanOptions one_thread;
+    one_thread.threads = 1;
+    auto c = scan(t.path().string(), one_thread);
+    use_legacy_fs_syscalls(false);
+    EXPECT_EQ(paths(c), (std::set<std::string>{suid.string()}));
+    EXPECT_TRUE(c.errors.empty());
+}
+
 TEST(FsScan, MissingRootIsAnError) {
     auto stats = scan_tree(
         "/nonexistent/capwise", {}, [](const ScanFinding&) {},
