@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
     add_scan_command(app, ctx);
     add_version_command(app, ctx);
     add_demo_command(app, ctx);
+    add_trace_command(app, ctx);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

@@ -37,6 +37,10 @@ class [[nodiscard]] Result {
     std::variant<T, Error> state_;
 };
 
+// For operations that return nothing but can fail.
+struct Ok {};
+using Status = Result<Ok>;
+
 inline Error make_error(std::string message, int errno_value = 0) {
     return Error{std::move(message), errno_value};
 }

@@ -1,0 +1,87 @@
+/* Structures shared by the BPF programs (capwise.bpf.c) and user space (src/trace). Plain C,
+ * fixed-width types only, so both compilers lay them out identically. */
+#ifndef CAPWISE_EVENT_H
+#define CAPWISE_EVENT_H
+
+#define CAPWISE_COMM_LEN 16
+#define CAPWISE_SHORT_STACK 8  /* frames taken to classify a check and find its caller */
+#define CAPWISE_LONG_STACK 32  /* frames shipped with --kernel-stack */
+#define CAPWISE_MAX_RANGES 64  /* kernel function ranges the classifier knows */
+
+/* What a kernel function is to the classifier. */
+enum capwise_range_kind {
+	CAPWISE_RANGE_HELPER = 1,  /* capability plumbing: skipped when naming the caller */
+	CAPWISE_RANGE_NOAUDIT = 2, /* reached through it, the check is not audited */
+	CAPWISE_RANGE_SETID = 4,   /* reached through it, the check is for set*id */
+};
+
+struct capwise_range {
+	__u64 start;
+	__u64 end; /* exclusive */
+	__u32 kind;
+	__u32 pad;
+};
+
+/* How the event was produced: which hook, and whether audit/insetid were read from cap_capable's
+ * opts argument (kprobe, fentry) or classified from the kernel stack (tracepoint). */
+enum capwise_hook {
+	CAPWISE_HOOK_TRACEPOINT = 1,
+	CAPWISE_HOOK_FENTRY = 2,
+	CAPWISE_HOOK_KPROBE = 3,
+};
+
+struct capwise_event {
+	__u64 timestamp_ns; /* CLOCK_BOOTTIME */
+	__u64 mntns;
+	__u64 cap_effective; /* of the checked cred */
+	__u64 caller_ip;     /* first kernel frame above the capability helpers, 0 if unknown */
+	__u32 pid;           /* tgid */
+	__u32 tid;
+	__u32 ppid;
+	__u32 uid; /* of the checked cred */
+	__u32 gid;
+	__u32 target_userns;
+	__u32 current_userns;
+	__s32 syscall; /* -1 outside a system call (kernel threads) */
+	__s32 cap;
+	__s32 ret;
+	__u8 audit;
+	__u8 insetid;
+	__u8 hook;
+	__u8 pad;
+	__u32 kstack_len; /* frames in kstack[] (0 unless --kernel-stack) */
+	char comm[CAPWISE_COMM_LEN];
+};
+
+struct capwise_event_with_stack {
+	struct capwise_event event;
+	__u64 kstack[CAPWISE_LONG_STACK];
+};
+
+/* Per-CPU counters, summed by user space. */
+enum capwise_counter {
+	CAPWISE_COUNT_SEEN = 0,     /* checks the hook saw */
+	CAPWISE_COUNT_FILTERED,     /* dropped by a filter (pid, uid, comm, cap, verdict, mntns) */
+	CAPWISE_COUNT_NOAUDIT,      /* dropped as non-audit checks */
+	CAPWISE_COUNT_DEDUPED,      /* dropped by --unique */
+	CAPWISE_COUNT_EMITTED,      /* written to the ring buffer */
+	CAPWISE_COUNT_LOST,         /* the ring buffer was full */
+	CAPWISE_COUNT_MAX,
+};
+
+/* Process-tree following for `capwise trace -- CMD`. */
+enum capwise_follow_state {
+	CAPWISE_FOLLOW_PENDING = 1, /* capwise's child, before it execs CMD */
+	CAPWISE_FOLLOW_ACTIVE = 2,  /* CMD and its descendants */
+};
+
+/* Key of --unique: one event per (tree or mount namespace, cap, verdict, syscall). */
+struct capwise_unique_key {
+	__u64 scope;
+	__s32 cap;
+	__s32 syscall;
+	__u32 verdict;
+	__u32 pad;
+};
+
+#endif

@@ -1,0 +1,122 @@
+/* The few kernel types capwise reads, declared with preserve_access_index so libbpf relocates
+ * every field against the running kernel's BTF (CO-RE). Only the fields used are listed. */
+#ifndef CAPWISE_VMLINUX_MIN_H
+#define CAPWISE_VMLINUX_MIN_H
+/* Tells bpf_tracing.h that struct pt_regs uses the kernel's field names (di, si, ...). */
+#define __VMLINUX_H__
+
+typedef unsigned char __u8;
+typedef short __s16;
+typedef unsigned short __u16;
+typedef int __s32;
+typedef unsigned int __u32;
+typedef long long __s64;
+typedef unsigned long long __u64;
+typedef __u16 __be16;
+typedef __u32 __be32;
+typedef __u32 __wsum;
+typedef __u32 u32;
+typedef __u64 u64;
+typedef _Bool bool;
+enum { false = 0, true = 1 };
+
+enum bpf_map_type {
+	BPF_MAP_TYPE_HASH = 1,
+	BPF_MAP_TYPE_ARRAY = 2,
+	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
+	BPF_MAP_TYPE_LRU_HASH = 9,
+	BPF_MAP_TYPE_RINGBUF = 27,
+};
+enum { BPF_ANY = 0, BPF_NOEXIST = 1 };
+enum { BPF_RB_NO_WAKEUP = 1, BPF_RB_FORCE_WAKEUP = 2 };
+enum { BPF_RB_AVAIL_DATA = 0 };
+
+struct ns_common {
+	unsigned int inum;
+} __attribute__((preserve_access_index));
+
+struct user_namespace {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+struct mnt_namespace {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+struct nsproxy {
+	struct mnt_namespace *mnt_ns;
+} __attribute__((preserve_access_index));
+
+typedef struct {
+	unsigned int val;
+} kuid_t;
+typedef struct {
+	unsigned int val;
+} kgid_t;
+
+/* kernel_cap_t is u32[2] before Linux 6.3 and u64 since; both are 8 bytes, low word first on
+ * little-endian, so reading the field's 8 bytes is right for either layout. */
+typedef struct {
+	__u64 val;
+} kernel_cap_t;
+
+struct cred {
+	kuid_t uid;
+	kgid_t gid;
+	kernel_cap_t cap_effective;
+	struct user_namespace *user_ns;
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+	int pid;
+	int tgid;
+	unsigned int flags;
+	struct task_struct *real_parent;
+	struct nsproxy *nsproxy;
+} __attribute__((preserve_access_index));
+
+struct pt_regs {
+	unsigned long di;
+	unsigned long si;
+	unsigned long dx;
+	unsigned long cx;
+	unsigned long ax;
+	unsigned long sp;
+	unsigned long ip;
+	unsigned long orig_ax;
+} __attribute__((preserve_access_index));
+
+struct trace_entry {
+	unsigned short type;
+	unsigned char flags;
+	unsigned char preempt_count;
+	int pid;
+};
+
+/* capability:cap_capable (Linux 6.14+) */
+struct trace_event_raw_cap_capable {
+	struct trace_entry ent;
+	const struct cred *cred;
+	struct user_namespace *target_ns;
+	const struct user_namespace *capable_ns;
+	int cap;
+	int ret;
+} __attribute__((preserve_access_index));
+
+/* sched:sched_process_fork and sched:sched_process_exec; only the pids are read (the comm
+ * fields changed layout over time). */
+struct trace_event_raw_sched_process_fork {
+	struct trace_entry ent;
+	int parent_pid;
+	int child_pid;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_sched_process_exec {
+	struct trace_entry ent;
+	int pid;
+	int old_pid;
+} __attribute__((preserve_access_index));
+
+#define PF_KTHREAD 0x00200000
+
+#endif

@@ -1,0 +1,252 @@
+// `capwise trace`: every capability check the kernel makes, live.
+#include "cli/command.hpp"
+#include "core/capability.hpp"
+#include "output/trace_render.hpp"
+#include "trace/command.hpp"
+#include "trace/tracer.hpp"
+
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+
+#include <fmt/format.h>
+
+namespace capwise::cli {
+namespace {
+
+std::atomic<int> g_stop_signal{0};
+
+void on_stop_signal(int sig) { g_stop_signal.store(sig); }
+
+void install_stop_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; // no SA_RESTART: the poll must return
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
+    ::sigaction(SIGHUP, &sa, nullptr);
+}
+
+struct Opts {
+    std::vector<int> pids;
+    std::optional<unsigned> uid;
+    std::optional<std::string> comm;
+    std::vector<std::string> caps;
+    std::string verdict = "any";
+    std::vector<std::uint64_t> mntns;
+    std::string format = "columns";
+    std::optional<std::string> columns;
+    bool audit_only = true;
+    bool unique = false;
+    bool kernel_stack = false;
+    double timeout = 0;
+    std::string hook = "auto";
+    std::size_t buffer_size = 8u << 20;
+    bool stats = false;
+    std::optional<std::string> user;
+    std::optional<std::string> group;
+    std::vector<std::string> command;
+};
+
+int run_trace(const Opts& o) {
+    const int last = core::running_last_cap();
+    trace::TraceOptions options;
+    auto hook = trace::parse_hook_choice(o.hook);
+    if (!hook) {
+        print_error(hook.error().message);
+        return 2;
+    }
+    options.hook = *hook;
+    options.pids = o.pids;
+    options.uid = o.uid;
+    options.comm = o.comm;
+    for (const auto& c : o.caps) {
+        auto set = core::parse_cap_list(c, last);
+        if (!set) {
+            print_error(set.error().message);
+            return 2;
+        }
+        options.caps = options.caps | *set;
+    }
+    options.verdict = o.verdict == "allow"  ? trace::VerdictFilter::Allow
+                      : o.verdict == "deny" ? trace::VerdictFilter::Deny
+                                            : trace::VerdictFilter::Any;
+    options.mntns = o.mntns;
+    options.follow = !o.command.empty();
+    options.audit_only = o.audit_only;
+    options.unique = o.unique;
+    options.kernel_stack = o.kernel_stack;
+    options.ring_buffer_bytes = o.buffer_size;
+
+    std::vector<output::TraceColumn> columns = output::default_trace_columns();
+    if (o.columns) {
+        auto parsed = output::parse_trace_columns(*o.columns);
+        if (!parsed) {
+            print_error(parsed.error().message);
+            return 2;
+        }
+        columns = *parsed;
+        for (auto c : columns) {
+            options.kernel_stack = options.kernel_stack || c == output::TraceColumn::KStack;
+        }
+    }
+    trace::Credentials creds;
+    if (o.user || o.group) {
+        auto resolved = trace::resolve_credentials(o.user, o.group);
+        if (!resolved) {
+            print_error(resolved.error().message);
+            return 2;
+        }
+        creds = *resolved;
+    }
+
+    auto symbols = trace::KernelSymbols::load();
+    if (!symbols) {
+        print_error(symbols.error().message);
+        return 1;
+    }
+    auto tracer = trace::Tracer::start(options, *symbols);
+    if (!tracer) {
+        print_error(tracer.error().message);
+        return 1;
+    }
+    install_stop_handlers();
+
+    std::optional<trace::Command> command;
+    if (!o.command.empty()) {
+        auto spawned = trace::Command::spawn(o.command, creds);
+        if (!spawned) {
+            print_error(spawned.error().message);
+            return 1;
+        }
+        command.emplace(std::move(*spawned));
+        if (auto followed = (*tracer)->follow_pid(command->pid()); !followed) {
+            print_error(followed.error().message);
+            return 1;
+        }
+        if (auto released = command->release(); !released) {
+            print_error(released.error().message);
+            return 127;
+        }
+    }
+
+    output::TraceRenderer renderer(o.format == "json", columns, last);
+    std::string buffer = renderer.header();
+    auto sink = [&](const trace::TraceEvent& event) {
+        trace::TraceEvent resolved = event;
+        trace::resolve(resolved, *symbols);
+        renderer.render(resolved, buffer);
+    };
+    auto flush = [&] {
+        if (!buffer.empty()) {
+            print_out(buffer);
+            std::fflush(stdout);
+            buffer.clear();
+        }
+    };
+    flush();
+
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(static_cast<long long>(o.timeout * 1000));
+    std::optional<int> exit_status;
+    bool forwarded = false;
+    while (true) {
+        auto polled = (*tracer)->poll(200, sink, command ? command->exit_fd() : -1);
+        flush();
+        if (!polled) {
+            print_error(polled.error().message);
+            return 1;
+        }
+        if (command) {
+            exit_status = command->try_wait();
+            if (exit_status) {
+                break;
+            }
+        }
+        if (int sig = g_stop_signal.load(); sig != 0) {
+            if (!command) {
+                break;
+            }
+            if (!forwarded) { // let the command end, then report its status
+                command->signal(sig == SIGINT ? SIGINT : SIGTERM);
+                forwarded = true;
+            }
+        }
+        if (o.timeout > 0 && std::chrono::steady_clock::now() >= deadline) {
+            if (command) {
+                command->signal(SIGTERM);
+                forwarded = true;
+            } else {
+                break;
+            }
+        }
+    }
+    // Whatever the kernel wrote before the end.
+    if (auto drained = (*tracer)->drain(sink); !drained) {
+        print_error(drained.error().message);
+    }
+    flush();
+
+    const auto counters = (*tracer)->counters();
+    const auto malformed = (*tracer)->malformed();
+    if (o.stats || counters.lost != 0 || malformed != 0) {
+        std::fflush(stdout);
+        fmt::print(stderr,
+                   "capwise: hook {}: {} checks seen, {} filtered, {} non-audit dropped, {} "
+                   "deduplicated, {} events, {} lost (ring buffer full){}\n",
+                   trace::hook_name((*tracer)->hook()), counters.seen, counters.filtered,
+                   counters.noaudit, counters.deduped, counters.emitted, counters.lost,
+                   malformed != 0 ? fmt::format(", {} malformed", malformed) : "");
+    }
+    if (exit_status) {
+        return *exit_status;
+    }
+    return 0;
+}
+
+} // namespace
+
+void add_trace_command(CLI::App& app, Context& ctx) {
+    auto o = std::make_shared<Opts>();
+    auto* cmd = app.add_subcommand(
+        "trace", "every capability check the kernel makes, live (eBPF); with -- CMD, those of "
+                 "CMD and its descendants");
+    cmd->add_option("--pid", o->pids, "only these processes (repeatable)")
+        ->delimiter(',')
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--uid", o->uid, "only processes with this real uid");
+    cmd->add_option("--comm", o->comm, "only processes with this command name");
+    cmd->add_option("--cap", o->caps, "only these capabilities (repeatable, comma-separated)")
+        ->delimiter(',');
+    cmd->add_option("--verdict", o->verdict, "only allowed or denied checks")
+        ->check(CLI::IsMember({"any", "allow", "deny"}));
+    cmd->add_option("--mntns", o->mntns, "only these mount namespaces (repeatable)")
+        ->delimiter(',');
+    cmd->add_option("-o,--output", o->format, "output format")
+        ->check(CLI::IsMember({"columns", "json"}))
+        ->capture_default_str();
+    cmd->add_option("--columns", o->columns,
+                    "columns to show, e.g. pid,comm,syscall,capname,verdict,caller,kstack");
+    cmd->add_option("--audit-only", o->audit_only,
+                    "drop non-audit checks (true, the default, like Inspektor Gadget and bcc)")
+        ->capture_default_str();
+    cmd->add_flag("--unique", o->unique,
+                  "one event per (process tree or mount namespace, cap, verdict, syscall)");
+    cmd->add_flag("--kernel-stack", o->kernel_stack, "add the kernel stack to each event");
+    cmd->add_option("--timeout", o->timeout, "stop after this many seconds")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--hook", o->hook, "auto, tracepoint, fentry or kprobe")
+        ->capture_default_str();
+    cmd->add_option("--buffer-size", o->buffer_size, "ring buffer bytes (a power of two)")
+        ->check(CLI::Range(std::size_t{4096}, std::size_t{1} << 30))
+        ->capture_default_str();
+    cmd->add_flag("--stats", o->stats, "print what the kernel side saw, dropped and lost");
+    cmd->add_option("--user", o->user, "run CMD as this user (name or uid)");
+    cmd->add_option("--group", o->group, "run CMD with this group (name or gid)");
+    cmd->add_option("command", o->command, "CMD ARGS, after --");
+    cmd->callback([o, &ctx] { ctx.exit_code = run_trace(*o); });
+}
+
+} // namespace capwise::cli

@@ -1,0 +1,283 @@
+#include "output/trace_render.hpp"
+
+#include "core/text.hpp"
+#include "trace/syscalls.hpp"
+
+#include <fmt/format.h>
+
+namespace capwise::output {
+namespace {
+
+struct ColumnInfo {
+    TraceColumn column;
+    std::string_view name;   // as typed in --columns
+    std::string_view header; // as shown
+    int width;               // 0: last-column style, unpadded
+};
+
+constexpr ColumnInfo kColumns[] = {
+    {TraceColumn::Timestamp, "timestamp", "TIMESTAMP", 19},
+    {TraceColumn::Pid, "pid", "PID", 7},
+    {TraceColumn::Tid, "tid", "TID", 7},
+    {TraceColumn::Ppid, "ppid", "PPID", 7},
+    {TraceColumn::Comm, "comm", "COMM", 16},
+    {TraceColumn::Syscall, "syscall", "SYSCALL", 16},
+    {TraceColumn::Uid, "uid", "UID", 6},
+    {TraceColumn::Gid, "gid", "GID", 6},
+    {TraceColumn::Cap, "cap", "CAP", 4},
+    {TraceColumn::CapName, "capname", "CAPNAME", 18},
+    {TraceColumn::Audit, "audit", "AUDIT", 6},
+    {TraceColumn::Verdict, "verdict", "VERDICT", 8},
+    {TraceColumn::Insetid, "insetid", "INSETID", 8},
+    {TraceColumn::Caller, "caller", "CALLER", 28},
+    {TraceColumn::MntNs, "mntns", "MNTNS", 11},
+    {TraceColumn::TargetUserNs, "targetuserns", "TARGETUSERNS", 13},
+    {TraceColumn::CurrentUserNs, "currentuserns", "CURRENTUSERNS", 14},
+    {TraceColumn::Caps, "caps", "CAPS", 17},
+    {TraceColumn::CapsNames, "capsnames", "CAPSNAMES", 40},
+    {TraceColumn::Hook, "hook", "HOOK", 11},
+    {TraceColumn::KStack, "kstack", "KSTACK", 0},
+};
+
+const ColumnInfo& info(TraceColumn c) {
+    for (const auto& i : kColumns) {
+        if (i.column == c) {
+            return i;
+        }
+    }
+    return kColumns[0];
+}
+
+std::string lower_names(core::CapSet caps, int last_cap) {
+    std::string out;
+    for (int cap : caps.members()) {
+        if (!out.empty()) {
+            out.push_back(',');
+        }
+        auto name = core::cap_lower_name(cap);
+        out += (name.empty() || cap > last_cap) ? std::to_string(cap) : std::string(name.substr(4));
+    }
+    return out;
+}
+
+std::string cell(const trace::TraceEvent& e, TraceColumn c, int last_cap) {
+    switch (c) {
+    case TraceColumn::Timestamp:
+        return std::to_string(e.timestamp_ns);
+    case TraceColumn::Pid:
+        return std::to_string(e.pid);
+    case TraceColumn::Tid:
+        return std::to_string(e.tid);
+    case TraceColumn::Ppid:
+        return std::to_string(e.ppid);
+    case TraceColumn::Comm:
+        return core::escape_bytes(e.comm);
+    case TraceColumn::Syscall:
+        return trace::syscall_name(e.syscall);
+    case TraceColumn::Uid:
+        return std::to_string(e.uid);
+    case TraceColumn::Gid:
+        return std::to_string(e.gid);
+    case TraceColumn::Cap:
+        return std::to_string(e.cap);
+    case TraceColumn::CapName:
+        return core::cap_k8s_name(e.cap);
+    case TraceColumn::Audit:
+        return e.audit ? "1" : "0";
+    case TraceColumn::Verdict:
+        return e.allowed() ? "Allow" : "Deny";
+    case TraceColumn::Insetid:
+        return e.insetid ? "true" : "false";
+    case TraceColumn::Caller:
+        return e.caller.empty() ? "-" : e.caller;
+    case TraceColumn::MntNs:
+        return std::to_string(e.mntns);
+    case TraceColumn::TargetUserNs:
+        return std::to_string(e.target_userns);
+    case TraceColumn::CurrentUserNs:
+        return std::to_string(e.current_userns);
+    case TraceColumn::Caps:
+        return fmt::format("{:x}", e.caps.bits());
+    case TraceColumn::CapsNames:
+        return lower_names(e.caps, last_cap);
+    case TraceColumn::Hook:
+        return std::string(trace::hook_name(e.hook));
+    case TraceColumn::KStack: {
+        std::string out;
+        for (const auto& f : e.kstack_symbols) {
+            out += (out.empty() ? "" : " <- ") + f;
+        }
+        return out;
+    }
+    }
+    return {};
+}
+
+// Length of the valid UTF-8 sequence starting at s[i], 0 if invalid.
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+    auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    unsigned char c = byte(i);
+    std::size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+    if (n == 0 || i + n > s.size()) {
+        return 0;
+    }
+    for (std::size_t k = 1; k < n; ++k) {
+        if ((byte(i + k) & 0xC0) != 0x80) {
+            return 0;
+        }
+    }
+    if ((c == 0xE0 && byte(i + 1) < 0xA0) || (c == 0xF0 && byte(i + 1) < 0x90) ||
+        (c == 0xF4 && byte(i + 1) > 0x8F) || (c == 0xED && byte(i + 1) > 0x9F)) {
+        return 0; // overlong, beyond U+10FFFF, or a surrogate
+    }
+    return n;
+}
+
+} // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+    out.push_back('"');
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c == '"' || c == '\\') {
+            out.push_back('\\');
+            out.push_back(static_cast<char>(c));
+        } else if (c < 0x20) {
+            fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+        } else if (c < 0x80) {
+            out.push_back(static_cast<char>(c));
+        } else if (std::size_t n = utf8_length(s, i); n != 0) {
+            out.append(s.substr(i, n));
+            i += n - 1;
+        } else {
+            out += "\\ufffd";
+        }
+    }
+    out.push_back('"');
+}
+
+core::Result<std::vector<TraceColumn>> parse_trace_columns(std::string_view list) {
+    std::vector<TraceColumn> out;
+    std::size_t pos = 0;
+    while (pos <= list.size()) {
+        std::size_t end = list.find(',', pos);
+        if (end == std::string_view::npos) {
+            end = list.size();
+        }
+        std::string_view name = core::trim(list.substr(pos, end - pos));
+        pos = end + 1;
+        if (name.empty()) {
+            continue;
+        }
+        bool found = false;
+        for (const auto& i : kColumns) {
+            if (core::iequals(i.name, name)) {
+                out.push_back(i.column);
+                found = true;
+                break;
+            }
+        }
+        if (!found) {
+            std::string valid;
+            for (const auto& i : kColumns) {
+                valid += (valid.empty() ? "" : ", ") + std::string(i.name);
+            }
+            return core::make_error(fmt::format("unknown column '{}' (columns: {})",
+                                                core::printable(name), valid));
+        }
+    }
+    if (out.empty()) {
+        return core::make_error("no columns given");
+    }
+    return out;
+}
+
+std::vector<TraceColumn> default_trace_columns() {
+    return {TraceColumn::Pid,     TraceColumn::Comm,    TraceColumn::Syscall,
+            TraceColumn::Uid,     TraceColumn::Cap,     TraceColumn::CapName,
+            TraceColumn::Audit,   TraceColumn::Verdict, TraceColumn::Caller};
+}
+
+TraceRenderer::TraceRenderer(bool json, std::vector<TraceColumn> columns, int last_cap)
+    : json_(json), columns_(std::move(columns)), last_cap_(last_cap) {}
+
+std::string TraceRenderer::header() const {
+    if (json_) {
+        return {};
+    }
+    std::string out;
+    for (std::size_t i = 0; i < columns_.size(); ++i) {
+        const auto& ci = info(columns_[i]);
+        bool last = i + 1 == columns_.size();
+        out += last ? std::string(ci.header) : fmt::format("{:<{}} ", ci.header, ci.width);
+    }
+    return out + "\n";
+}
+
+const std::string& TraceRenderer::caps_names_json(core::CapSet caps) {
+    auto it = caps_cache_.find(caps.bits());
+    if (it != caps_cache_.end()) {
+        return it->second;
+    }
+    if (caps_cache_.size() > 4096) {
+        caps_cache_.clear();
+    }
+    std::string out = "[";
+    for (int cap : caps.members()) {
+        if (out.size() > 1) {
+            out.push_back(',');
+        }
+        auto name = core::cap_lower_name(cap);
+        append_json_string(out, (name.empty() || cap > last_cap_) ? std::to_string(cap)
+                                                                   : std::string(name.substr(4)));
+    }
+    out.push_back(']');
+    return caps_cache_.emplace(caps.bits(), std::move(out)).first->second;
+}
+
+void TraceRenderer::render(const trace::TraceEvent& e, std::string& out) {
+    if (!json_) {
+        for (std::size_t i = 0; i < columns_.size(); ++i) {
+            const auto& ci = info(columns_[i]);
+            std::string value = cell(e, columns_[i], last_cap_);
+            if (i + 1 == columns_.size()) {
+                out += value;
+            } else {
+                fmt::format_to(std::back_inserter(out), "{:<{}} ", value, ci.width);
+            }
+        }
+        out.push_back('\n');
+        return;
+    }
+    auto it = std::back_inserter(out);
+    fmt::format_to(it, "{{\"timestamp\":{},\"mountnsid\":{},\"pid\":{},\"tid\":{},\"ppid\":{},"
+                       "\"comm\":",
+                   e.timestamp_ns, e.mntns, e.pid, e.tid, e.ppid);
+    append_json_string(out, e.comm);
+    out += ",\"syscall\":";
+    append_json_string(out, trace::syscall_name(e.syscall));
+    fmt::format_to(it,
+                   ",\"uid\":{},\"gid\":{},\"cap\":{},\"capName\":\"{}\",\"audit\":{},"
+                   "\"verdict\":\"{}\",\"insetid\":{},\"targetuserns\":{},\"currentuserns\":{},"
+                   "\"caps\":{},\"capsNames\":",
+                   e.uid, e.gid, e.cap, core::cap_k8s_name(e.cap), e.audit ? 1 : 0,
+                   e.allowed() ? "Allow" : "Deny", e.insetid ? "true" : "false", e.target_userns,
+                   e.current_userns, e.caps.bits());
+    out += caps_names_json(e.caps);
+    out += ",\"caller\":";
+    append_json_string(out, e.caller);
+    fmt::format_to(it, ",\"hook\":\"{}\"", trace::hook_name(e.hook));
+    if (!e.kstack_symbols.empty()) {
+        out += ",\"kstack\":[";
+        for (std::size_t i = 0; i < e.kstack_symbols.size(); ++i) {
+            if (i != 0) {
+                out.push_back(',');
+            }
+            append_json_string(out, e.kstack_symbols[i]);
+        }
+        out.push_back(']');
+    }
+    out += "}\n";
+}
+
+} // namespace capwise::output

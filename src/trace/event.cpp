@@ -1,0 +1,79 @@
+#include "trace/event.hpp"
+
+#include "trace/kernel_symbols.hpp"
+
+#include <time.h>
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+extern "C" {
+#include <linux/types.h>
+
+#include "capwise_event.h"
+}
+
+namespace capwise::trace {
+
+core::Result<TraceEvent> decode_event(std::span<const std::uint8_t> record,
+                                      std::int64_t boot_to_wall_ns) {
+    capwise_event raw{};
+    if (record.size() < sizeof(raw)) {
+        return core::make_error(fmt::format("short trace record: {} bytes", record.size()));
+    }
+    std::memcpy(&raw, record.data(), sizeof(raw));
+    const std::size_t stack_bytes = record.size() - sizeof(raw);
+    if (raw.kstack_len > CAPWISE_LONG_STACK || raw.kstack_len * sizeof(__u64) > stack_bytes) {
+        return core::make_error("malformed trace record: stack longer than the record");
+    }
+    TraceEvent e;
+    e.timestamp_ns = static_cast<std::uint64_t>(static_cast<std::int64_t>(raw.timestamp_ns) +
+                                                boot_to_wall_ns);
+    e.mntns = raw.mntns;
+    e.pid = static_cast<int>(raw.pid);
+    e.tid = static_cast<int>(raw.tid);
+    e.ppid = static_cast<int>(raw.ppid);
+    e.uid = raw.uid;
+    e.gid = raw.gid;
+    e.cap = raw.cap;
+    e.ret = raw.ret;
+    e.audit = raw.audit != 0;
+    e.insetid = raw.insetid != 0;
+    e.hook = raw.hook == CAPWISE_HOOK_KPROBE  ? Hook::Kprobe
+             : raw.hook == CAPWISE_HOOK_FENTRY ? Hook::Fentry
+                                               : Hook::Tracepoint;
+    e.target_userns = raw.target_userns;
+    e.current_userns = raw.current_userns;
+    e.syscall = raw.syscall;
+    e.caps = core::CapSet(raw.cap_effective);
+    e.comm.assign(raw.comm, strnlen(raw.comm, sizeof(raw.comm)));
+    e.caller_ip = raw.caller_ip;
+    if (raw.kstack_len > 0) {
+        e.kstack.resize(raw.kstack_len);
+        std::memcpy(e.kstack.data(), record.data() + sizeof(raw), raw.kstack_len * sizeof(__u64));
+    }
+    return e;
+}
+
+void resolve(TraceEvent& event, const KernelSymbols& symbols) {
+    if (event.caller_ip != 0) {
+        auto name = symbols.name_of(event.caller_ip);
+        event.caller = name ? std::string(*name) : fmt::format("0x{:x}", event.caller_ip);
+    }
+    event.kstack_symbols.clear();
+    for (auto ip : event.kstack) {
+        event.kstack_symbols.push_back(symbols.describe(ip));
+    }
+}
+
+std::int64_t boot_to_wall_offset_ns() {
+    timespec real{};
+    timespec boot{};
+    ::clock_gettime(CLOCK_REALTIME, &real);
+    ::clock_gettime(CLOCK_BOOTTIME, &boot);
+    return (static_cast<std::int64_t>(real.tv_sec) - boot.tv_sec) * 1000000000LL +
+           (static_cast<std::int64_t>(real.tv_nsec) - boot.tv_nsec);
+}
+
+} // namespace capwise::trace

@@ -1,0 +1,53 @@
+// One capability check as user space sees it, decoded from the ring buffer record.
+#pragma once
+
+#include "core/capability.hpp"
+#include "trace/hook.hpp"
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace capwise::trace {
+
+struct TraceEvent {
+    std::uint64_t timestamp_ns = 0; // wall clock, ns since the epoch
+    std::uint64_t mntns = 0;
+    int pid = 0; // tgid
+    int tid = 0;
+    int ppid = 0;
+    unsigned uid = 0; // of the checked credentials
+    unsigned gid = 0;
+    int cap = 0;
+    int ret = 0; // 0: allowed
+    bool audit = true;
+    bool insetid = false;
+    Hook hook = Hook::Tracepoint;
+    std::uint32_t target_userns = 0;
+    std::uint32_t current_userns = 0;
+    int syscall = -1;
+    core::CapSet caps; // effective set of the checked credentials
+    std::string comm;
+    std::uint64_t caller_ip = 0;
+    std::vector<std::uint64_t> kstack;
+
+    // Filled by resolve(): names for the addresses above.
+    std::string caller;                      // "__x64_sys_chroot"; empty if unknown
+    std::vector<std::string> kstack_symbols; // "cap_capable+0x83", innermost first
+
+    bool allowed() const { return ret == 0; }
+};
+
+// Decodes a ring-buffer record; boot_to_wall_ns converts CLOCK_BOOTTIME to wall-clock time.
+core::Result<TraceEvent> decode_event(std::span<const std::uint8_t> record,
+                                      std::int64_t boot_to_wall_ns);
+
+class KernelSymbols;
+// Names the caller and the stack frames.
+void resolve(TraceEvent& event, const KernelSymbols& symbols);
+
+// CLOCK_REALTIME minus CLOCK_BOOTTIME, now.
+std::int64_t boot_to_wall_offset_ns();
+
+} // namespace capwise::trace

@@ -1,0 +1,52 @@
+// Kernel text symbols from /proc/kallsyms: addresses to function names (callers, stacks) and
+// function names to address ranges (the in-kernel classifier).
+#pragma once
+
+#include "core/result.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace capwise::trace {
+
+struct SymbolRange {
+    std::uint64_t start = 0;
+    std::uint64_t end = 0; // exclusive: the next symbol's address
+};
+
+class KernelSymbols {
+public:
+    // Fails when the file cannot be read or every address is hidden (kptr_restrict).
+    static core::Result<KernelSymbols> load(const std::string& path = "/proc/kallsyms");
+    // Parses kallsyms text (for tests and fuzzing).
+    static core::Result<KernelSymbols> parse(std::string_view text);
+
+    // "inet_bind" for an address inside it; nullopt outside every known function.
+    std::optional<std::string_view> name_of(std::uint64_t addr) const;
+    // "inet_bind+0x4f".
+    std::string describe(std::uint64_t addr) const;
+    // The address range of a function; nullopt if unknown. Several symbols of one name (static
+    // functions in different files) give several ranges.
+    std::vector<SymbolRange> ranges_of(std::string_view name) const;
+    std::size_t size() const { return symbols_.size(); }
+
+private:
+    struct Symbol {
+        std::uint64_t addr;
+        std::uint32_t name_offset; // into text_; name_length 0 for non-text symbols
+        std::uint32_t name_length;
+    };
+    std::string_view name(const Symbol& s) const {
+        return std::string_view(text_).substr(s.name_offset, s.name_length);
+    }
+    void add_lines(std::string_view text, bool& any_address);
+    core::Result<KernelSymbols> finish(bool any_address);
+
+    std::string text_;            // the text symbols' names, back to back
+    std::vector<Symbol> symbols_; // sorted by address
+};
+
+} // namespace capwise::trace

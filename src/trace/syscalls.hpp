@@ -1,0 +1,11 @@
+// System call numbers to names for the architecture capwise was built for.
+#pragma once
+
+#include <string>
+
+namespace capwise::trace {
+
+// "chroot"; "syscall_N" for numbers the build's headers do not know; "" for -1 (no syscall).
+std::string syscall_name(int number);
+
+} // namespace capwise::trace

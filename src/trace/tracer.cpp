@@ -1,0 +1,329 @@
+#include "trace/tracer.hpp"
+
+#include "core/process.hpp"
+#include "trace/classifier.hpp"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fmt/format.h>
+
+extern "C" {
+#include "capwise.skel.h"
+}
+
+namespace capwise::trace {
+namespace {
+
+// libbpf's messages: kept (the last warning explains a failed load), never printed unasked.
+std::mutex log_mu;
+std::string last_libbpf_warning;
+
+int libbpf_log(enum libbpf_print_level level, const char* fmt_str, va_list args) {
+    static const bool debug = [] {
+        const char* v = std::getenv("CAPWISE_DEBUG");
+        return v != nullptr && *v == '1';
+    }();
+    if (debug) { // everything, verifier logs included, for whoever debugs a load failure
+        va_list copy;
+        va_copy(copy, args);
+        std::vfprintf(stderr, fmt_str, copy);
+        va_end(copy);
+    }
+    if (level == LIBBPF_DEBUG) {
+        return 0;
+    }
+    char buf[512];
+    int n = std::vsnprintf(buf, sizeof(buf), fmt_str, args);
+    std::string line(buf, n > 0 ? std::min<std::size_t>(static_cast<std::size_t>(n),
+                                                         sizeof(buf) - 1)
+                                : 0);
+    while (!line.empty() && line.back() == '\n') {
+        line.pop_back();
+    }
+    std::lock_guard lock(log_mu);
+    if (!line.empty()) {
+        last_libbpf_warning = line;
+    }
+    return 0;
+}
+
+std::string take_libbpf_warning() {
+    std::lock_guard lock(log_mu);
+    return std::exchange(last_libbpf_warning, {});
+}
+
+std::size_t round_up_pow2(std::size_t v) {
+    std::size_t p = 4096;
+    while (p < v && p < (1u << 30)) {
+        p <<= 1;
+    }
+    return p;
+}
+
+core::Error bpf_error(std::string_view what, int err) {
+    std::string warning = take_libbpf_warning();
+    std::string message = fmt::format("{}: {}", what, std::strerror(err));
+    if (!warning.empty()) {
+        message += fmt::format(" ({})", warning);
+    }
+    return core::make_error(std::move(message), err);
+}
+
+} // namespace
+
+struct Tracer::State {
+    capwise_bpf* skel = nullptr;
+    ring_buffer* rb = nullptr;
+    std::int64_t boot_to_wall = 0;
+    const std::function<void(const TraceEvent&)>* sink = nullptr;
+    std::uint64_t malformed = 0;
+
+    ~State() {
+        if (rb != nullptr) {
+            ring_buffer__free(rb);
+        }
+        if (skel != nullptr) {
+            detach_all_concurrently();
+            capwise_bpf__destroy(skel); // closes programs and maps
+        }
+    }
+
+    // Each tracepoint detach waits out an RCU grace period (~50 ms here); detaching them side by
+    // side lets one grace period serve them all.
+    void detach_all_concurrently() {
+        bpf_link** links[] = {&skel->links.capable__tracepoint, &skel->links.capable__fexit,
+                              &skel->links.capable__kprobe,     &skel->links.capable__kretprobe,
+                              &skel->links.follow__fork,        &skel->links.follow__exec,
+                              &skel->links.follow__exit};
+        std::vector<std::thread> detachers;
+        for (bpf_link** link : links) {
+            if (*link != nullptr) {
+                detachers.emplace_back([l = std::exchange(*link, nullptr)] { bpf_link__destroy(l); });
+            }
+        }
+        for (auto& t : detachers) {
+            t.join();
+        }
+    }
+};
+
+namespace {
+
+int on_record(void* ctx, void* data, std::size_t size) {
+    auto* state = static_cast<Tracer::State*>(ctx);
+    auto event = decode_event(
+        std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(data), size),
+        state->boot_to_wall);
+    if (!event) {
+        ++state->malformed;
+    } else if (state->sink != nullptr) {
+        (*state->sink)(*event);
+    }
+    return 0;
+}
+
+// Opens, configures and loads the programs for one hook, then attaches them.
+core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& options,
+                             const std::vector<capwise_range>& ranges) {
+    capwise_bpf* skel = capwise_bpf__open();
+    if (skel == nullptr) {
+        return bpf_error("cannot open the BPF object", errno);
+    }
+    st.skel = skel;
+    auto* ro = skel->rodata;
+    ro->filter_pid = !options.pids.empty();
+    ro->filter_uid = options.uid.has_value();
+    ro->target_uid = options.uid.value_or(0);
+    ro->filter_comm = options.comm.has_value();
+    if (options.comm) {
+        std::memset(const_cast<char*>(ro->target_comm), 0, sizeof(ro->target_comm));
+        std::memcpy(const_cast<char*>(ro->target_comm), options.comm->data(),
+                    std::min(options.comm->size(), sizeof(ro->target_comm) - 1));
+    }
+    ro->cap_mask = options.caps.bits();
+    ro->verdict_filter = options.verdict == VerdictFilter::Allow  ? 1
+                         : options.verdict == VerdictFilter::Deny ? 2
+                                                                  : 0;
+    ro->filter_mntns = !options.mntns.empty();
+    ro->follow_tree = options.follow;
+    ro->audit_only = options.audit_only;
+    ro->unique = options.unique;
+    ro->want_stack = options.kernel_stack;
+    const std::size_t rb_bytes = round_up_pow2(options.ring_buffer_bytes);
+    // Batched wake-ups: the reader is woken once a quarter of the buffer is pending; its poll
+    // timeout picks up the rest.
+    ro->wakeup_bytes = static_cast<__u32>(std::min<std::size_t>(rb_bytes / 4, 256 * 1024));
+    ro->range_count = static_cast<__u32>(ranges.size());
+    for (std::size_t i = 0; i < ranges.size(); ++i) {
+        const_cast<capwise_range&>(ro->ranges[i]) = ranges[i];
+    }
+    bpf_map__set_max_entries(skel->maps.events, static_cast<__u32>(rb_bytes));
+
+    bpf_program__set_autoload(skel->progs.capable__tracepoint, hook == Hook::Tracepoint);
+    bpf_program__set_autoload(skel->progs.capable__fexit, hook == Hook::Fentry);
+    bpf_program__set_autoload(skel->progs.capable__kprobe, hook == Hook::Kprobe);
+    bpf_program__set_autoload(skel->progs.capable__kretprobe, hook == Hook::Kprobe);
+    bpf_program__set_autoload(skel->progs.follow__fork, options.follow);
+    bpf_program__set_autoload(skel->progs.follow__exec, options.follow);
+    bpf_program__set_autoload(skel->progs.follow__exit, options.follow);
+
+    if (int err = capwise_bpf__load(skel); err != 0) {
+        return bpf_error("cannot load the BPF programs", -err);
+    }
+    for (int pid : options.pids) {
+        __u32 key = static_cast<__u32>(pid);
+        __u8 one = 1;
+        bpf_map__update_elem(skel->maps.pids, &key, sizeof(key), &one, sizeof(one), BPF_ANY);
+    }
+    for (std::uint64_t ns : options.mntns) {
+        __u8 one = 1;
+        bpf_map__update_elem(skel->maps.mntns_set, &ns, sizeof(ns), &one, sizeof(one), BPF_ANY);
+    }
+    // Followers first, so no fork between attaching and following goes unseen.
+    struct Attach {
+        bpf_program* prog;
+        bpf_link** link;
+        bool wanted;
+    } attaches[] = {
+        {skel->progs.follow__fork, &skel->links.follow__fork, options.follow},
+        {skel->progs.follow__exec, &skel->links.follow__exec, options.follow},
+        {skel->progs.follow__exit, &skel->links.follow__exit, options.follow},
+        {skel->progs.capable__tracepoint, &skel->links.capable__tracepoint,
+         hook == Hook::Tracepoint},
+        {skel->progs.capable__fexit, &skel->links.capable__fexit, hook == Hook::Fentry},
+        {skel->progs.capable__kretprobe, &skel->links.capable__kretprobe, hook == Hook::Kprobe},
+        {skel->progs.capable__kprobe, &skel->links.capable__kprobe, hook == Hook::Kprobe},
+    };
+    for (auto& a : attaches) {
+        if (!a.wanted) {
+            continue;
+        }
+        bpf_link* link = bpf_program__attach(a.prog);
+        if (link == nullptr) {
+            return bpf_error(fmt::format("cannot attach {}", bpf_program__name(a.prog)), errno);
+        }
+        *a.link = link;
+    }
+    return core::Ok{};
+}
+
+} // namespace
+
+std::string missing_trace_privileges() {
+    auto self = core::read_process(static_cast<int>(::getpid()));
+    if (!self) {
+        return {};
+    }
+    const core::CapSet eff = self->status.caps.effective;
+    constexpr int kSysAdmin = 21;
+    constexpr int kPerfmon = 38;
+    constexpr int kBpf = 39;
+    if (eff.contains(kSysAdmin) || (eff.contains(kBpf) && eff.contains(kPerfmon))) {
+        return {};
+    }
+    return "capwise trace needs root, or CAP_BPF and CAP_PERFMON (CAP_SYS_ADMIN before Linux "
+           "5.8); this process's effective set lacks them";
+}
+
+core::Result<std::unique_ptr<Tracer>> Tracer::start(const TraceOptions& options,
+                                                    const KernelSymbols& symbols) {
+    if (auto missing = missing_trace_privileges(); !missing.empty()) {
+        return core::make_error(missing, EPERM);
+    }
+    static std::once_flag once;
+    std::call_once(once, [] { libbpf_set_print(libbpf_log); });
+
+    const auto ranges = build_ranges(symbols);
+    auto state = std::make_unique<State>();
+    auto hook = select_hook(options.hook, [&](Hook h) -> core::Status {
+        if (state->skel != nullptr) {
+            state->detach_all_concurrently();
+            capwise_bpf__destroy(state->skel);
+            state->skel = nullptr;
+        }
+        return load_and_attach(*state, h, options, ranges);
+    });
+    if (!hook) {
+        return hook.error();
+    }
+    state->boot_to_wall = boot_to_wall_offset_ns();
+    state->rb = ring_buffer__new(bpf_map__fd(state->skel->maps.events), on_record, state.get(),
+                                 nullptr);
+    if (state->rb == nullptr) {
+        return bpf_error("cannot open the ring buffer", errno);
+    }
+    return std::unique_ptr<Tracer>(new Tracer(std::move(state), *hook));
+}
+
+Tracer::Tracer(std::unique_ptr<State> state, Hook hook) : state_(std::move(state)), hook_(hook) {}
+
+std::uint64_t Tracer::malformed() const { return state_->malformed; }
+
+Tracer::~Tracer() = default;
+
+core::Status Tracer::follow_pid(int pid) {
+    __u32 key = static_cast<__u32>(pid);
+    __u8 pending = CAPWISE_FOLLOW_PENDING;
+    if (bpf_map__update_elem(state_->skel->maps.follow, &key, sizeof(key), &pending,
+                             sizeof(pending), BPF_ANY) != 0) {
+        return bpf_error("cannot follow the command", errno);
+    }
+    return core::Ok{};
+}
+
+core::Result<int> Tracer::poll(int timeout_ms, const std::function<void(const TraceEvent&)>& sink,
+                               int extra_fd) {
+    // The ring buffer's epoll fd is itself pollable: wait on it and on extra_fd together, then
+    // consume without blocking.
+    pollfd fds[2] = {{ring_buffer__epoll_fd(state_->rb), POLLIN, 0}, {extra_fd, POLLIN, 0}};
+    int ready = ::poll(fds, extra_fd >= 0 ? 2 : 1, timeout_ms);
+    if (ready < 0 && errno != EINTR) {
+        return core::make_error(fmt::format("waiting for events: {}", std::strerror(errno)),
+                                errno);
+    }
+    return drain(sink);
+}
+
+core::Result<int> Tracer::drain(const std::function<void(const TraceEvent&)>& sink) {
+    state_->sink = &sink;
+    int n = ring_buffer__consume(state_->rb);
+    state_->sink = nullptr;
+    if (n < 0 && n != -EINTR) {
+        return core::make_error(fmt::format("reading events: {}", std::strerror(-n)), -n);
+    }
+    return std::max(n, 0);
+}
+
+TraceCounters Tracer::counters() const {
+    TraceCounters out;
+    const int ncpus = libbpf_num_possible_cpus();
+    if (ncpus <= 0) {
+        return out;
+    }
+    std::vector<__u64> values(static_cast<std::size_t>(ncpus));
+    std::uint64_t* fields[CAPWISE_COUNT_MAX] = {&out.seen,    &out.filtered, &out.noaudit,
+                                                &out.deduped, &out.emitted,  &out.lost};
+    for (__u32 key = 0; key < CAPWISE_COUNT_MAX; ++key) {
+        if (bpf_map__lookup_elem(state_->skel->maps.counters, &key, sizeof(key), values.data(),
+                                 values.size() * sizeof(__u64), 0) == 0) {
+            for (auto v : values) {
+                *fields[key] += v;
+            }
+        }
+    }
+    return out;
+}
+
+} // namespace capwise::trace

@@ -1,0 +1,81 @@
+// The live tracer: loads capwise's BPF programs for the hook this kernel offers, applies the
+// filters in the kernel, and hands decoded events to user space. Every kernel object (programs,
+// maps, links, the ring buffer) is owned through file descriptors held by this object: when it
+// is destroyed — or the process dies, even by SIGKILL — the kernel detaches everything.
+#pragma once
+
+#include "core/capability.hpp"
+#include "trace/event.hpp"
+#include "trace/hook.hpp"
+#include "trace/kernel_symbols.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace capwise::trace {
+
+enum class VerdictFilter { Any, Allow, Deny };
+
+struct TraceOptions {
+    HookChoice hook = HookChoice::Auto;
+    std::vector<int> pids;               // tgids; empty: all
+    std::optional<unsigned> uid;         // real uid of the current task
+    std::optional<std::string> comm;     // exact command name
+    core::CapSet caps;                   // empty: every capability
+    VerdictFilter verdict = VerdictFilter::Any;
+    std::vector<std::uint64_t> mntns;    // mount namespaces; empty: all
+    bool follow = false;                 // only processes added with follow_pid and children
+    bool audit_only = true;              // drop non-audit checks in the kernel
+    bool unique = false;                 // one event per (tree/mntns, cap, verdict, syscall)
+    bool kernel_stack = false;           // ship up to 32 frames with each event
+    std::size_t ring_buffer_bytes = 8u << 20; // rounded up to a power of two
+};
+
+struct TraceCounters {
+    std::uint64_t seen = 0;
+    std::uint64_t filtered = 0;
+    std::uint64_t noaudit = 0;
+    std::uint64_t deduped = 0;
+    std::uint64_t emitted = 0;
+    std::uint64_t lost = 0; // the ring buffer was full
+};
+
+class Tracer {
+public:
+    // Checks privileges, loads and attaches; the error says what is missing.
+    static core::Result<std::unique_ptr<Tracer>> start(const TraceOptions& options,
+                                                       const KernelSymbols& symbols);
+    ~Tracer();
+    Tracer(const Tracer&) = delete;
+    Tracer& operator=(const Tracer&) = delete;
+
+    Hook hook() const { return hook_; }
+    // Follows pid (and, from its exec on, its descendants). Call before it execs.
+    core::Status follow_pid(int pid);
+    // Waits up to timeout_ms — or until extra_fd (e.g. a pidfd; -1 for none) is readable — then
+    // hands every ready event to sink. Returns how many.
+    core::Result<int> poll(int timeout_ms, const std::function<void(const TraceEvent&)>& sink,
+                           int extra_fd = -1);
+    // Reads whatever is ready without waiting.
+    core::Result<int> drain(const std::function<void(const TraceEvent&)>& sink);
+    TraceCounters counters() const;
+    // Records that could not be decoded (never expected; counted, not hidden).
+    std::uint64_t malformed() const;
+
+    struct State; // libbpf objects; defined in tracer.cpp
+
+private:
+    explicit Tracer(std::unique_ptr<State> state, Hook hook);
+    std::unique_ptr<State> state_;
+    Hook hook_;
+};
+
+// The capabilities a process needs to trace, and whether this process has them: an empty
+// string when it does, otherwise one sentence naming what is missing.
+std::string missing_trace_privileges();
+
+} // namespace capwise::trace
