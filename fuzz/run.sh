@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failed=0
-for target in fuzz_file_caps fuzz_proc_status fuzz_cap_names; do
+for target in fuzz_file_caps fuzz_proc_status fuzz_cap_names fuzz_trace_inputs; do
   corpus="$work/$target"
   mkdir -p "$corpus"
   if [ -d "$here/corpus/$target" ]; then
@@ -22,6 +22,6 @@ for target in fuzz_file_caps fuzz_proc_status fuzz_cap_names; do
     grep -E "stat::number_of_executed_units" "$work/$target.log" | sed "s/^/fuzz: $target /"
   fi
 done
-total=3
+total=4
 echo "$((total - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -3,6 +3,10 @@
 #ifndef CAPWISE_EVENT_H
 #define CAPWISE_EVENT_H
 
+#ifndef __bpf__
+#include <linux/types.h> /* the BPF side gets these from vmlinux_min.h */
+#endif
+
 #define CAPWISE_COMM_LEN 16
 #define CAPWISE_SHORT_STACK 8  /* frames taken to classify a check and find its caller */
 #define CAPWISE_LONG_STACK 32  /* frames shipped with --kernel-stack */

@@ -1,23 +1,26 @@
 // `capwise trace`: every capability check the kernel makes, live.
 #include "cli/command.hpp"
 #include "core/capability.hpp"
+#include "core/text.hpp"
 #include "output/trace_render.hpp"
 #include "trace/command.hpp"
 #include "trace/tracer.hpp"
 
-#include <signal.h>
-
+#include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
-
 #include <fmt/format.h>
+#include <signal.h>
 
 namespace capwise::cli {
 namespace {
 
 std::atomic<int> g_stop_signal{0};
 
-void on_stop_signal(int sig) { g_stop_signal.store(sig); }
+void on_stop_signal(int sig) {
+    g_stop_signal.store(sig);
+}
 
 void install_stop_handlers() {
     struct sigaction sa {};
@@ -30,12 +33,12 @@ void install_stop_handlers() {
 }
 
 struct Opts {
-    std::vector<int> pids;
+    std::vector<std::string> pids;
     std::optional<unsigned> uid;
     std::optional<std::string> comm;
     std::vector<std::string> caps;
     std::string verdict = "any";
-    std::vector<std::uint64_t> mntns;
+    std::vector<std::string> mntns;
     std::string format = "columns";
     std::optional<std::string> columns;
     bool audit_only = true;
@@ -47,10 +50,28 @@ struct Opts {
     bool stats = false;
     std::optional<std::string> user;
     std::optional<std::string> group;
-    std::vector<std::string> command;
 };
 
-int run_trace(const Opts& o) {
+// "12,34" → {12, 34}; every item a positive number.
+template <typename T>
+core::Result<std::vector<T>> parse_number_list(const std::string& list, std::string_view what) {
+    std::vector<T> out;
+    std::size_t pos = 0;
+    while (pos <= list.size()) {
+        std::size_t end = std::min(list.find(',', pos), list.size());
+        std::string_view item = std::string_view(list).substr(pos, end - pos);
+        pos = end + 1;
+        T value{};
+        auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
+        if (item.empty() || ec != std::errc{} || p != item.data() + item.size() || value <= 0) {
+            return core::make_error(fmt::format("invalid {} '{}'", what, core::printable(item)));
+        }
+        out.push_back(value);
+    }
+    return out;
+}
+
+int run_trace(const Opts& o, const Context& ctx) {
     const int last = core::running_last_cap();
     trace::TraceOptions options;
     auto hook = trace::parse_hook_choice(o.hook);
@@ -59,7 +80,14 @@ int run_trace(const Opts& o) {
         return 2;
     }
     options.hook = *hook;
-    options.pids = o.pids;
+    for (const auto& list : o.pids) {
+        auto pids = parse_number_list<int>(list, "pid");
+        if (!pids) {
+            print_error(pids.error().message);
+            return 2;
+        }
+        options.pids.insert(options.pids.end(), pids->begin(), pids->end());
+    }
     options.uid = o.uid;
     options.comm = o.comm;
     for (const auto& c : o.caps) {
@@ -73,8 +101,15 @@ int run_trace(const Opts& o) {
     options.verdict = o.verdict == "allow"  ? trace::VerdictFilter::Allow
                       : o.verdict == "deny" ? trace::VerdictFilter::Deny
                                             : trace::VerdictFilter::Any;
-    options.mntns = o.mntns;
-    options.follow = !o.command.empty();
+    for (const auto& list : o.mntns) {
+        auto ns = parse_number_list<std::uint64_t>(list, "mount namespace");
+        if (!ns) {
+            print_error(ns.error().message);
+            return 2;
+        }
+        options.mntns.insert(options.mntns.end(), ns->begin(), ns->end());
+    }
+    options.follow = !ctx.command.empty();
     options.audit_only = o.audit_only;
     options.unique = o.unique;
     options.kernel_stack = o.kernel_stack;
@@ -102,6 +137,10 @@ int run_trace(const Opts& o) {
         creds = *resolved;
     }
 
+    if (auto missing = trace::missing_trace_privileges(); !missing.empty()) {
+        print_error(missing);
+        return 1;
+    }
     auto symbols = trace::KernelSymbols::load();
     if (!symbols) {
         print_error(symbols.error().message);
@@ -115,8 +154,8 @@ int run_trace(const Opts& o) {
     install_stop_handlers();
 
     std::optional<trace::Command> command;
-    if (!o.command.empty()) {
-        auto spawned = trace::Command::spawn(o.command, creds);
+    if (!ctx.command.empty()) {
+        auto spawned = trace::Command::spawn(ctx.command, creds);
         if (!spawned) {
             print_error(spawned.error().message);
             return 1;
@@ -213,17 +252,21 @@ void add_trace_command(CLI::App& app, Context& ctx) {
     auto* cmd = app.add_subcommand(
         "trace", "every capability check the kernel makes, live (eBPF); with -- CMD, those of "
                  "CMD and its descendants");
-    cmd->add_option("--pid", o->pids, "only these processes (repeatable)")
-        ->delimiter(',')
-        ->check(CLI::PositiveNumber);
+    // One value per occurrence (commas inside it): a list option must never swallow what
+    // follows "--".
+    cmd->add_option("--pid", o->pids, "only these processes (repeatable, comma-separated)")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_option("--uid", o->uid, "only processes with this real uid");
     cmd->add_option("--comm", o->comm, "only processes with this command name");
     cmd->add_option("--cap", o->caps, "only these capabilities (repeatable, comma-separated)")
-        ->delimiter(',');
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_option("--verdict", o->verdict, "only allowed or denied checks")
         ->check(CLI::IsMember({"any", "allow", "deny"}));
     cmd->add_option("--mntns", o->mntns, "only these mount namespaces (repeatable)")
-        ->delimiter(',');
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_option("-o,--output", o->format, "output format")
         ->check(CLI::IsMember({"columns", "json"}))
         ->capture_default_str();
@@ -237,16 +280,23 @@ void add_trace_command(CLI::App& app, Context& ctx) {
     cmd->add_flag("--kernel-stack", o->kernel_stack, "add the kernel stack to each event");
     cmd->add_option("--timeout", o->timeout, "stop after this many seconds")
         ->check(CLI::NonNegativeNumber);
-    cmd->add_option("--hook", o->hook, "auto, tracepoint, fentry or kprobe")
-        ->capture_default_str();
+    cmd->add_option("--hook", o->hook, "auto, tracepoint, fentry or kprobe")->capture_default_str();
     cmd->add_option("--buffer-size", o->buffer_size, "ring buffer bytes (a power of two)")
         ->check(CLI::Range(std::size_t{4096}, std::size_t{1} << 30))
         ->capture_default_str();
     cmd->add_flag("--stats", o->stats, "print what the kernel side saw, dropped and lost");
     cmd->add_option("--user", o->user, "run CMD as this user (name or uid)");
     cmd->add_option("--group", o->group, "run CMD with this group (name or gid)");
-    cmd->add_option("command", o->command, "CMD ARGS, after --");
-    cmd->callback([o, &ctx] { ctx.exit_code = run_trace(*o); });
+    cmd->footer("After --: the command to run and trace with all its descendants; capwise exits "
+                "with its status.");
+    cmd->callback([o, &ctx] {
+        if (ctx.has_command && ctx.command.empty()) {
+            print_error("no command after --");
+            ctx.exit_code = 2;
+            return;
+        }
+        ctx.exit_code = run_trace(*o, ctx);
+    });
 }
 
 } // namespace capwise::cli

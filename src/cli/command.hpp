@@ -11,6 +11,10 @@ namespace capwise::cli {
 
 struct Context {
     int exit_code = 0;
+    // Everything after the first "--": the command `trace -- CMD ARGS` runs. Split off before
+    // CLI11 parses, so no option can swallow the command's own arguments.
+    std::vector<std::string> command;
+    bool has_command = false;
 };
 
 // Prints "capwise: <message>" on stderr, one line, control characters escaped by the caller.

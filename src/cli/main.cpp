@@ -61,8 +61,21 @@ int main(int argc, char** argv) {
     add_version_command(app, ctx);
     add_demo_command(app, ctx);
     add_trace_command(app, ctx);
+    int parsed_argc = argc;
+    for (int i = 1; i < argc; ++i) {
+        if (std::string_view(argv[i]) == "--") {
+            parsed_argc = i;
+            ctx.has_command = true;
+            ctx.command.assign(argv + i + 1, argv + argc);
+            break;
+        }
+    }
+    if (ctx.has_command && (argc < 2 || std::string_view(argv[1]) != "trace")) {
+        print_error("'-- CMD' is for trace only (see --help)");
+        return 2;
+    }
     try {
-        app.parse(argc, argv);
+        app.parse(parsed_argc, argv);
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {

@@ -182,8 +182,8 @@ core::Result<std::vector<TraceColumn>> parse_trace_columns(std::string_view list
             for (const auto& i : kColumns) {
                 valid += (valid.empty() ? "" : ", ") + std::string(i.name);
             }
-            return core::make_error(fmt::format("unknown column '{}' (columns: {})",
-                                                core::printable(name), valid));
+            return core::make_error(
+                fmt::format("unknown column '{}' (columns: {})", core::printable(name), valid));
         }
     }
     if (out.empty()) {
@@ -193,9 +193,9 @@ core::Result<std::vector<TraceColumn>> parse_trace_columns(std::string_view list
 }
 
 std::vector<TraceColumn> default_trace_columns() {
-    return {TraceColumn::Pid,     TraceColumn::Comm,    TraceColumn::Syscall,
-            TraceColumn::Uid,     TraceColumn::Cap,     TraceColumn::CapName,
-            TraceColumn::Audit,   TraceColumn::Verdict, TraceColumn::Caller};
+    return {TraceColumn::Pid,   TraceColumn::Comm,    TraceColumn::Syscall,
+            TraceColumn::Uid,   TraceColumn::Cap,     TraceColumn::CapName,
+            TraceColumn::Audit, TraceColumn::Verdict, TraceColumn::Caller};
 }
 
 TraceRenderer::TraceRenderer(bool json, std::vector<TraceColumn> columns, int last_cap)
@@ -229,7 +229,7 @@ const std::string& TraceRenderer::caps_names_json(core::CapSet caps) {
         }
         auto name = core::cap_lower_name(cap);
         append_json_string(out, (name.empty() || cap > last_cap_) ? std::to_string(cap)
-                                                                   : std::string(name.substr(4)));
+                                                                  : std::string(name.substr(4)));
     }
     out.push_back(']');
     return caps_cache_.emplace(caps.bits(), std::move(out)).first->second;
@@ -250,8 +250,9 @@ void TraceRenderer::render(const trace::TraceEvent& e, std::string& out) {
         return;
     }
     auto it = std::back_inserter(out);
-    fmt::format_to(it, "{{\"timestamp\":{},\"mountnsid\":{},\"pid\":{},\"tid\":{},\"ppid\":{},"
-                       "\"comm\":",
+    fmt::format_to(it,
+                   "{{\"timestamp\":{},\"mountnsid\":{},\"pid\":{},\"tid\":{},\"ppid\":{},"
+                   "\"comm\":",
                    e.timestamp_ns, e.mntns, e.pid, e.tid, e.ppid);
     append_json_string(out, e.comm);
     out += ",\"syscall\":";

@@ -14,8 +14,27 @@
 namespace capwise::output {
 
 enum class TraceColumn {
-    Timestamp, Pid, Tid, Ppid, Comm, Syscall, Uid, Gid, Cap, CapName, Audit, Verdict, Insetid,
-    Caller, MntNs, TargetUserNs, CurrentUserNs, Caps, CapsNames, Hook, KStack,
+    Timestamp,
+    Pid,
+    Tid,
+    Ppid,
+    Comm,
+    Syscall,
+    Uid,
+    Gid,
+    Cap,
+    CapName,
+    Audit,
+    Verdict,
+    Insetid,
+    Caller,
+    MntNs,
+    TargetUserNs,
+    CurrentUserNs,
+    Caps,
+    CapsNames,
+    Hook,
+    KStack,
 };
 
 // "pid,comm,syscall" → columns; unknown names are an error naming them and the valid ones.
@@ -23,13 +42,13 @@ core::Result<std::vector<TraceColumn>> parse_trace_columns(std::string_view list
 std::vector<TraceColumn> default_trace_columns();
 
 class TraceRenderer {
-public:
+  public:
     TraceRenderer(bool json, std::vector<TraceColumn> columns, int last_cap);
     std::string header() const; // empty for JSON
     // Appends one line (with '\n') to out.
     void render(const trace::TraceEvent& event, std::string& out);
 
-private:
+  private:
     const std::string& caps_names_json(core::CapSet caps);
     bool json_;
     std::vector<TraceColumn> columns_;

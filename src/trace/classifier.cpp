@@ -49,7 +49,9 @@ constexpr ClassifiedFunction kFunctions[] = {
 
 } // namespace
 
-std::span<const ClassifiedFunction> classified_functions() { return kFunctions; }
+std::span<const ClassifiedFunction> classified_functions() {
+    return kFunctions;
+}
 
 std::vector<capwise_range> build_ranges(const KernelSymbols& symbols) {
     std::vector<capwise_range> out;

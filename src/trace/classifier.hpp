@@ -11,8 +11,6 @@
 #include <vector>
 
 extern "C" {
-#include <linux/types.h>
-
 #include "capwise_event.h"
 }
 

@@ -2,7 +2,11 @@
 
 #include "core/text.hpp"
 
+#include <cerrno>
+#include <charconv>
+#include <cstring>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -10,12 +14,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <charconv>
-#include <cstring>
-
-#include <fmt/format.h>
 
 namespace capwise::trace {
 namespace {
@@ -133,8 +131,6 @@ core::Result<Command> Command::spawn(const std::vector<std::string>& argv,
     if (pid == 0) {
         ::close(gate[1]);
         ::close(errors[0]);
-        // Die with capwise: a traced command must not outlive its tracer unseen.
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         char byte = 0;
         ssize_t n;
         do {
@@ -152,6 +148,9 @@ core::Result<Command> Command::spawn(const std::vector<std::string>& argv,
         if (creds.uid && ::setresuid(*creds.uid, *creds.uid, *creds.uid) != 0) {
             child_fail(errors[1], 3, errno);
         }
+        // Die with capwise: a traced command must not outlive its tracer unseen. (Set after the
+        // credential switch, which would clear it.)
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         ::execvp(args[0], args.data());
         child_fail(errors[1], 4, errno);
     }
@@ -201,9 +200,8 @@ core::Status Command::release() {
     ::waitpid(pid_, nullptr, 0);
     reaped_ = true;
     const char* stage = msg[0] >= 0 && msg[0] < 5 ? kStages[msg[0]] : "start";
-    return core::make_error(fmt::format("cannot run the command ({}): {}", stage,
-                                        std::strerror(msg[1])),
-                            msg[1]);
+    return core::make_error(
+        fmt::format("cannot run the command ({}): {}", stage, std::strerror(msg[1])), msg[1]);
 }
 
 std::optional<int> Command::try_wait() {

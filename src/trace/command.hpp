@@ -5,11 +5,10 @@
 
 #include "core/result.hpp"
 
-#include <sys/types.h>
-
 #include <functional>
 #include <optional>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace capwise::trace {
@@ -25,7 +24,7 @@ core::Result<Credentials> resolve_credentials(const std::optional<std::string>& 
                                               const std::optional<std::string>& group);
 
 class Command {
-public:
+  public:
     // Forks; the child waits at the gate. Fails if fork fails or argv is empty.
     static core::Result<Command> spawn(const std::vector<std::string>& argv,
                                        const Credentials& creds);
@@ -44,8 +43,9 @@ public:
     std::optional<int> try_wait();
     void signal(int sig) const;
 
-private:
-    Command(pid_t pid, int gate_fd, int error_fd) : pid_(pid), gate_fd_(gate_fd), error_fd_(error_fd) {}
+  private:
+    Command(pid_t pid, int gate_fd, int error_fd)
+        : pid_(pid), gate_fd_(gate_fd), error_fd_(error_fd) {}
     pid_t pid_ = -1;
     int gate_fd_ = -1;  // write end: one byte opens the gate
     int error_fd_ = -1; // read end: the child's errno if exec fails, EOF on success

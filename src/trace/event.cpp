@@ -2,15 +2,11 @@
 
 #include "trace/kernel_symbols.hpp"
 
+#include <cstring>
+#include <fmt/format.h>
 #include <time.h>
 
-#include <cstring>
-
-#include <fmt/format.h>
-
 extern "C" {
-#include <linux/types.h>
-
 #include "capwise_event.h"
 }
 
@@ -28,8 +24,8 @@ core::Result<TraceEvent> decode_event(std::span<const std::uint8_t> record,
         return core::make_error("malformed trace record: stack longer than the record");
     }
     TraceEvent e;
-    e.timestamp_ns = static_cast<std::uint64_t>(static_cast<std::int64_t>(raw.timestamp_ns) +
-                                                boot_to_wall_ns);
+    e.timestamp_ns =
+        static_cast<std::uint64_t>(static_cast<std::int64_t>(raw.timestamp_ns) + boot_to_wall_ns);
     e.mntns = raw.mntns;
     e.pid = static_cast<int>(raw.pid);
     e.tid = static_cast<int>(raw.tid);
@@ -40,7 +36,7 @@ core::Result<TraceEvent> decode_event(std::span<const std::uint8_t> record,
     e.ret = raw.ret;
     e.audit = raw.audit != 0;
     e.insetid = raw.insetid != 0;
-    e.hook = raw.hook == CAPWISE_HOOK_KPROBE  ? Hook::Kprobe
+    e.hook = raw.hook == CAPWISE_HOOK_KPROBE   ? Hook::Kprobe
              : raw.hook == CAPWISE_HOOK_FENTRY ? Hook::Fentry
                                                : Hook::Tracepoint;
     e.target_userns = raw.target_userns;

@@ -31,8 +31,8 @@ core::Result<HookChoice> parse_hook_choice(std::string_view text) {
     if (text == "kprobe") {
         return HookChoice::Kprobe;
     }
-    return core::make_error(fmt::format("unknown hook '{}' (auto, tracepoint, fentry, kprobe)",
-                                        core::printable(text)));
+    return core::make_error(
+        fmt::format("unknown hook '{}' (auto, tracepoint, fentry, kprobe)", core::printable(text)));
 }
 
 core::Result<Hook> select_hook(HookChoice choice, const std::function<core::Status(Hook)>& attach) {
@@ -62,9 +62,8 @@ core::Result<Hook> select_hook(HookChoice choice, const std::function<core::Stat
                                 status.error().message);
         last_errno = status.error().errno_value;
     }
-    return core::make_error(fmt::format("cannot trace capability checks on this kernel ({})",
-                                        failures),
-                            last_errno);
+    return core::make_error(
+        fmt::format("cannot trace capability checks on this kernel ({})", failures), last_errno);
 }
 
 } // namespace capwise::trace

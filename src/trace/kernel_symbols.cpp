@@ -2,15 +2,13 @@
 
 #include "core/unique_fd.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
-
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 namespace capwise::trace {
 

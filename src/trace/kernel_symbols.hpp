@@ -18,7 +18,7 @@ struct SymbolRange {
 };
 
 class KernelSymbols {
-public:
+  public:
     // Fails when the file cannot be read or every address is hidden (kptr_restrict).
     static core::Result<KernelSymbols> load(const std::string& path = "/proc/kallsyms");
     // Parses kallsyms text (for tests and fuzzing).
@@ -33,7 +33,7 @@ public:
     std::vector<SymbolRange> ranges_of(std::string_view name) const;
     std::size_t size() const { return symbols_.size(); }
 
-private:
+  private:
     struct Symbol {
         std::uint64_t addr;
         std::uint32_t name_offset; // into text_; name_length 0 for non-text symbols

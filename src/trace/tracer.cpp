@@ -3,21 +3,19 @@
 #include "core/process.hpp"
 #include "trace/classifier.hpp"
 
-#include <poll.h>
-#include <unistd.h>
-
 #include <algorithm>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
-#include <thread>
-
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <fmt/format.h>
+#include <mutex>
+#include <poll.h>
+#include <thread>
+#include <unistd.h>
 
 extern "C" {
 #include "capwise.skel.h"
@@ -46,9 +44,8 @@ int libbpf_log(enum libbpf_print_level level, const char* fmt_str, va_list args)
     }
     char buf[512];
     int n = std::vsnprintf(buf, sizeof(buf), fmt_str, args);
-    std::string line(buf, n > 0 ? std::min<std::size_t>(static_cast<std::size_t>(n),
-                                                         sizeof(buf) - 1)
-                                : 0);
+    std::string line(
+        buf, n > 0 ? std::min<std::size_t>(static_cast<std::size_t>(n), sizeof(buf) - 1) : 0);
     while (!line.empty() && line.back() == '\n') {
         line.pop_back();
     }
@@ -110,7 +107,8 @@ struct Tracer::State {
         std::vector<std::thread> detachers;
         for (bpf_link** link : links) {
             if (*link != nullptr) {
-                detachers.emplace_back([l = std::exchange(*link, nullptr)] { bpf_link__destroy(l); });
+                detachers.emplace_back(
+                    [l = std::exchange(*link, nullptr)] { bpf_link__destroy(l); });
             }
         }
         for (auto& t : detachers) {
@@ -123,9 +121,9 @@ namespace {
 
 int on_record(void* ctx, void* data, std::size_t size) {
     auto* state = static_cast<Tracer::State*>(ctx);
-    auto event = decode_event(
-        std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(data), size),
-        state->boot_to_wall);
+    auto event =
+        decode_event(std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(data), size),
+                     state->boot_to_wall);
     if (!event) {
         ++state->malformed;
     } else if (state->sink != nullptr) {
@@ -259,8 +257,8 @@ core::Result<std::unique_ptr<Tracer>> Tracer::start(const TraceOptions& options,
         return hook.error();
     }
     state->boot_to_wall = boot_to_wall_offset_ns();
-    state->rb = ring_buffer__new(bpf_map__fd(state->skel->maps.events), on_record, state.get(),
-                                 nullptr);
+    state->rb =
+        ring_buffer__new(bpf_map__fd(state->skel->maps.events), on_record, state.get(), nullptr);
     if (state->rb == nullptr) {
         return bpf_error("cannot open the ring buffer", errno);
     }
@@ -269,7 +267,9 @@ core::Result<std::unique_ptr<Tracer>> Tracer::start(const TraceOptions& options,
 
 Tracer::Tracer(std::unique_ptr<State> state, Hook hook) : state_(std::move(state)), hook_(hook) {}
 
-std::uint64_t Tracer::malformed() const { return state_->malformed; }
+std::uint64_t Tracer::malformed() const {
+    return state_->malformed;
+}
 
 Tracer::~Tracer() = default;
 
@@ -290,8 +290,7 @@ core::Result<int> Tracer::poll(int timeout_ms, const std::function<void(const Tr
     pollfd fds[2] = {{ring_buffer__epoll_fd(state_->rb), POLLIN, 0}, {extra_fd, POLLIN, 0}};
     int ready = ::poll(fds, extra_fd >= 0 ? 2 : 1, timeout_ms);
     if (ready < 0 && errno != EINTR) {
-        return core::make_error(fmt::format("waiting for events: {}", std::strerror(errno)),
-                                errno);
+        return core::make_error(fmt::format("waiting for events: {}", std::strerror(errno)), errno);
     }
     return drain(sink);
 }

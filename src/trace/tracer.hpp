@@ -22,16 +22,16 @@ enum class VerdictFilter { Any, Allow, Deny };
 
 struct TraceOptions {
     HookChoice hook = HookChoice::Auto;
-    std::vector<int> pids;               // tgids; empty: all
-    std::optional<unsigned> uid;         // real uid of the current task
-    std::optional<std::string> comm;     // exact command name
-    core::CapSet caps;                   // empty: every capability
+    std::vector<int> pids;           // tgids; empty: all
+    std::optional<unsigned> uid;     // real uid of the current task
+    std::optional<std::string> comm; // exact command name
+    core::CapSet caps;               // empty: every capability
     VerdictFilter verdict = VerdictFilter::Any;
-    std::vector<std::uint64_t> mntns;    // mount namespaces; empty: all
-    bool follow = false;                 // only processes added with follow_pid and children
-    bool audit_only = true;              // drop non-audit checks in the kernel
-    bool unique = false;                 // one event per (tree/mntns, cap, verdict, syscall)
-    bool kernel_stack = false;           // ship up to 32 frames with each event
+    std::vector<std::uint64_t> mntns;         // mount namespaces; empty: all
+    bool follow = false;                      // only processes added with follow_pid and children
+    bool audit_only = true;                   // drop non-audit checks in the kernel
+    bool unique = false;                      // one event per (tree/mntns, cap, verdict, syscall)
+    bool kernel_stack = false;                // ship up to 32 frames with each event
     std::size_t ring_buffer_bytes = 8u << 20; // rounded up to a power of two
 };
 
@@ -45,7 +45,7 @@ struct TraceCounters {
 };
 
 class Tracer {
-public:
+  public:
     // Checks privileges, loads and attaches; the error says what is missing.
     static core::Result<std::unique_ptr<Tracer>> start(const TraceOptions& options,
                                                        const KernelSymbols& symbols);
@@ -68,7 +68,7 @@ public:
 
     struct State; // libbpf objects; defined in tracer.cpp
 
-private:
+  private:
     explicit Tracer(std::unique_ptr<State> state, Hook hook);
     std::unique_ptr<State> state_;
     Hook hook_;

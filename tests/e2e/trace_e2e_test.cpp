@@ -1,0 +1,396 @@
+// capwise trace against the real kernel: real syscalls, every JSON field, filters, --unique,
+// lost events, process-tree following, clean detach (also after SIGKILL), privileges.
+#include "e2e/run.hpp"
+
+#include <chrono>
+#include <fcntl.h>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <signal.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace capwise::e2e {
+namespace {
+
+using Json = nlohmann::json;
+
+class TraceE2E : public RootTest {};
+
+std::vector<Json> events_of(const RunResult& r) {
+    std::vector<Json> out;
+    for (const auto& line : lines(r.out)) {
+        if (!line.empty()) {
+            out.push_back(Json::parse(line));
+        }
+    }
+    return out;
+}
+
+RunResult trace_json(std::vector<std::string> args) {
+    args.insert(args.begin(), {"trace", "-o", "json"});
+    return capwise(args);
+}
+
+const Json* find_event(const std::vector<Json>& events, const std::string& comm,
+                       const std::string& syscall, const std::string& cap) {
+    for (const auto& e : events) {
+        if (e["comm"] == comm && e["syscall"] == syscall && e["capName"] == cap) {
+            return &e;
+        }
+    }
+    return nullptr;
+}
+
+std::string describe(const std::vector<Json>& events) {
+    std::string out;
+    for (const auto& e : events) {
+        out += e["comm"].get<std::string>() + "/" + e["syscall"].get<std::string>() + "/" +
+               e["capName"].get<std::string>() + "/" + e["verdict"].get<std::string>() + " ";
+    }
+    return out;
+}
+
+std::uint64_t now_ns() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+}
+
+// The reference walkthrough: chown, chmod of a foreign file, chroot, mount in a private mount
+// namespace, unshare and setns, each with its syscall and Allow.
+const char* kReferenceScript =
+    "f=$(mktemp); chown 1000:1000 $f; chmod 400 $f; rm -f $f; chroot / true; "
+    "unshare -m sh -c 'mount -t tmpfs none /mnt'; unshare -i true; "
+    "nsenter -i -t $$ true; exit 0";
+
+TEST_F(TraceE2E, ReferenceTableAllowedAsRoot) {
+    const auto before = now_ns();
+    auto r = trace_json({"--", "sh", "-c", kReferenceScript});
+    const auto after = now_ns();
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto events = events_of(r);
+    struct Expect {
+        const char* comm;
+        const char* syscall;
+        const char* cap;
+    } expected[] = {
+        {"chown", "fchownat", "CHOWN"},    {"chmod", "fchmodat", "FOWNER"},
+        {"chmod", "fchmodat", "FSETID"},   {"chroot", "chroot", "SYS_CHROOT"},
+        {"mount", "mount", "SYS_ADMIN"},   {"unshare", "unshare", "SYS_ADMIN"},
+        {"nsenter", "setns", "SYS_ADMIN"},
+    };
+    for (const auto& x : expected) {
+        const Json* e = find_event(events, x.comm, x.syscall, x.cap);
+        ASSERT_NE(e, nullptr) << x.comm << "/" << x.syscall << "/" << x.cap << " missing in "
+                              << describe(events);
+        EXPECT_EQ((*e)["verdict"], "Allow");
+        EXPECT_EQ((*e)["audit"], 1);
+    }
+    // Every field, with its type and a value that can be checked.
+    const Json& e = *find_event(events, "chroot", "chroot", "SYS_CHROOT");
+    EXPECT_GE(e["timestamp"].get<std::uint64_t>(), before);
+    EXPECT_LE(e["timestamp"].get<std::uint64_t>(), after);
+    EXPECT_GT(e["mountnsid"].get<std::uint64_t>(), 0U);
+    EXPECT_GT(e["pid"].get<int>(), 0);
+    EXPECT_EQ(e["tid"], e["pid"]);
+    EXPECT_GT(e["ppid"].get<int>(), 0);
+    EXPECT_EQ(e["uid"], 0);
+    EXPECT_EQ(e["gid"], 0);
+    EXPECT_EQ(e["cap"], 18);
+    EXPECT_EQ(e["insetid"], false);
+    EXPECT_EQ(e["targetuserns"], e["currentuserns"]);
+    auto self_userns = run({"readlink", "/proc/self/ns/user"}).out;
+    EXPECT_EQ("user:[" + std::to_string(e["currentuserns"].get<std::uint64_t>()) + "]\n",
+              self_userns);
+    auto self_mntns = run({"readlink", "/proc/self/ns/mnt"}).out;
+    EXPECT_EQ("mnt:[" + std::to_string(e["mountnsid"].get<std::uint64_t>()) + "]\n", self_mntns);
+    auto caps_hex = run({"sh", "-c", "grep CapEff /proc/self/status | cut -f2"}).out;
+    EXPECT_EQ(e["caps"].get<std::uint64_t>(), std::stoull(caps_hex, nullptr, 16));
+    auto names = e["capsNames"];
+    EXPECT_NE(std::find(names.begin(), names.end(), "sys_chroot"), names.end());
+    EXPECT_EQ(e["caller"], "__x64_sys_chroot");
+    EXPECT_EQ(e["hook"], "tracepoint");
+    EXPECT_FALSE(e.contains("kstack"));
+    // Nothing from capwise itself or from other processes.
+    for (const auto& ev : events) {
+        EXPECT_NE(ev["comm"], "capwise") << describe(events);
+    }
+}
+
+TEST_F(TraceE2E, ReferenceTableDeniedWithoutTheCapabilities) {
+    auto r = trace_json({"--", "capsh",
+                         "--drop=cap_chown,cap_fowner,cap_fsetid,cap_sys_chroot,cap_sys_admin",
+                         "--", "-c", kReferenceScript});
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto events = events_of(r);
+    for (const auto& [comm, syscall, cap] :
+         std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"chown", "fchownat", "CHOWN"},
+             {"chroot", "chroot", "SYS_CHROOT"},
+             {"unshare", "unshare", "SYS_ADMIN"},
+             {"nsenter", "setns", "SYS_ADMIN"}}) {
+        const Json* e = find_event(events, comm, syscall, cap);
+        ASSERT_NE(e, nullptr) << comm << " " << cap << " missing in " << describe(events);
+        EXPECT_EQ((*e)["verdict"], "Deny") << comm;
+        auto names = (*e)["capsNames"];
+        EXPECT_EQ(std::find(names.begin(), names.end(), "sys_chroot"), names.end());
+    }
+}
+
+TEST_F(TraceE2E, UserNamespaceMountIsDeniedAgainstTheInitialNamespace) {
+    auto r = trace_json({"--", "unshare", "-Ur", "sh", "-c", "mount -t tmpfs none /mnt; true"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto events = events_of(r);
+    const Json* e = find_event(events, "mount", "mount", "SYS_ADMIN");
+    ASSERT_NE(e, nullptr) << describe(events);
+    EXPECT_EQ((*e)["verdict"], "Deny");
+    EXPECT_NE((*e)["targetuserns"], (*e)["currentuserns"]);
+    // Inside the new namespace the process is root with every capability — of that namespace.
+    EXPECT_EQ((*e)["uid"], 0);
+}
+
+TEST_F(TraceE2E, NoNonAuditNoiseByDefaultAndClassifiedWhenAsked) {
+    const std::vector<std::string> cmd = {"--", "sh", "-c",
+                                          "for i in 1 2 3 4 5; do /bin/true; done"};
+    auto quiet = trace_json(cmd);
+    ASSERT_EQ(quiet.status, 0) << quiet.err;
+    EXPECT_TRUE(events_of(quiet).empty()) << quiet.out;
+
+    std::vector<std::string> args{"--audit-only=false"};
+    args.insert(args.end(), cmd.begin(), cmd.end());
+    auto noisy = trace_json(args);
+    ASSERT_EQ(noisy.status, 0) << noisy.err;
+    auto events = events_of(noisy);
+    ASSERT_GE(events.size(), 5U);
+    for (const auto& e : events) {
+        EXPECT_EQ(e["audit"], 0) << e.dump();
+        EXPECT_EQ(e["capName"], "SYS_ADMIN");
+        const std::string caller = e["caller"];
+        EXPECT_FALSE(caller.empty());
+        // The memory-accounting hook is plumbing: the caller is what mapped memory.
+        EXPECT_NE(caller, "security_vm_enough_memory_mm");
+        EXPECT_NE(caller, "cap_capable");
+    }
+}
+
+TEST_F(TraceE2E, NonRootChecksAndSetidClassification) {
+    auto r = trace_json({"--user", "nobody", "--", "chroot", "/", "true"});
+    EXPECT_EQ(r.status, 125) << r.err; // chroot's own status for a failed chroot
+    auto events = events_of(r);
+    const Json* e = find_event(events, "chroot", "chroot", "SYS_CHROOT");
+    ASSERT_NE(e, nullptr) << describe(events);
+    EXPECT_EQ((*e)["verdict"], "Deny");
+    EXPECT_EQ((*e)["uid"], 65534);
+    EXPECT_EQ((*e)["caps"], 0);
+
+    // setresuid as root goes through ns_capable_setid: insetid.
+    auto s = trace_json({"--cap", "SETUID", "--", "setpriv", "--reuid", "65534", "true"});
+    ASSERT_EQ(s.status, 0) << s.err;
+    auto sev = events_of(s);
+    const Json* setuid = find_event(sev, "setpriv", "setresuid", "SETUID");
+    ASSERT_NE(setuid, nullptr) << describe(sev);
+    EXPECT_EQ((*setuid)["insetid"], true);
+    EXPECT_EQ((*setuid)["verdict"], "Allow");
+}
+
+TEST_F(TraceE2E, KernelStackOnRequest) {
+    auto r = trace_json({"--kernel-stack", "--", "chroot", "/", "true"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto events = events_of(r);
+    const Json* e = find_event(events, "chroot", "chroot", "SYS_CHROOT");
+    ASSERT_NE(e, nullptr);
+    ASSERT_TRUE(e->contains("kstack"));
+    const auto& stack = (*e)["kstack"];
+    ASSERT_GE(stack.size(), 3U);
+    EXPECT_EQ(stack[0].get<std::string>().rfind("cap_capable+", 0), 0U) << stack.dump();
+    bool has_syscall = false;
+    for (const auto& frame : stack) {
+        has_syscall = has_syscall || frame.get<std::string>().rfind("__x64_sys_chroot", 0) == 0;
+    }
+    EXPECT_TRUE(has_syscall) << stack.dump();
+}
+
+TEST_F(TraceE2E, FiltersInTheKernel) {
+    const std::string script = "chroot / true; f=$(mktemp); chown 1:1 $f; rm $f; "
+                               "setpriv --reuid 65534 --regid 65534 --clear-groups chroot / true; "
+                               "exit 0";
+    auto by_cap = trace_json({"--cap", "sys_chroot", "--", "sh", "-c", script});
+    auto events = events_of(by_cap);
+    ASSERT_GE(events.size(), 2U) << by_cap.err;
+    for (const auto& e : events) {
+        EXPECT_EQ(e["capName"], "SYS_CHROOT");
+    }
+    auto by_verdict = trace_json({"--verdict", "deny", "--", "sh", "-c", script});
+    events = events_of(by_verdict);
+    ASSERT_GE(events.size(), 1U);
+    for (const auto& e : events) {
+        EXPECT_EQ(e["verdict"], "Deny");
+    }
+    auto by_comm = trace_json({"--comm", "chown", "--", "sh", "-c", script});
+    events = events_of(by_comm);
+    ASSERT_GE(events.size(), 1U);
+    for (const auto& e : events) {
+        EXPECT_EQ(e["comm"], "chown");
+    }
+    auto by_uid = trace_json({"--uid", "65534", "--", "sh", "-c", script});
+    events = events_of(by_uid);
+    ASSERT_GE(events.size(), 1U);
+    for (const auto& e : events) {
+        EXPECT_EQ(e["uid"], 65534);
+    }
+
+    // --pid and --mntns on a live process outside any `-- CMD`.
+    Background storm({"unshare", "-m", CAP_STORM, "100000", "chroot", "2000"}, "cap_storm");
+    auto by_pid =
+        capwise({"trace", "-o", "json", "--timeout", "1", "--pid", std::to_string(storm.pid())});
+    ASSERT_EQ(by_pid.status, 0) << by_pid.err;
+    events = events_of(by_pid);
+    ASSERT_GE(events.size(), 10U);
+    for (const auto& e : events) {
+        EXPECT_EQ(e["pid"], storm.pid());
+        EXPECT_EQ(e["capName"], "SYS_CHROOT");
+    }
+    auto mnt = run({"readlink", "/proc/" + std::to_string(storm.pid()) + "/ns/mnt"}).out;
+    const std::string mntns = mnt.substr(5, mnt.size() - 7); // "mnt:[N]\n"
+    auto by_mntns = capwise({"trace", "-o", "json", "--timeout", "1", "--mntns", mntns});
+    events = events_of(by_mntns);
+    ASSERT_GE(events.size(), 10U);
+    for (const auto& e : events) {
+        EXPECT_EQ(std::to_string(e["mountnsid"].get<std::uint64_t>()), mntns);
+    }
+}
+
+TEST_F(TraceE2E, UniqueDeduplicatesInTheKernel) {
+    auto all = capwise({"trace", "-o", "json", "--stats", "--", CAP_STORM, "2000", "chroot"});
+    ASSERT_EQ(all.status, 0) << all.err;
+    auto events = events_of(all);
+    EXPECT_GE(events.size(), 2000U);
+    auto unique =
+        capwise({"trace", "-o", "json", "--unique", "--stats", "--", CAP_STORM, "2000", "chroot"});
+    ASSERT_EQ(unique.status, 0) << unique.err;
+    events = events_of(unique);
+    int chroots = 0;
+    for (const auto& e : events) {
+        chroots += e["syscall"] == "chroot" ? 1 : 0;
+    }
+    EXPECT_EQ(chroots, 1) << unique.out;
+    auto pos = unique.err.find(" deduplicated");
+    ASSERT_NE(pos, std::string::npos) << unique.err;
+    auto start = unique.err.rfind(' ', pos - 1) + 1;
+    EXPECT_GE(std::stoi(unique.err.substr(start, pos - start)), 1999) << unique.err;
+}
+
+TEST_F(TraceE2E, FullRingBufferLossIsCountedAndReported) {
+    // A 4 KiB ring buffer holds a few dozen events; a storm of 200k overflows it.
+    auto r = capwise(
+        {"trace", "-o", "json", "--buffer-size", "4096", "--", CAP_STORM, "200000", "chroot"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto err = lines(r.err);
+    std::string summary;
+    for (const auto& l : err) {
+        if (l.find(" lost ") != std::string::npos) {
+            summary = l;
+        }
+    }
+    ASSERT_FALSE(summary.empty()) << r.err;
+    // "... N events, M lost": what crossed plus what was lost is every storm check.
+    auto number_before = [&](const std::string& word) {
+        auto pos = summary.find(" " + word);
+        auto start = summary.rfind(' ', pos - 1) + 1;
+        return std::stoull(summary.substr(start, pos - start));
+    };
+    const auto emitted = number_before("events");
+    const auto lost = number_before("lost");
+    EXPECT_GT(lost, 0U) << summary;
+    EXPECT_GE(emitted + lost, 200000U) << summary;
+    EXPECT_EQ(lines(r.out).size(), emitted) << summary;
+}
+
+TEST_F(TraceE2E, ExitStatusAndBadCommands) {
+    EXPECT_EQ(capwise({"trace", "--", "sh", "-c", "exit 7"}).status, 7);
+    auto missing = capwise({"trace", "--", "/nonexistent/program"});
+    EXPECT_EQ(missing.status, 127);
+    ASSERT_EQ(lines(missing.err).size(), 1U) << missing.err;
+    EXPECT_NE(missing.err.find("No such file or directory"), std::string::npos);
+    auto bad_hook = capwise({"trace", "--hook", "uprobe", "--", "true"});
+    EXPECT_EQ(bad_hook.status, 2);
+    EXPECT_EQ(lines(bad_hook.err).size(), 1U);
+    auto bad_column = capwise({"trace", "--columns", "pid,nope", "--", "true"});
+    EXPECT_EQ(bad_column.status, 2);
+    EXPECT_NE(bad_column.err.find("unknown column 'nope'"), std::string::npos);
+    auto bad_user = capwise({"trace", "--user", "no-such-user-xyz", "--", "true"});
+    EXPECT_EQ(bad_user.status, 2);
+}
+
+TEST_F(TraceE2E, WithoutPrivilegesOneClearLine) {
+    auto r = run({"setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+                  CAPWISE_BINARY, "trace", "--", "true"});
+    EXPECT_EQ(r.status, 1);
+    ASSERT_EQ(lines(r.err).size(), 1U) << r.err;
+    EXPECT_NE(r.err.find("needs root, or CAP_BPF and CAP_PERFMON"), std::string::npos) << r.err;
+}
+
+int capwise_programs_loaded() {
+    auto r = run({"bpftool", "prog", "list"});
+    int count = 0;
+    for (const auto& l : lines(r.out)) {
+        for (const char* name : {"capable__", "follow__"}) {
+            if (l.find(name) != std::string::npos) {
+                ++count;
+            }
+        }
+    }
+    return count;
+}
+
+// Programs are freed after an RCU grace period: wait for them to go, a little.
+bool programs_gone() {
+    for (int i = 0; i < 50; ++i) {
+        if (capwise_programs_loaded() == 0) {
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+}
+
+TEST_F(TraceE2E, DetachesCleanlyOnExitSignalsAndSigkill) {
+    ASSERT_TRUE(programs_gone()) << "capwise programs loaded before the test";
+    EXPECT_EQ(capwise({"trace", "--", "true"}).status, 0);
+    EXPECT_TRUE(programs_gone());
+
+    for (int sig : {SIGINT, SIGTERM, SIGKILL}) {
+        pid_t pid = ::fork();
+        if (pid == 0) {
+            int devnull = ::open("/dev/null", O_RDWR);
+            ::dup2(devnull, 1);
+            ::dup2(devnull, 2);
+            ::execl(CAPWISE_BINARY, CAPWISE_BINARY, "trace", "--", "sleep", "30", nullptr);
+            ::_exit(127);
+        }
+        // Until it is attached: its programs show up.
+        bool attached = false;
+        for (int i = 0; i < 100 && !attached; ++i) {
+            attached = capwise_programs_loaded() > 0;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        EXPECT_TRUE(attached) << "signal " << sig;
+        ::kill(pid, sig);
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        if (sig == SIGKILL) {
+            EXPECT_TRUE(WIFSIGNALED(status));
+        } else {
+            EXPECT_TRUE(WIFEXITED(status)) << "signal " << sig;
+        }
+        EXPECT_TRUE(programs_gone()) << "programs left behind after signal " << sig;
+    }
+    // The traced command died with capwise (PR_SET_PDEATHSIG), or ended with it.
+    auto left = run({"pgrep", "-f", "^sleep 30$"});
+    EXPECT_EQ(left.out, "");
+}
+
+} // namespace
+} // namespace capwise::e2e

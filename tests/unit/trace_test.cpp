@@ -1,0 +1,236 @@
+// The tracer's user-space parts without a kernel: hook selection (with faked probes), kallsyms
+// parsing, classifier ranges, record decoding and rendering.
+#include "output/trace_render.hpp"
+#include "trace/classifier.hpp"
+#include "trace/event.hpp"
+#include "trace/hook.hpp"
+#include "trace/kernel_symbols.hpp"
+#include "trace/syscalls.hpp"
+
+#include <cstring>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace capwise::trace {
+namespace {
+
+TEST(HookSelection, AutoTakesTheFirstThatAttaches) {
+    std::vector<Hook> tried;
+    auto only_kprobe = [&](Hook h) -> core::Status {
+        tried.push_back(h);
+        if (h == Hook::Kprobe) {
+            return core::Ok{};
+        }
+        return core::make_error(h == Hook::Tracepoint ? "no such tracepoint" : "EPERM", 1);
+    };
+    auto hook = select_hook(HookChoice::Auto, only_kprobe);
+    ASSERT_TRUE(hook);
+    EXPECT_EQ(*hook, Hook::Kprobe);
+    EXPECT_EQ(tried, (std::vector<Hook>{Hook::Tracepoint, Hook::Fentry, Hook::Kprobe}));
+
+    tried.clear();
+    auto tracepoint_ok = [&](Hook h) -> core::Status {
+        tried.push_back(h);
+        return core::Ok{};
+    };
+    EXPECT_EQ(*select_hook(HookChoice::Auto, tracepoint_ok), Hook::Tracepoint);
+    EXPECT_EQ(tried.size(), 1U); // nothing else loaded once one works
+}
+
+TEST(HookSelection, ForcedHookIsTheOnlyOneTried) {
+    std::vector<Hook> tried;
+    auto fail_all = [&](Hook h) -> core::Status {
+        tried.push_back(h);
+        return core::make_error("refused", 1);
+    };
+    auto hook = select_hook(HookChoice::Fentry, fail_all);
+    ASSERT_FALSE(hook);
+    EXPECT_EQ(tried, (std::vector<Hook>{Hook::Fentry}));
+    EXPECT_NE(hook.error().message.find("fentry: refused"), std::string::npos);
+}
+
+TEST(HookSelection, TotalFailureNamesEveryHookInOneLine) {
+    auto fail_all = [](Hook h) -> core::Status {
+        return core::make_error(std::string(hook_name(h)) + " unavailable", 1);
+    };
+    auto hook = select_hook(HookChoice::Auto, fail_all);
+    ASSERT_FALSE(hook);
+    const auto& msg = hook.error().message;
+    EXPECT_EQ(msg.find('\n'), std::string::npos);
+    for (const char* name : {"tracepoint: tracepoint unavailable", "fentry: fentry unavailable",
+                             "kprobe: kprobe unavailable"}) {
+        EXPECT_NE(msg.find(name), std::string::npos) << msg;
+    }
+}
+
+TEST(HookSelection, ParseChoices) {
+    EXPECT_EQ(*parse_hook_choice("auto"), HookChoice::Auto);
+    EXPECT_EQ(*parse_hook_choice("fexit"), HookChoice::Fentry);
+    EXPECT_EQ(*parse_hook_choice("kprobe"), HookChoice::Kprobe);
+    EXPECT_FALSE(parse_hook_choice("uprobe"));
+}
+
+const char* kKallsyms = "ffffffff81000000 T _stext\n"
+                        "ffffffff81100000 T cap_capable\n"
+                        "ffffffff81100100 T security_capable\n"
+                        "ffffffff81100200 t ns_capable_noaudit\n"
+                        "ffffffff81100300 T ns_capable_setid\n"
+                        "ffffffff81100400 T __x64_sys_chroot\n"
+                        "ffffffff81100500 D some_data\n"
+                        "ffffffffc0001000 t mod_fn\t[mymod]\n"
+                        "garbage line\n"
+                        "zzzz T bad_address\n";
+
+TEST(KernelSymbols, ParsesNamesAndRanges) {
+    auto syms = KernelSymbols::parse(kKallsyms);
+    ASSERT_TRUE(syms) << syms.error().message;
+    EXPECT_EQ(syms->name_of(0xffffffff81100083ULL), "cap_capable");
+    EXPECT_EQ(syms->describe(0xffffffff81100083ULL), "cap_capable+0x83");
+    EXPECT_EQ(syms->name_of(0xffffffff81100450ULL), "__x64_sys_chroot");
+    EXPECT_FALSE(syms->name_of(0xffffffff81100600ULL)); // inside data, not a function
+    EXPECT_EQ(syms->name_of(0xffffffffc0001010ULL), "mod_fn");
+    EXPECT_FALSE(syms->name_of(0x1000));
+    auto r = syms->ranges_of("__x64_sys_chroot");
+    ASSERT_EQ(r.size(), 1U);
+    EXPECT_EQ(r[0].start, 0xffffffff81100400ULL);
+    EXPECT_EQ(r[0].end, 0xffffffff81100500ULL); // ends where the data symbol starts
+    EXPECT_TRUE(syms->ranges_of("no_such_function").empty());
+}
+
+TEST(KernelSymbols, HiddenAddressesAreAnError) {
+    auto syms = KernelSymbols::parse("0000000000000000 T cap_capable\n0000000000000000 T x\n");
+    ASSERT_FALSE(syms);
+    EXPECT_NE(syms.error().message.find("kptr_restrict"), std::string::npos);
+    EXPECT_FALSE(KernelSymbols::parse(""));
+}
+
+TEST(Classifier, RangesAreSortedAndKinded) {
+    auto syms = KernelSymbols::parse(kKallsyms);
+    ASSERT_TRUE(syms);
+    auto ranges = build_ranges(*syms);
+    ASSERT_EQ(ranges.size(), 4U); // cap_capable, security_capable, noaudit, setid
+    for (std::size_t i = 1; i < ranges.size(); ++i) {
+        EXPECT_LT(ranges[i - 1].start, ranges[i].start);
+    }
+    EXPECT_EQ(ranges[2].kind, CAPWISE_RANGE_HELPER | CAPWISE_RANGE_NOAUDIT);
+    EXPECT_EQ(ranges[3].kind, CAPWISE_RANGE_HELPER | CAPWISE_RANGE_SETID);
+    EXPECT_TRUE(is_capability_helper("ns_capable"));
+    EXPECT_FALSE(is_capability_helper("__x64_sys_chroot"));
+    EXPECT_FALSE(is_capability_helper("ptracer_capable")); // non-audit, but a real caller
+    EXPECT_LE(classified_functions().size(), static_cast<std::size_t>(CAPWISE_MAX_RANGES));
+}
+
+std::vector<std::uint8_t> record(const capwise_event& e, std::size_t extra = 0) {
+    std::vector<std::uint8_t> out(sizeof(e) + extra, 0);
+    std::memcpy(out.data(), &e, sizeof(e));
+    return out;
+}
+
+TEST(Events, DecodeAndResolve) {
+    capwise_event raw{};
+    raw.timestamp_ns = 1000;
+    raw.pid = 42;
+    raw.tid = 43;
+    raw.cap = 18;
+    raw.ret = -1;
+    raw.audit = 1;
+    raw.hook = CAPWISE_HOOK_TRACEPOINT;
+    raw.syscall = 161;
+    raw.cap_effective = 0x3;
+    raw.caller_ip = 0xffffffff81100410ULL;
+    std::memcpy(raw.comm, "chroot\0junk", 11);
+    auto bytes = record(raw);
+    auto e = decode_event(bytes, 5);
+    ASSERT_TRUE(e) << e.error().message;
+    EXPECT_EQ(e->timestamp_ns, 1005U);
+    EXPECT_EQ(e->comm, "chroot");
+    EXPECT_FALSE(e->allowed());
+    auto syms = KernelSymbols::parse(kKallsyms);
+    resolve(*e, *syms);
+    EXPECT_EQ(e->caller, "__x64_sys_chroot");
+    EXPECT_EQ(syscall_name(161), "chroot");
+    EXPECT_EQ(syscall_name(-1), "");
+    EXPECT_EQ(syscall_name(99999), "syscall_99999");
+}
+
+TEST(Events, MalformedRecordsAreErrors) {
+    capwise_event raw{};
+    EXPECT_FALSE(decode_event(std::vector<std::uint8_t>(10), 0));
+    raw.kstack_len = 5; // claims frames the record does not hold
+    EXPECT_FALSE(decode_event(record(raw), 0));
+    raw.kstack_len = 1000;
+    EXPECT_FALSE(decode_event(record(raw, 8 * 1000), 0));
+    raw.kstack_len = 2;
+    auto ok = decode_event(record(raw, 16), 0);
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->kstack.size(), 2U);
+}
+
+TEST(Render, JsonLinesUseInspektorGadgetFieldNames) {
+    TraceEvent e;
+    e.timestamp_ns = 1677087968732237745ULL;
+    e.mntns = 4026533307ULL;
+    e.pid = 3277678;
+    e.tid = 3277678;
+    e.ppid = 1;
+    e.comm = std::string("ch\"root\x01\xff", 9);
+    e.syscall = 161;
+    e.cap = 18;
+    e.ret = 0;
+    e.caps = core::CapSet(0x3fffffffffULL);
+    e.target_userns = 4026531837U;
+    e.current_userns = 4026531837U;
+    e.caller = "__x64_sys_chroot";
+    output::TraceRenderer json(true, {}, 40);
+    std::string line;
+    json.render(e, line);
+    ASSERT_EQ(line.back(), '\n');
+    auto j = nlohmann::json::parse(line);
+    for (const char* field : {"timestamp", "mountnsid", "pid", "tid", "ppid", "comm", "syscall",
+                              "uid", "gid", "cap", "capName", "audit", "verdict", "insetid",
+                              "targetuserns", "currentuserns", "caps", "capsNames", "caller"}) {
+        EXPECT_TRUE(j.contains(field)) << field;
+    }
+    EXPECT_EQ(j["timestamp"], 1677087968732237745ULL);
+    EXPECT_EQ(j["comm"], "ch\"root\x01\xEF\xBF\xBD"); // invalid UTF-8 replaced, never thrown
+    EXPECT_EQ(j["syscall"], "chroot");
+    EXPECT_EQ(j["capName"], "SYS_CHROOT");
+    EXPECT_EQ(j["verdict"], "Allow");
+    EXPECT_EQ(j["audit"], 1);
+    EXPECT_EQ(j["caps"], 274877906943ULL);
+    EXPECT_EQ(j["capsNames"].size(), 38U);
+    EXPECT_EQ(j["capsNames"][18], "sys_chroot");
+    EXPECT_FALSE(j.contains("kstack"));
+}
+
+TEST(Render, ColumnsAndParsing) {
+    auto cols = output::parse_trace_columns("pid, capname ,VERDICT,kstack");
+    ASSERT_TRUE(cols);
+    EXPECT_EQ(cols->size(), 4U);
+    auto bad = output::parse_trace_columns("pid,bogus");
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().message.find("'bogus'"), std::string::npos);
+    EXPECT_FALSE(output::parse_trace_columns(" , "));
+
+    output::TraceRenderer text(false, output::default_trace_columns(), 40);
+    EXPECT_EQ(text.header().rfind("PID", 0), 0U);
+    TraceEvent e;
+    e.pid = 7;
+    e.comm = "a\nb";
+    e.cap = 21;
+    e.ret = -1;
+    std::string line;
+    text.render(e, line);
+    EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1); // the name's newline is escaped
+    EXPECT_NE(line.find("SYS_ADMIN"), std::string::npos);
+    EXPECT_NE(line.find("Deny"), std::string::npos);
+}
+
+TEST(Render, JsonStringEscaping) {
+    std::string out;
+    output::append_json_string(out, "a\\b\"c\n\xe2\x82\xac\xed\xa0\x80");
+    EXPECT_EQ(out, "\"a\\\\b\\\"c\\u000a\xe2\x82\xac\\ufffd\\ufffd\\ufffd\"");
+}
+
+} // namespace
+} // namespace capwise::trace
