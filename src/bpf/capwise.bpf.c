@@ -27,6 +27,7 @@ const volatile bool audit_only = true;
 const volatile bool unique = false;
 const volatile bool want_stack = false;   /* ship CAPWISE_LONG_STACK frames */
 const volatile __u32 wakeup_bytes = 0;    /* wake the reader once this much is pending */
+const volatile bool exact_stacks = false; /* unwind every check, never reuse a classification */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -79,6 +80,27 @@ struct {
 	__type(key, __u32);
 	__type(value, struct capwise_event_with_stack);
 } scratch SEC(".maps");
+
+/* Unwinding the kernel stack costs about 2 us per check, more than the check itself. Within one
+ * process, the same syscall asking for the same capability with the same verdict almost always
+ * comes down the same path, so its classification is reused (unless --exact-stacks). */
+struct classify_key {
+	__u32 tgid;
+	__s32 syscall;
+	__s32 cap;
+	__s32 ret;
+};
+struct classification {
+	__u64 caller_ip;
+	__u32 kinds;
+	__u32 pad;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct classify_key);
+	__type(value, struct classification);
+} classified SEC(".maps");
 
 /* kprobe path: cap_capable's arguments, kept from entry to return. */
 struct kprobe_args {
@@ -177,9 +199,27 @@ static __always_inline __u32 range_kind(__u64 ip)
 
 /* The tracepoint has no opts argument: tell audit and insetid from who called, and find the
  * caller (the first frame above the capability helpers) for every hook. */
-static __always_inline void classify(void *ctx, struct capwise_event_with_stack *buf,
-				     bool from_stack_audit)
+static __always_inline void apply_kinds(struct capwise_event *e, __u32 kinds, bool from_stack_audit)
 {
+	if (from_stack_audit) {
+		e->audit = !(kinds & CAPWISE_RANGE_NOAUDIT);
+		e->insetid = !!(kinds & CAPWISE_RANGE_SETID);
+	}
+}
+
+static __always_inline void classify(void *ctx, struct capwise_event_with_stack *buf,
+				     bool from_stack_audit, const struct classify_key *key)
+{
+	bool reuse = !want_stack && !exact_stacks;
+	if (reuse) {
+		struct classification *known = bpf_map_lookup_elem(&classified, key);
+		if (known) {
+			buf->event.caller_ip = known->caller_ip;
+			buf->event.kstack_len = 0;
+			apply_kinds(&buf->event, known->kinds, from_stack_audit);
+			return;
+		}
+	}
 	__u32 size = want_stack ? sizeof(buf->kstack) : CAPWISE_SHORT_STACK * sizeof(__u64);
 	long got = bpf_get_stack(ctx, buf->kstack, size, 0);
 	if (got <= 0) {
@@ -205,16 +245,22 @@ static __always_inline void classify(void *ctx, struct capwise_event_with_stack 
 	}
 	buf->event.caller_ip = caller;
 	buf->event.kstack_len = want_stack ? nframes : 0;
-	if (from_stack_audit) {
-		buf->event.audit = !(kinds & CAPWISE_RANGE_NOAUDIT);
-		buf->event.insetid = !!(kinds & CAPWISE_RANGE_SETID);
+	apply_kinds(&buf->event, kinds, from_stack_audit);
+	if (reuse) {
+		struct classification c = {.caller_ip = caller, .kinds = kinds};
+		bpf_map_update_elem(&classified, key, &c, BPF_ANY);
 	}
 }
 
 static __always_inline int emit(struct capwise_event_with_stack *buf)
 {
+	/* Batched wake-ups: wake the reader only when this record makes the backlog cross
+	 * wakeup_bytes. Waking on every record past it costs an irq_work each, which more than
+	 * triples the cost of a check under a storm; the reader's poll timeout covers quiet spells. */
+	__u64 size = want_stack ? sizeof(*buf) : sizeof(buf->event);
 	__u64 pending = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	__u64 flags = pending >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	__u64 flags = pending < wakeup_bytes && pending + size >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+										   : BPF_RB_NO_WAKEUP;
 	long err;
 	if (want_stack) /* a constant size keeps the verifier simple; kstack_len says what counts */
 		err = bpf_ringbuf_output(&events, buf, sizeof(*buf), flags);
@@ -229,7 +275,7 @@ static __always_inline int handle_check(void *ctx, const struct cred *cred,
 					struct user_namespace *target_ns, int cap, int ret,
 					__u8 hook, int audit_opt, int insetid_opt, __u64 known_caller)
 {
-	count(CAPWISE_COUNT_SEEN);
+	/* "seen" is not counted here: user space sums the outcomes, one counter update per check. */
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
 	if (!check_wanted(cap, ret) || !task_wanted(tgid)) {
@@ -265,8 +311,10 @@ static __always_inline int handle_check(void *ctx, const struct cred *cred,
 	e->insetid = insetid_opt < 0 ? 0 : insetid_opt;
 	e->caller_ip = known_caller;
 	e->kstack_len = 0;
-	if (hook == CAPWISE_HOOK_TRACEPOINT || want_stack || !known_caller)
-		classify(ctx, buf, audit_opt < 0);
+	if (hook == CAPWISE_HOOK_TRACEPOINT || want_stack || !known_caller) {
+		struct classify_key ckey = {.tgid = tgid, .syscall = syscall, .cap = cap, .ret = ret};
+		classify(ctx, buf, audit_opt < 0, &ckey);
+	}
 
 	if (unique) /* decided by the first check of its key, audited or not */
 		bpf_map_update_elem(&seen, &key, &zero, BPF_ANY);

@@ -64,7 +64,7 @@ struct capwise_event_with_stack {
 
 /* Per-CPU counters, summed by user space. */
 enum capwise_counter {
-	CAPWISE_COUNT_SEEN = 0,     /* checks the hook saw */
+	CAPWISE_COUNT_SEEN = 0,     /* checks the hook saw: the sum of the others, by user space */
 	CAPWISE_COUNT_FILTERED,     /* dropped by a filter (pid, uid, comm, cap, verdict, mntns) */
 	CAPWISE_COUNT_NOAUDIT,      /* dropped as non-audit checks */
 	CAPWISE_COUNT_DEDUPED,      /* dropped by --unique */

@@ -44,6 +44,7 @@ struct Opts {
     bool audit_only = true;
     bool unique = false;
     bool kernel_stack = false;
+    bool exact_stacks = false;
     double timeout = 0;
     std::string hook = "auto";
     std::size_t buffer_size = 8u << 20;
@@ -113,6 +114,7 @@ int run_trace(const Opts& o, const Context& ctx) {
     options.audit_only = o.audit_only;
     options.unique = o.unique;
     options.kernel_stack = o.kernel_stack;
+    options.exact_stacks = o.exact_stacks;
     options.ring_buffer_bytes = o.buffer_size;
 
     std::vector<output::TraceColumn> columns = output::default_trace_columns();
@@ -173,16 +175,20 @@ int run_trace(const Opts& o, const Context& ctx) {
 
     output::TraceRenderer renderer(o.format == "json", columns, last);
     std::string buffer = renderer.header();
-    auto sink = [&](const trace::TraceEvent& event) {
-        trace::TraceEvent resolved = event;
-        trace::resolve(resolved, *symbols);
-        renderer.render(resolved, buffer);
-    };
     auto flush = [&] {
         if (!buffer.empty()) {
             print_out(buffer);
             std::fflush(stdout);
             buffer.clear();
+        }
+    };
+    auto sink = [&](const trace::TraceEvent& event) {
+        trace::TraceEvent resolved = event;
+        trace::resolve(resolved, *symbols);
+        renderer.render(resolved, buffer);
+        // A drain under a storm can run long: write as it goes, memory stays flat.
+        if (buffer.size() >= 64 * 1024) {
+            flush();
         }
     };
     flush();
@@ -278,6 +284,9 @@ void add_trace_command(CLI::App& app, Context& ctx) {
     cmd->add_flag("--unique", o->unique,
                   "one event per (process tree or mount namespace, cap, verdict, syscall)");
     cmd->add_flag("--kernel-stack", o->kernel_stack, "add the kernel stack to each event");
+    cmd->add_flag("--exact-stacks", o->exact_stacks,
+                  "unwind the stack of every check instead of reusing the classification of the "
+                  "same process, syscall, capability and verdict (about 2 us more per event)");
     cmd->add_option("--timeout", o->timeout, "stop after this many seconds")
         ->check(CLI::NonNegativeNumber);
     cmd->add_option("--hook", o->hook, "auto, tracepoint, fentry or kprobe")->capture_default_str();

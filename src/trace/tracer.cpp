@@ -159,10 +159,11 @@ core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& o
     ro->audit_only = options.audit_only;
     ro->unique = options.unique;
     ro->want_stack = options.kernel_stack;
+    ro->exact_stacks = options.exact_stacks;
     const std::size_t rb_bytes = round_up_pow2(options.ring_buffer_bytes);
-    // Batched wake-ups: the reader is woken once a quarter of the buffer is pending; its poll
-    // timeout picks up the rest.
-    ro->wakeup_bytes = static_cast<__u32>(std::min<std::size_t>(rb_bytes / 4, 256 * 1024));
+    // Batched wake-ups: the reader is woken when the backlog crosses 64 KiB (or a quarter of a
+    // small buffer), about 700 events; its poll timeout picks up quiet spells.
+    ro->wakeup_bytes = static_cast<__u32>(std::min<std::size_t>(rb_bytes / 4, 64 * 1024));
     ro->range_count = static_cast<__u32>(ranges.size());
     for (std::size_t i = 0; i < ranges.size(); ++i) {
         const_cast<capwise_range&>(ro->ranges[i]) = ranges[i];
@@ -322,6 +323,8 @@ TraceCounters Tracer::counters() const {
             }
         }
     }
+    // Every check ends in exactly one outcome; the kernel counts outcomes only.
+    out.seen = out.filtered + out.noaudit + out.deduped + out.emitted + out.lost;
     return out;
 }
 

@@ -27,11 +27,12 @@ struct TraceOptions {
     std::optional<std::string> comm; // exact command name
     core::CapSet caps;               // empty: every capability
     VerdictFilter verdict = VerdictFilter::Any;
-    std::vector<std::uint64_t> mntns;         // mount namespaces; empty: all
-    bool follow = false;                      // only processes added with follow_pid and children
-    bool audit_only = true;                   // drop non-audit checks in the kernel
-    bool unique = false;                      // one event per (tree/mntns, cap, verdict, syscall)
-    bool kernel_stack = false;                // ship up to 32 frames with each event
+    std::vector<std::uint64_t> mntns; // mount namespaces; empty: all
+    bool follow = false;              // only processes added with follow_pid and children
+    bool audit_only = true;           // drop non-audit checks in the kernel
+    bool unique = false;              // one event per (tree/mntns, cap, verdict, syscall)
+    bool kernel_stack = false;        // ship up to 32 frames with each event
+    bool exact_stacks = false; // unwind every check: no reuse per process+syscall+cap+verdict
     std::size_t ring_buffer_bytes = 8u << 20; // rounded up to a power of two
 };
 
