@@ -27,6 +27,7 @@ hyperfine --warmup 3 --runs 30 --export-json "$out/ps.json" \
 cat "$out/scan.txt" "$out/ps.txt"
 echo "scan $root: getcap -r / capwise scan = $(ratio "$out/scan.json")"
 echo "ps:         pscap -a / capwise ps   = $(ratio "$out/ps.json")"
+bash bench/trace_bench.sh
 if [ -x build/bench/capwise_bench ]; then
   build/bench/capwise_bench --benchmark_min_time=0.2
 fi

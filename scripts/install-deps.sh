@@ -9,10 +9,12 @@ packages=(
   # libraries
   libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # the tracer: BPF compiled by clang into bpftool skeletons, loaded with libbpf
+  clang libbpf-dev bpftool libelf-dev zlib1g-dev
   # fuzzing (clang's libFuzzer and sanitizer runtimes)
-  clang libclang-rt-14-dev
+  libclang-rt-14-dev
   # real tools the end-to-end tests and benchmarks compare against
-  libcap2-bin libcap-ng-utils util-linux procps attr hyperfine
+  libcap2-bin libcap-ng-utils util-linux procps attr hyperfine bpftrace bc
 )
 
 missing=()

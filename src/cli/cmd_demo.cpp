@@ -1,5 +1,5 @@
-// `capwise demo`: a short tour on whatever this machine runs. It shows the inspection commands
-// today; the tracer and advisor join it as they land.
+// `capwise demo`: a short tour on whatever this machine runs: inspection, the catalog, and a live
+// trace of a small command. The advisor joins it when it lands.
 #include "cli/command.hpp"
 #include "core/catalog.hpp"
 #include "core/fs_scan.hpp"
@@ -11,10 +11,33 @@
 #include "output/style.hpp"
 
 #include <fmt/format.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace capwise::cli {
 namespace {
+
+// Runs this binary with args (stdin/stdout/stderr inherited) and returns its exit status, or -1.
+int run_self(const std::vector<std::string>& args) {
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        return -1;
+    }
+    if (pid == 0) {
+        std::vector<char*> argv{const_cast<char*>("capwise")};
+        for (const auto& a : args) {
+            argv.push_back(const_cast<char*>(a.c_str()));
+        }
+        argv.push_back(nullptr);
+        ::execv("/proc/self/exe", argv.data());
+        ::_exit(127);
+    }
+    int status = 0;
+    if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+        return -1;
+    }
+    return WEXITSTATUS(status) == 127 ? -1 : WEXITSTATUS(status);
+}
 
 void section(const output::Style& style, std::string_view title, std::string_view command) {
     print_out(fmt::format("\n{}\n{}\n", style.paint(output::Color::Bold, title),
@@ -79,7 +102,16 @@ void add_demo_command(CLI::App& app, Context& ctx) {
         section(style, "4. What a capability means for a container", "capwise explain NET_RAW");
         print_out(output::explain_text(*core::find_entry(13), last));
 
-        section(style, "5. Runtime defaults, decoded", "capwise decode 0x00000000a80425fb");
+        const char* script = "chroot / true; nice -n -5 true; "
+                             "setpriv --reuid 65534 --regid 65534 --clear-groups chroot / true";
+        section(style, "5. Every capability check of a command, live (eBPF)",
+                fmt::format("capwise trace -- sh -c '{}'", script));
+        std::fflush(stdout);
+        if (int status = run_self({"trace", "--", "sh", "-c", script}); status < 0) {
+            print_out("(could not trace: see the message above)\n");
+        }
+
+        section(style, "6. Runtime defaults, decoded", "capwise decode 0x00000000a80425fb");
         print_out(output::decode_line(core::runtime_defaults(core::Runtime::Docker), last) + "\n");
         print_out(style.paint(output::Color::Dim,
                               "That is Docker's and containerd's default set: 14 capabilities "
