@@ -22,6 +22,7 @@ const volatile char target_comm[CAPWISE_COMM_LEN] = {};
 const volatile __u64 cap_mask = 0;        /* 0: every capability */
 const volatile int verdict_filter = 0;    /* 0 all, 1 allow only, 2 deny only */
 const volatile bool filter_mntns = false; /* mount namespace must be in `mntns_set` */
+const volatile bool exclude_mntns = false; /* ... or, for --host, must not be */
 const volatile bool follow_tree = false;  /* tgid must be ACTIVE in `follow` */
 const volatile bool audit_only = true;
 const volatile bool unique = false;
@@ -284,7 +285,8 @@ static __always_inline int handle_check(void *ctx, const struct cred *cred,
 	}
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 mntns = current_mntns(task);
-	if (filter_mntns && !bpf_map_lookup_elem(&mntns_set, &mntns)) {
+	bool in_set = filter_mntns && bpf_map_lookup_elem(&mntns_set, &mntns);
+	if (filter_mntns && in_set == exclude_mntns) {
 		count(CAPWISE_COUNT_FILTERED);
 		return 0;
 	}

@@ -1,5 +1,6 @@
 // `capwise inspect PID...` and `capwise ps`: capability sets of live processes.
 #include "cli/command.hpp"
+#include "container/registry.hpp"
 #include "core/process_query.hpp"
 #include "output/process_render.hpp"
 
@@ -45,10 +46,14 @@ void add_ps_command(CLI::App& app, Context& ctx) {
         bool with_caps = false;
         bool non_root = false;
         bool wide = false;
+        bool containers = false;
         std::string format = "text";
     };
     auto opts = std::make_shared<Opts>();
     auto* cmd = app.add_subcommand("ps", "every process with its capability sets");
+    cmd->add_flag("--containers", opts->containers,
+                  "per container: the capabilities it was started with (its OCI config) and what "
+                  "its processes hold now");
     cmd->add_option("--pid", opts->pids, "only these pids (repeatable, or comma-separated)")
         ->delimiter(',')
         ->check(CLI::PositiveNumber);
@@ -89,7 +94,14 @@ void add_ps_command(CLI::App& app, Context& ctx) {
             ctx.exit_code = 1;
             return;
         }
-        if (opts->format == "json") {
+        if (opts->containers) {
+            container::Registry registry(container::DiscoveryConfig::system_default());
+            registry.rescan();
+            auto groups = container::group_by_container(registry, *found);
+            print_out(opts->format == "json"
+                          ? output::dump_json(output::containers_json(groups), 2) + "\n"
+                          : output::containers_table(groups, last));
+        } else if (opts->format == "json") {
             output::Json list = output::Json::array();
             for (const auto& p : *found) {
                 list.push_back(output::process_json(p, last));

@@ -1,5 +1,6 @@
 // `capwise trace`: every capability check the kernel makes, live.
 #include "cli/command.hpp"
+#include "container/registry.hpp"
 #include "core/capability.hpp"
 #include "core/text.hpp"
 #include "output/trace_render.hpp"
@@ -10,7 +11,9 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <fmt/format.h>
+#include <set>
 #include <signal.h>
 
 namespace capwise::cli {
@@ -51,6 +54,56 @@ struct Opts {
     bool stats = false;
     std::optional<std::string> user;
     std::optional<std::string> group;
+    // containers and pods
+    std::optional<std::string> container_name;
+    std::optional<std::string> runtime;
+    bool host = false;
+    std::optional<std::string> k8s_namespace;
+    std::optional<std::string> pod;
+    std::optional<std::string> k8s_container;
+    std::optional<std::string> selector;
+};
+
+// Keeps the kernel's mount-namespace filter in step with the containers that match (or, for
+// --host, with every container), as they start and stop.
+class ContainerScope {
+  public:
+    ContainerScope(container::Registry& registry, container::ContainerFilter filter, bool host)
+        : registry_(registry), filter_(std::move(filter)), host_(host) {}
+    bool active() const { return host_ || filter_.active(); }
+    std::vector<std::uint64_t> wanted() const {
+        std::vector<std::uint64_t> out;
+        for (const auto& c : registry_.containers()) {
+            if (host_ || container::matches(c, filter_)) {
+                out.push_back(c.mntns);
+            }
+        }
+        return out;
+    }
+    void sync(trace::Tracer& tracer) {
+        auto now = wanted();
+        std::set<std::uint64_t> next(now.begin(), now.end());
+        for (auto ns : next) {
+            if (installed_.count(ns) == 0) {
+                (void)tracer.add_mntns(ns);
+            }
+        }
+        for (auto ns : installed_) {
+            if (next.count(ns) == 0) {
+                (void)tracer.remove_mntns(ns);
+            }
+        }
+        installed_ = std::move(next);
+    }
+    void mark_installed(const std::vector<std::uint64_t>& ns) {
+        installed_.insert(ns.begin(), ns.end());
+    }
+
+  private:
+    container::Registry& registry_;
+    container::ContainerFilter filter_;
+    bool host_;
+    std::set<std::uint64_t> installed_;
 };
 
 // "12,34" → {12, 34}; every item a positive number.
@@ -117,7 +170,48 @@ int run_trace(const Opts& o, const Context& ctx) {
     options.exact_stacks = o.exact_stacks;
     options.ring_buffer_bytes = o.buffer_size;
 
+    container::ContainerFilter cfilter;
+    cfilter.name = o.container_name;
+    cfilter.runtime = o.runtime;
+    cfilter.k8s_namespace = o.k8s_namespace;
+    cfilter.pod = o.pod;
+    cfilter.k8s_container = o.k8s_container;
+    if (o.selector) {
+        auto sel = container::parse_selector(*o.selector);
+        if (!sel) {
+            print_error(sel.error().message);
+            return 2;
+        }
+        cfilter.selector = *sel;
+    }
+    if (o.host && cfilter.active()) {
+        print_error("--host excludes every container: it cannot be combined with container "
+                    "or pod filters");
+        return 2;
+    }
+    container::Registry registry(container::DiscoveryConfig::system_default());
+    if (const char* dbg = std::getenv("CAPWISE_DEBUG"); dbg != nullptr && *dbg == '1') {
+        registry.set_debug([](const std::string& m) { print_error("debug: " + m); });
+    }
+    registry.rescan();
+    ContainerScope scope(registry, cfilter, o.host);
+    if (scope.active()) {
+        options.filter_mntns = true;
+        options.exclude_mntns = o.host;
+        auto initial = scope.wanted();
+        options.mntns.insert(options.mntns.end(), initial.begin(), initial.end());
+        scope.mark_installed(initial);
+    }
+
     std::vector<output::TraceColumn> columns = output::default_trace_columns();
+    if (cfilter.k8s_namespace || cfilter.pod || cfilter.k8s_container ||
+        !cfilter.selector.empty()) {
+        columns.insert(columns.begin(),
+                       {output::TraceColumn::K8sNamespace, output::TraceColumn::K8sPod,
+                        output::TraceColumn::K8sContainer});
+    } else if (cfilter.name || cfilter.runtime) {
+        columns.insert(columns.begin(), output::TraceColumn::RuntimeContainerName);
+    }
     if (o.columns) {
         auto parsed = output::parse_trace_columns(*o.columns);
         if (!parsed) {
@@ -185,7 +279,7 @@ int run_trace(const Opts& o, const Context& ctx) {
     auto sink = [&](const trace::TraceEvent& event) {
         trace::TraceEvent resolved = event;
         trace::resolve(resolved, *symbols);
-        renderer.render(resolved, buffer);
+        renderer.render(resolved, registry.resolve_mntns(event.mntns), buffer);
         // A drain under a storm can run long: write as it goes, memory stays flat.
         if (buffer.size() >= 64 * 1024) {
             flush();
@@ -197,7 +291,16 @@ int run_trace(const Opts& o, const Context& ctx) {
                           std::chrono::milliseconds(static_cast<long long>(o.timeout * 1000));
     std::optional<int> exit_status;
     bool forwarded = false;
+    auto next_rescan = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     while (true) {
+        // New containers join the filter, exited ones leave it.
+        if (auto now = std::chrono::steady_clock::now(); now >= next_rescan) {
+            registry.rescan();
+            if (scope.active()) {
+                scope.sync(**tracer);
+            }
+            next_rescan = now + std::chrono::seconds(1);
+        }
         auto polled = (*tracer)->poll(200, sink, command ? command->exit_fd() : -1);
         flush();
         if (!polled) {
@@ -294,6 +397,15 @@ void add_trace_command(CLI::App& app, Context& ctx) {
         ->check(CLI::Range(std::size_t{4096}, std::size_t{1} << 30))
         ->capture_default_str();
     cmd->add_flag("--stats", o->stats, "print what the kernel side saw, dropped and lost");
+    cmd->add_option("-c,--containername", o->container_name,
+                    "only this container (runtime name, Kubernetes container name, or id)");
+    cmd->add_option("-r,--runtime", o->runtime,
+                    "only containers of this runtime (runc, containerd, docker, cri-o, podman)");
+    cmd->add_flag("--host", o->host, "only processes outside every container");
+    cmd->add_option("-n,--k8s-namespace", o->k8s_namespace, "only pods of this namespace");
+    cmd->add_option("-p,--podname", o->pod, "only this pod");
+    cmd->add_option("--k8s-containername", o->k8s_container, "only this Kubernetes container");
+    cmd->add_option("-l,--selector", o->selector, "only pods with these labels (k=v[,k=v])");
     cmd->add_option("--user", o->user, "run CMD as this user (name or uid)");
     cmd->add_option("--group", o->group, "run CMD with this group (name or gid)");
     cmd->footer("After --: the command to run and trace with all its descendants; capwise exits "

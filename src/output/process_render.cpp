@@ -193,3 +193,67 @@ std::string process_table(const std::vector<core::ProcessInfo>& processes, int l
 }
 
 } // namespace capwise::output
+
+namespace capwise::output {
+
+std::string containers_table(const std::vector<container::ContainerProcesses>& groups,
+                             int last_cap) {
+    Table table(
+        {"RUNTIME", "NAME", "K8S.NAMESPACE/POD", "PID", "PROCS", "CONFIG-EFFECTIVE", "HELD-NOW"});
+    for (const auto& g : groups) {
+        const auto& c = *g.container;
+        std::string pod = c.k8s.pod.empty() ? "-" : c.k8s.namespace_ + "/" + c.k8s.pod;
+        table.add_row(
+            {c.runtime, core::escape_bytes(c.name), core::escape_bytes(pod),
+             std::to_string(c.init_pid), std::to_string(g.processes.size()),
+             c.process.has_capabilities ? compact_set(c.process.effective, last_cap) : "?",
+             compact_set(g.effective_now, last_cap)});
+    }
+    return table.render();
+}
+
+Json containers_json(const std::vector<container::ContainerProcesses>& groups) {
+    Json out = Json::array();
+    for (const auto& g : groups) {
+        const auto& c = *g.container;
+        Json procs = Json::array();
+        for (const auto& p : g.processes) {
+            procs.push_back(Json{{"pid", p.status.pid},
+                                 {"comm", p.status.name},
+                                 {"uid", p.status.uid[1]},
+                                 {"effective", core::k8s_names(p.status.caps.effective)}});
+        }
+        Json config = nullptr;
+        if (c.process.has_capabilities) {
+            config = Json{{"bounding", core::k8s_names(c.process.bounding)},
+                          {"effective", core::k8s_names(c.process.effective)},
+                          {"permitted", core::k8s_names(c.process.permitted)},
+                          {"inheritable", core::k8s_names(c.process.inheritable)},
+                          {"ambient", core::k8s_names(c.process.ambient)}};
+        }
+        Json k8s = nullptr;
+        if (!c.k8s.empty()) {
+            k8s = Json{{"namespace", c.k8s.namespace_},    {"podName", c.k8s.pod},
+                       {"containerName", c.k8s.container}, {"owner", c.k8s.owner},
+                       {"podLabels", c.k8s.labels},        {"node", c.k8s.node}};
+        }
+        out.push_back(Json{
+            {"runtime",
+             {{"runtimeName", c.runtime},
+              {"containerId", c.id},
+              {"containerName", c.name},
+              {"containerImageName", c.image}}},
+            {"k8s", k8s},
+            {"initPid", c.init_pid},
+            {"mountnsid", c.mntns},
+            {"configCapabilities", config},
+            {"configUser", c.process.uid ? Json(*c.process.uid) : Json(nullptr)},
+            {"effectiveNow", core::k8s_names(g.effective_now)},
+            {"boundingNow", core::k8s_names(g.bounding_now)},
+            {"processes", procs},
+        });
+    }
+    return out;
+}
+
+} // namespace capwise::output

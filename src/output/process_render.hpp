@@ -3,6 +3,7 @@
 // table, as text or JSON.
 #pragma once
 
+#include "container/registry.hpp"
 #include "core/process.hpp"
 #include "output/json.hpp"
 
@@ -15,5 +16,10 @@ Json process_json(const core::ProcessInfo& process, int last_cap);
 std::string process_text(const core::ProcessInfo& process, int last_cap);
 
 std::string process_table(const std::vector<core::ProcessInfo>& processes, int last_cap, bool wide);
+
+// `ps --containers`: one row (or object) per running container.
+std::string containers_table(const std::vector<container::ContainerProcesses>& groups,
+                             int last_cap);
+Json containers_json(const std::vector<container::ContainerProcesses>& groups);
 
 } // namespace capwise::output

@@ -37,6 +37,10 @@ constexpr ColumnInfo kColumns[] = {
     {TraceColumn::CapsNames, "capsnames", "CAPSNAMES", 40},
     {TraceColumn::Hook, "hook", "HOOK", 11},
     {TraceColumn::KStack, "kstack", "KSTACK", 0},
+    {TraceColumn::K8sNamespace, "k8s.namespace", "K8S.NAMESPACE", 16},
+    {TraceColumn::K8sPod, "k8s.pod", "K8S.POD", 24},
+    {TraceColumn::K8sContainer, "k8s.container", "K8S.CONTAINER", 16},
+    {TraceColumn::RuntimeContainerName, "runtime.containername", "RUNTIME.CONTAINERNAME", 22},
 };
 
 const ColumnInfo& info(TraceColumn c) {
@@ -60,8 +64,21 @@ std::string lower_names(core::CapSet caps, int last_cap) {
     return out;
 }
 
-std::string cell(const trace::TraceEvent& e, TraceColumn c, int last_cap) {
+std::string dash_if_empty(const std::string& s) {
+    return s.empty() ? "-" : s;
+}
+
+std::string cell(const trace::TraceEvent& e, const container::Container* ct, TraceColumn c,
+                 int last_cap) {
     switch (c) {
+    case TraceColumn::K8sNamespace:
+        return ct ? dash_if_empty(ct->k8s.namespace_) : "-";
+    case TraceColumn::K8sPod:
+        return ct ? dash_if_empty(ct->k8s.pod) : "-";
+    case TraceColumn::K8sContainer:
+        return ct ? dash_if_empty(ct->k8s.container) : "-";
+    case TraceColumn::RuntimeContainerName:
+        return ct ? core::escape_bytes(ct->name) : "-";
     case TraceColumn::Timestamp:
         return std::to_string(e.timestamp_ns);
     case TraceColumn::Pid:
@@ -235,11 +252,12 @@ const std::string& TraceRenderer::caps_names_json(core::CapSet caps) {
     return caps_cache_.emplace(caps.bits(), std::move(out)).first->second;
 }
 
-void TraceRenderer::render(const trace::TraceEvent& e, std::string& out) {
+void TraceRenderer::render(const trace::TraceEvent& e, const container::Container* ct,
+                           std::string& out) {
     if (!json_) {
         for (std::size_t i = 0; i < columns_.size(); ++i) {
             const auto& ci = info(columns_[i]);
-            std::string value = cell(e, columns_[i], last_cap_);
+            std::string value = cell(e, ct, columns_[i], last_cap_);
             if (i + 1 == columns_.size()) {
                 out += value;
             } else {
@@ -268,6 +286,40 @@ void TraceRenderer::render(const trace::TraceEvent& e, std::string& out) {
     out += ",\"caller\":";
     append_json_string(out, e.caller);
     fmt::format_to(it, ",\"hook\":\"{}\"", trace::hook_name(e.hook));
+    if (ct != nullptr) {
+        auto field = [&](std::string_view key, const std::string& value, bool first = false) {
+            out += first ? "\"" : ",\"";
+            out += key;
+            out += "\":";
+            append_json_string(out, value);
+        };
+        out += ",\"runtime\":{";
+        field("runtimeName", ct->runtime, true);
+        field("containerId", ct->id);
+        field("containerName", ct->name);
+        field("containerImageName", ct->image);
+        out += "}";
+        if (!ct->k8s.empty()) {
+            out += ",\"k8s\":{";
+            field("node", ct->k8s.node, true);
+            field("namespace", ct->k8s.namespace_);
+            field("podName", ct->k8s.pod);
+            field("containerName", ct->k8s.container);
+            field("owner", ct->k8s.owner);
+            out += ",\"podLabels\":{";
+            bool first = true;
+            for (const auto& [k, v] : ct->k8s.labels) {
+                if (!first) {
+                    out.push_back(',');
+                }
+                first = false;
+                append_json_string(out, k);
+                out.push_back(':');
+                append_json_string(out, v);
+            }
+            out += "}}";
+        }
+    }
     if (!e.kstack_symbols.empty()) {
         out += ",\"kstack\":[";
         for (std::size_t i = 0; i < e.kstack_symbols.size(); ++i) {

@@ -3,6 +3,7 @@
 // the capability-name list of an effective set is rendered once per distinct set.
 #pragma once
 
+#include "container/container.hpp"
 #include "trace/event.hpp"
 
 #include <cstdint>
@@ -35,6 +36,10 @@ enum class TraceColumn {
     CapsNames,
     Hook,
     KStack,
+    K8sNamespace,
+    K8sPod,
+    K8sContainer,
+    RuntimeContainerName,
 };
 
 // "pid,comm,syscall" → columns; unknown names are an error naming them and the valid ones.
@@ -45,8 +50,9 @@ class TraceRenderer {
   public:
     TraceRenderer(bool json, std::vector<TraceColumn> columns, int last_cap);
     std::string header() const; // empty for JSON
-    // Appends one line (with '\n') to out.
-    void render(const trace::TraceEvent& event, std::string& out);
+    // Appends one line (with '\n') to out; container is null for the host.
+    void render(const trace::TraceEvent& event, const container::Container* container,
+                std::string& out);
 
   private:
     const std::string& caps_names_json(core::CapSet caps);

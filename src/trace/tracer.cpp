@@ -154,7 +154,8 @@ core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& o
     ro->verdict_filter = options.verdict == VerdictFilter::Allow  ? 1
                          : options.verdict == VerdictFilter::Deny ? 2
                                                                   : 0;
-    ro->filter_mntns = !options.mntns.empty();
+    ro->filter_mntns = options.filter_mntns || !options.mntns.empty();
+    ro->exclude_mntns = options.exclude_mntns;
     ro->follow_tree = options.follow;
     ro->audit_only = options.audit_only;
     ro->unique = options.unique;
@@ -273,6 +274,20 @@ std::uint64_t Tracer::malformed() const {
 }
 
 Tracer::~Tracer() = default;
+
+core::Status Tracer::add_mntns(std::uint64_t mntns) {
+    __u8 one = 1;
+    if (bpf_map__update_elem(state_->skel->maps.mntns_set, &mntns, sizeof(mntns), &one, sizeof(one),
+                             BPF_ANY) != 0) {
+        return bpf_error("cannot add a mount namespace to the filter", errno);
+    }
+    return core::Ok{};
+}
+
+core::Status Tracer::remove_mntns(std::uint64_t mntns) {
+    bpf_map__delete_elem(state_->skel->maps.mntns_set, &mntns, sizeof(mntns), 0);
+    return core::Ok{};
+}
 
 core::Status Tracer::follow_pid(int pid) {
     __u32 key = static_cast<__u32>(pid);

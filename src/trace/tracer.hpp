@@ -27,7 +27,9 @@ struct TraceOptions {
     std::optional<std::string> comm; // exact command name
     core::CapSet caps;               // empty: every capability
     VerdictFilter verdict = VerdictFilter::Any;
-    std::vector<std::uint64_t> mntns; // mount namespaces; empty: all
+    std::vector<std::uint64_t> mntns; // mount namespaces (with filter_mntns, or non-empty)
+    bool filter_mntns = false;        // only the mntns set, which may start empty
+    bool exclude_mntns = false;       // everything but the mntns set (--host)
     bool follow = false;              // only processes added with follow_pid and children
     bool audit_only = true;           // drop non-audit checks in the kernel
     bool unique = false;              // one event per (tree/mntns, cap, verdict, syscall)
@@ -55,6 +57,9 @@ class Tracer {
     Tracer& operator=(const Tracer&) = delete;
 
     Hook hook() const { return hook_; }
+    // Adds or removes mount namespaces of the filter set while tracing (new containers).
+    core::Status add_mntns(std::uint64_t mntns);
+    core::Status remove_mntns(std::uint64_t mntns);
     // Follows pid (and, from its exec on, its descendants). Call before it execs.
     core::Status follow_pid(int pid);
     // Waits up to timeout_ms — or until extra_fd (e.g. a pidfd; -1 for none) is readable — then

@@ -183,7 +183,7 @@ TEST(Render, JsonLinesUseInspektorGadgetFieldNames) {
     e.caller = "__x64_sys_chroot";
     output::TraceRenderer json(true, {}, 40);
     std::string line;
-    json.render(e, line);
+    json.render(e, nullptr, line);
     ASSERT_EQ(line.back(), '\n');
     auto j = nlohmann::json::parse(line);
     for (const char* field : {"timestamp", "mountnsid", "pid", "tid", "ppid", "comm", "syscall",
@@ -220,7 +220,7 @@ TEST(Render, ColumnsAndParsing) {
     e.cap = 21;
     e.ret = -1;
     std::string line;
-    text.render(e, line);
+    text.render(e, nullptr, line);
     EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1); // the name's newline is escaped
     EXPECT_NE(line.find("SYS_ADMIN"), std::string::npos);
     EXPECT_NE(line.find("Deny"), std::string::npos);

@@ -1,0 +1,47 @@
+// A running container as capwise knows it: which runtime started it, its names, the capability
+// sets its OCI config asked for, its init process and mount namespace, and the Kubernetes pod
+// it belongs to when a CRI runtime created it.
+#pragma once
+
+#include "core/capability.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+
+namespace capwise::container {
+
+struct K8sMeta {
+    std::string node;
+    std::string namespace_;
+    std::string pod;
+    std::string pod_uid;
+    std::string container;
+    std::map<std::string, std::string> labels;
+    std::string owner; // "Deployment/web", "StatefulSet/db", ...; empty when not derivable
+    bool empty() const { return pod.empty() && namespace_.empty() && container.empty(); }
+};
+
+// What the OCI config.json asked for.
+struct OciProcess {
+    core::CapSet bounding, effective, permitted, inheritable, ambient;
+    bool has_capabilities = false;
+    std::optional<unsigned> uid;
+    std::optional<unsigned> gid;
+};
+
+struct Container {
+    std::string runtime; // "runc", "containerd", "docker", "cri-o", "podman"
+    std::string id;
+    std::string name; // runtime name (podman/docker), the k8s container name, or the id
+    std::string image;
+    pid_t init_pid = 0;
+    std::uint64_t mntns = 0;
+    std::string bundle;
+    OciProcess process;
+    K8sMeta k8s;
+};
+
+} // namespace capwise::container

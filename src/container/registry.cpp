@@ -1,0 +1,320 @@
+#include "container/registry.hpp"
+
+#include "container/oci_state.hpp"
+#include "core/process.hpp"
+#include "core/text.hpp"
+#include "core/unique_fd.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+namespace capwise::container {
+namespace {
+
+constexpr std::size_t kMaxStateFile = 4u << 20; // state files are KiB; refuse anything huge
+
+std::optional<std::string> read_file(const std::string& path, std::string& error) {
+    core::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd.valid()) {
+        error = fmt::format("{}: {}", path, std::strerror(errno));
+        return std::nullopt;
+    }
+    std::string out;
+    char buf[65536];
+    while (out.size() <= kMaxStateFile) {
+        ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            error = fmt::format("{}: {}", path, std::strerror(errno));
+            return std::nullopt;
+        }
+        if (n == 0) {
+            return out;
+        }
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    error = fmt::format("{}: larger than {} bytes, skipped", path, kMaxStateFile);
+    return std::nullopt;
+}
+
+std::vector<std::string> subdirectories(const std::string& dir) {
+    std::vector<std::string> out;
+    core::UniqueDir d(::opendir(dir.c_str()));
+    if (!d) {
+        return out;
+    }
+    while (const dirent* e = ::readdir(d.get())) {
+        std::string_view name(e->d_name);
+        if (name == "." || name == ".." || (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN)) {
+            continue;
+        }
+        out.emplace_back(name);
+    }
+    return out;
+}
+
+std::string hostname() {
+    char buf[256] = {};
+    ::gethostname(buf, sizeof(buf) - 1);
+    return buf;
+}
+
+} // namespace
+
+DiscoveryConfig DiscoveryConfig::system_default() {
+    DiscoveryConfig c;
+    c.roots = {
+        {"/run/runc", "runc", false},                 // runc, CRI-O, Podman (runtime=runc)
+        {"/run/containerd/runc", "containerd", true}, // containerd: <root>/<namespace>/<id>
+        {"/run/docker/runtime-runc/moby", "docker", false},
+    };
+    c.podman_containers_json = "/var/lib/containers/storage/overlay-containers/containers.json";
+    c.podman_images_json = "/var/lib/containers/storage/overlay-images/images.json";
+    const char* node = std::getenv("NODE_NAME");
+    c.node = node != nullptr && *node != '\0' ? node : hostname();
+    return c;
+}
+
+Registry::Registry(DiscoveryConfig config) : config_(std::move(config)) {}
+
+void Registry::read_container_dir(const std::string& dir, const RuntimeRoot& root) {
+    auto say = [&](const std::string& m) {
+        if (debug_) {
+            debug_(m);
+        }
+    };
+    std::string error;
+    auto state_text = read_file(dir + "/state.json", error);
+    if (!state_text) {
+        say(error);
+        return;
+    }
+    auto state = parse_runc_state(*state_text);
+    if (!state) {
+        say(fmt::format("{}/state.json: {}", dir, state.error().message));
+        return;
+    }
+    Container c;
+    c.id = state->id;
+    c.init_pid = state->init_pid;
+    c.bundle = state->bundle;
+    c.runtime = root.runtime;
+    auto mnt = core::read_process(c.init_pid, config_.proc); // the pid must still be alive
+    if (!mnt || !mnt->mnt_ns) {
+        say(fmt::format("container {}: init process {} is gone", c.id, c.init_pid));
+        return;
+    }
+    c.mntns = *mnt->mnt_ns;
+    std::map<std::string, std::string> annotations = state->labels;
+    if (!c.bundle.empty()) {
+        if (auto cfg_text = read_file(c.bundle + "/config.json", error)) {
+            if (auto cfg = parse_oci_config(*cfg_text)) {
+                for (const auto& [k, v] : cfg->annotations) {
+                    annotations[k] = v;
+                }
+                c.process = cfg->process;
+            } else {
+                say(fmt::format("{}/config.json: {}", c.bundle, cfg.error().message));
+            }
+        } else {
+            say(error);
+        }
+    }
+    c.k8s = k8s_from_annotations(annotations);
+    if (!c.k8s.empty()) {
+        c.k8s.node = config_.node;
+        if (annotations.count("io.kubernetes.cri-o.ContainerID") != 0 ||
+            annotations.count("io.kubernetes.pod.name") != 0) {
+            c.runtime = "cri-o";
+        }
+        if (auto img = annotations.find("io.kubernetes.cri.image-name"); img != annotations.end()) {
+            c.image = img->second;
+        } else if (auto crio = annotations.find("io.kubernetes.cri-o.ImageName");
+                   crio != annotations.end()) {
+            c.image = crio->second;
+        }
+    }
+    if (auto p = podman_names_.find(c.id); p != podman_names_.end()) {
+        c.runtime = "podman";
+        c.name = p->second.first;
+        c.image = p->second.second;
+    }
+    if (c.name.empty()) {
+        c.name = !c.k8s.container.empty() ? c.k8s.container : c.id;
+    }
+    containers_.push_back(std::move(c));
+}
+
+void Registry::rescan() {
+    last_scan_ = std::chrono::steady_clock::now();
+    containers_.clear();
+    by_mntns_.clear();
+    podman_names_.clear();
+    std::map<std::string, std::string> image_names;
+    if (!config_.podman_images_json.empty()) {
+        std::string error;
+        if (auto text = read_file(config_.podman_images_json, error)) {
+            auto j = nlohmann::json::parse(*text, nullptr, false);
+            if (j.is_array()) {
+                for (const auto& img : j) {
+                    if (img.is_object() && img.contains("id") && img["id"].is_string() &&
+                        img.contains("names") && img["names"].is_array() && !img["names"].empty() &&
+                        img["names"][0].is_string()) {
+                        image_names[img["id"].get<std::string>()] =
+                            img["names"][0].get<std::string>();
+                    }
+                }
+            }
+        }
+    }
+    if (!config_.podman_containers_json.empty()) {
+        std::string error;
+        if (auto text = read_file(config_.podman_containers_json, error)) {
+            auto j = nlohmann::json::parse(*text, nullptr, false);
+            if (j.is_array()) {
+                for (const auto& c : j) {
+                    if (!c.is_object() || !c.contains("id") || !c["id"].is_string()) {
+                        continue;
+                    }
+                    std::string name;
+                    if (c.contains("names") && c["names"].is_array() && !c["names"].empty() &&
+                        c["names"][0].is_string()) {
+                        name = c["names"][0].get<std::string>();
+                    }
+                    std::string image;
+                    if (c.contains("image") && c["image"].is_string()) {
+                        image = c["image"].get<std::string>();
+                        if (auto n = image_names.find(image); n != image_names.end()) {
+                            image = n->second;
+                        }
+                    }
+                    podman_names_[c["id"].get<std::string>()] = {name, image};
+                }
+            }
+        }
+    }
+    for (const auto& root : config_.roots) {
+        std::vector<std::string> dirs;
+        if (root.namespaced) {
+            for (const auto& ns : subdirectories(root.path)) {
+                for (const auto& id : subdirectories(root.path + "/" + ns)) {
+                    dirs.push_back(root.path + "/" + ns + "/" + id);
+                }
+            }
+        } else {
+            for (const auto& id : subdirectories(root.path)) {
+                dirs.push_back(root.path + "/" + id);
+            }
+        }
+        for (const auto& d : dirs) {
+            read_container_dir(d, root);
+        }
+    }
+    for (std::size_t i = 0; i < containers_.size(); ++i) {
+        by_mntns_[containers_[i].mntns] = i;
+    }
+    unknown_.clear();
+}
+
+const Container* Registry::by_mntns(std::uint64_t mntns) const {
+    auto it = by_mntns_.find(mntns);
+    return it == by_mntns_.end() ? nullptr : &containers_[it->second];
+}
+
+const Container* Registry::resolve_mntns(std::uint64_t mntns,
+                                         std::chrono::milliseconds min_interval) {
+    if (const Container* c = by_mntns(mntns)) {
+        return c;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (unknown_.count(mntns) == 0 && now - last_scan_ >= min_interval) {
+        rescan();
+        if (const Container* c = by_mntns(mntns)) {
+            return c;
+        }
+    }
+    unknown_.emplace(mntns, now); // the host, or a container we cannot see: asked once
+    return nullptr;
+}
+
+bool matches(const Container& c, const ContainerFilter& f) {
+    if (f.name && c.name != *f.name && c.k8s.container != *f.name && c.id != *f.name) {
+        return false;
+    }
+    if (f.runtime && c.runtime != *f.runtime) {
+        return false;
+    }
+    if (f.k8s_namespace && c.k8s.namespace_ != *f.k8s_namespace) {
+        return false;
+    }
+    if (f.pod && c.k8s.pod != *f.pod) {
+        return false;
+    }
+    if (f.k8s_container && c.k8s.container != *f.k8s_container) {
+        return false;
+    }
+    for (const auto& [k, v] : f.selector) {
+        auto it = c.k8s.labels.find(k);
+        if (it == c.k8s.labels.end() || it->second != v) {
+            return false;
+        }
+    }
+    return true;
+}
+
+core::Result<std::map<std::string, std::string>> parse_selector(std::string_view text) {
+    std::map<std::string, std::string> out;
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+        std::size_t end = std::min(text.find(',', pos), text.size());
+        std::string_view item = core::trim(text.substr(pos, end - pos));
+        pos = end + 1;
+        if (item.empty()) {
+            continue;
+        }
+        auto eq = item.find('=');
+        if (eq == std::string_view::npos || eq == 0) {
+            return core::make_error(
+                fmt::format("selector item '{}' is not key=value", core::printable(item)));
+        }
+        out[std::string(core::trim(item.substr(0, eq)))] =
+            std::string(core::trim(item.substr(eq + 1)));
+    }
+    return out;
+}
+
+} // namespace capwise::container
+
+namespace capwise::container {
+
+std::vector<ContainerProcesses> group_by_container(const Registry& registry,
+                                                   const std::vector<core::ProcessInfo>& all) {
+    std::vector<ContainerProcesses> out;
+    for (const auto& c : registry.containers()) {
+        out.push_back(ContainerProcesses{&c, {}, {}, {}});
+    }
+    for (const auto& p : all) {
+        if (!p.mnt_ns) {
+            continue;
+        }
+        for (auto& group : out) {
+            if (group.container->mntns == *p.mnt_ns) {
+                group.processes.push_back(p);
+                group.effective_now = group.effective_now | p.status.caps.effective;
+                group.bounding_now = group.bounding_now | p.status.caps.bounding;
+                break;
+            }
+        }
+    }
+    return out;
+}
+
+} // namespace capwise::container
