@@ -15,6 +15,8 @@ packages=(
   libclang-rt-14-dev
   # real tools the end-to-end tests and benchmarks compare against
   libcap2-bin libcap-ng-utils util-linux procps attr hyperfine bpftrace bc
+  # real containers for the container/pod tests
+  runc podman busybox-static
 )
 
 missing=()

@@ -1,0 +1,259 @@
+// Containers and pods, for real: runc bundles carrying containerd- and CRI-O-style CRI
+// annotations, and a Podman container; capwise attributes and filters their checks.
+#include "e2e/run.hpp"
+#include "support/temp_dir.hpp"
+
+#include <fcntl.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace capwise::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+using capwise::testing::TempDir;
+using Json = nlohmann::json;
+
+class ContainerE2E : public RootTest {};
+
+const char* kLoop = "while true; do chroot / true; touch /tmp/f; chown 1:1 /tmp/f; sleep 0.1; done";
+
+// A busybox rootfs, built from the busybox-static binary.
+void make_rootfs(const fs::path& rootfs) {
+    fs::create_directories(rootfs / "bin");
+    fs::create_directories(rootfs / "tmp");
+    fs::copy_file("/bin/busybox", rootfs / "bin/busybox", fs::copy_options::overwrite_existing);
+    for (const char* tool : {"sh", "sleep", "chroot", "chown", "touch", "true", "nice"}) {
+        fs::create_symlink("busybox", rootfs / "bin" / tool);
+    }
+}
+
+// A runc container running kLoop, deleted when the test ends.
+class RuncContainer {
+  public:
+    RuncContainer(const std::string& id, const Json& annotations) : id_(id) {
+        make_rootfs(dir_ / "rootfs");
+        auto spec = run({"sh", "-c", "cd " + dir_.path().string() + " && runc spec"});
+        EXPECT_EQ(spec.status, 0) << spec.err;
+        std::ifstream in(dir_ / "config.json");
+        Json config = Json::parse(in);
+        config["process"]["terminal"] = false;
+        config["process"]["args"] = {"sh", "-c", kLoop};
+        config["root"]["readonly"] = false;
+        config["annotations"] = annotations;
+        std::ofstream(dir_ / "config.json") << config.dump();
+        auto started = run({"sh", "-c",
+                            "runc run -d --bundle " + dir_.path().string() + " " + id_ +
+                                " </dev/null >/dev/null 2>&1"});
+        EXPECT_EQ(started.status, 0) << "runc run failed";
+    }
+    ~RuncContainer() { run({"runc", "delete", "-f", id_}); }
+    const std::string& id() const { return id_; }
+
+  private:
+    std::string id_;
+    TempDir dir_;
+};
+
+const Json kContainerdAnnotations = {
+    {"io.kubernetes.cri.sandbox-name", "web-7d4b9c6f8-x2kq9"},
+    {"io.kubernetes.cri.sandbox-namespace", "shop"},
+    {"io.kubernetes.cri.sandbox-uid", "11111111-2222"},
+    {"io.kubernetes.cri.container-name", "nginx"},
+    {"io.kubernetes.cri.container-type", "container"},
+    {"io.kubernetes.cri.image-name", "docker.io/library/nginx:1.27"}};
+const Json kCrioAnnotations = {
+    {"io.kubernetes.pod.name", "db-0"},
+    {"io.kubernetes.pod.namespace", "data"},
+    {"io.kubernetes.pod.uid", "33333333-4444"},
+    {"io.kubernetes.container.name", "postgres"},
+    {"io.kubernetes.cri-o.ContainerID", "capwise-e2e-crio"},
+    {"io.kubernetes.cri-o.ImageName", "docker.io/library/postgres:16"},
+    {"io.kubernetes.cri-o.Labels",
+     R"({"app":"db","statefulset.kubernetes.io/pod-name":"db-0","io.kubernetes.pod.name":"db-0"})"}};
+
+std::vector<Json> events_of(const std::string& out) {
+    std::vector<Json> events;
+    for (const auto& line : lines(out)) {
+        if (!line.empty()) {
+            events.push_back(Json::parse(line));
+        }
+    }
+    return events;
+}
+
+bool has(const std::vector<Json>& events, const std::string& cap, const std::string& verdict) {
+    for (const auto& e : events) {
+        if (e["capName"] == cap && e["verdict"] == verdict) {
+            return true;
+        }
+    }
+    return false;
+}
+
+TEST_F(ContainerE2E, PodFiltersSeeOnlyThatPodWithItsKubernetesFields) {
+    RuncContainer web("capwise-e2e-web", kContainerdAnnotations);
+    RuncContainer db("capwise-e2e-crio", kCrioAnnotations);
+    Background host_storm({CAP_STORM, "1000000", "chroot", "20000"}, "cap_storm");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+
+    auto r = capwise(
+        {"trace", "-o", "json", "--timeout", "2", "-n", "shop", "-p", "web-7d4b9c6f8-x2kq9"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto events = events_of(r.out);
+    ASSERT_GE(events.size(), 4U) << r.out;
+    for (const auto& e : events) {
+        ASSERT_TRUE(e.contains("k8s")) << e.dump();
+        EXPECT_EQ(e["k8s"]["namespace"], "shop");
+        EXPECT_EQ(e["k8s"]["podName"], "web-7d4b9c6f8-x2kq9");
+        EXPECT_EQ(e["k8s"]["containerName"], "nginx");
+        EXPECT_EQ(e["k8s"]["owner"], "Deployment/web");
+        EXPECT_FALSE(e["k8s"]["node"].get<std::string>().empty());
+        EXPECT_EQ(e["runtime"]["containerId"], "capwise-e2e-web");
+        EXPECT_EQ(e["runtime"]["containerImageName"], "docker.io/library/nginx:1.27");
+        EXPECT_NE(e["pid"], host_storm.pid());
+    }
+    // runc's default spec keeps AUDIT_WRITE, KILL, NET_BIND_SERVICE: chroot and chown fail.
+    EXPECT_TRUE(has(events, "SYS_CHROOT", "Deny")) << r.out;
+    EXPECT_TRUE(has(events, "CHOWN", "Deny")) << r.out;
+
+    auto crio = capwise({"trace", "-o", "json", "--timeout", "2", "-l", "app=db"});
+    ASSERT_EQ(crio.status, 0) << crio.err;
+    events = events_of(crio.out);
+    ASSERT_GE(events.size(), 4U);
+    for (const auto& e : events) {
+        EXPECT_EQ(e["k8s"]["namespace"], "data");
+        EXPECT_EQ(e["k8s"]["podName"], "db-0");
+        EXPECT_EQ(e["k8s"]["containerName"], "postgres");
+        EXPECT_EQ(e["k8s"]["owner"], "StatefulSet/db");
+        EXPECT_EQ(e["k8s"]["podLabels"]["app"], "db");
+        EXPECT_EQ(e["runtime"]["runtimeName"], "cri-o");
+    }
+
+    // Columns show the pod like the reference does.
+    auto columns = capwise({"trace", "--timeout", "1", "-n", "data"});
+    ASSERT_EQ(columns.status, 0);
+    auto l = lines(columns.out);
+    ASSERT_GE(l.size(), 2U);
+    EXPECT_EQ(l[0].rfind("K8S.NAMESPACE", 0), 0U) << l[0];
+    EXPECT_NE(l[1].find("db-0"), std::string::npos);
+
+    // --host: everything but the containers.
+    auto host = capwise({"trace", "-o", "json", "--timeout", "1.5", "--host"});
+    ASSERT_EQ(host.status, 0) << host.err;
+    events = events_of(host.out);
+    bool storm_seen = false;
+    for (const auto& e : events) {
+        EXPECT_FALSE(e.contains("k8s")) << e.dump();
+        storm_seen = storm_seen || e["pid"] == host_storm.pid();
+    }
+    EXPECT_TRUE(storm_seen);
+
+    // ps --containers: what each was started with, and what its processes hold now.
+    auto ps = capwise({"ps", "--containers", "-o", "json"});
+    ASSERT_EQ(ps.status, 0) << ps.err;
+    auto list = Json::parse(ps.out);
+    int found = 0;
+    for (const auto& c : list) {
+        if (c["runtime"]["containerId"] == "capwise-e2e-web") {
+            ++found;
+            EXPECT_EQ(c["k8s"]["podName"], "web-7d4b9c6f8-x2kq9");
+            EXPECT_EQ(c["configCapabilities"]["bounding"],
+                      (Json{"KILL", "NET_BIND_SERVICE", "AUDIT_WRITE"}));
+            EXPECT_EQ(c["effectiveNow"], (Json{"KILL", "NET_BIND_SERVICE", "AUDIT_WRITE"}));
+            EXPECT_GE(c["processes"].size(), 1U);
+        }
+    }
+    EXPECT_EQ(found, 1);
+}
+
+TEST_F(ContainerE2E, AContainerStartedAfterTheTracerIsAttributed) {
+    TempDir out;
+    const auto out_file = out / "trace.json";
+    pid_t tracer = ::fork();
+    if (tracer == 0) {
+        int fd = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        ::dup2(fd, 1);
+        ::execl(CAPWISE_BINARY, CAPWISE_BINARY, "trace", "-o", "json", "--timeout", "4", "-p",
+                "web-7d4b9c6f8-x2kq9", nullptr);
+        ::_exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    {
+        RuncContainer late("capwise-e2e-late", kContainerdAnnotations);
+        int status = 0;
+        ::waitpid(tracer, &status, 0);
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    std::ifstream in(out_file);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto events = events_of(text);
+    ASSERT_GE(events.size(), 2U) << "no events from the container started after the tracer";
+    for (const auto& e : events) {
+        EXPECT_EQ(e["runtime"]["containerId"], "capwise-e2e-late");
+        EXPECT_EQ(e["k8s"]["podName"], "web-7d4b9c6f8-x2kq9");
+    }
+}
+
+TEST_F(ContainerE2E, PodmanContainerByRuntimeAndName) {
+    TempDir work;
+    make_rootfs(work / "rootfs");
+    std::ofstream(work / "containers.conf")
+        << "[containers]\ndefault_ulimits = []\n[engine]\nruntime = \"runc\"\n";
+    const std::string env = "CONTAINERS_CONF=" + (work / "containers.conf").string();
+    auto tar =
+        run({"tar", "-C", (work / "rootfs").string(), "-cf", (work / "rootfs.tar").string(), "."});
+    ASSERT_EQ(tar.status, 0) << tar.err;
+    auto imported = run({"env", env, "podman", "import", "-q", (work / "rootfs.tar").string(),
+                         "localhost/capwise-busybox:e2e"});
+    ASSERT_EQ(imported.status, 0) << imported.err;
+    run({"env", env, "podman", "rm", "-f", "t1"});
+    auto started = run({"sh", "-c",
+                        env +
+                            " podman run -d --network none --cap-drop all --cap-add sys_chroot "
+                            "--name t1 localhost/capwise-busybox:e2e sh -c '" +
+                            std::string(kLoop) + "' >/dev/null"});
+    ASSERT_EQ(started.status, 0) << started.err;
+    struct Cleanup {
+        std::string env;
+        ~Cleanup() { run({"env", env, "podman", "rm", "-f", "-t", "0", "t1"}); }
+    } cleanup{env};
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+
+    auto r = capwise({"trace", "-o", "json", "--timeout", "2", "-r", "podman", "-c", "t1"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto events = events_of(r.out);
+    ASSERT_GE(events.size(), 4U);
+    for (const auto& e : events) {
+        EXPECT_EQ(e["runtime"]["runtimeName"], "podman");
+        EXPECT_EQ(e["runtime"]["containerName"], "t1");
+        EXPECT_EQ(e["runtime"]["containerImageName"], "localhost/capwise-busybox:e2e");
+    }
+    EXPECT_TRUE(has(events, "SYS_CHROOT", "Allow")) << r.out;
+    EXPECT_TRUE(has(events, "CHOWN", "Deny")) << r.out;
+    EXPECT_FALSE(has(events, "SYS_CHROOT", "Deny"));
+
+    auto text = capwise({"trace", "--timeout", "1", "-c", "t1"});
+    auto l = lines(text.out);
+    ASSERT_GE(l.size(), 2U);
+    EXPECT_EQ(l[0].rfind("RUNTIME.CONTAINERNAME", 0), 0U);
+    EXPECT_EQ(l[1].rfind("t1 ", 0), 0U) << l[1];
+}
+
+TEST_F(ContainerE2E, BadContainerFilters) {
+    auto sel = capwise({"trace", "-l", "novalue", "--timeout", "0.1"});
+    EXPECT_EQ(sel.status, 2);
+    EXPECT_EQ(lines(sel.err).size(), 1U);
+    auto both = capwise({"trace", "--host", "-p", "x", "--timeout", "0.1"});
+    EXPECT_EQ(both.status, 2);
+    // A pod that does not exist: nothing matches, nothing is shown, no error.
+    auto none = capwise({"trace", "-o", "json", "-p", "no-such-pod", "--timeout", "0.5"});
+    EXPECT_EQ(none.status, 0);
+    EXPECT_EQ(none.out, "");
+}
+
+} // namespace
+} // namespace capwise::e2e
