@@ -44,3 +44,70 @@ void BM_FormatCapText(benchmark::State& state) {
 BENCHMARK(BM_FormatCapText);
 
 } // namespace
+
+// Enrichment on the event path: rendering an event bare and with its container and pod, and
+// the cached mount-namespace lookup that finds the container.
+#include "container/registry.hpp"
+#include "output/trace_render.hpp"
+
+namespace {
+
+capwise::trace::TraceEvent sample_event() {
+    capwise::trace::TraceEvent e;
+    e.timestamp_ns = 1795361769146925249ULL;
+    e.mntns = 4026532176ULL;
+    e.pid = 4242;
+    e.tid = 4242;
+    e.ppid = 1;
+    e.comm = "chroot";
+    e.syscall = 161;
+    e.cap = 18;
+    e.caps = CapSet(0x20000420ULL);
+    e.caller = "__x64_sys_chroot";
+    return e;
+}
+
+void BM_RenderJsonHost(benchmark::State& state) {
+    capwise::output::TraceRenderer r(true, {}, 40);
+    const auto e = sample_event();
+    std::string out;
+    for (auto _ : state) {
+        out.clear();
+        r.render(e, nullptr, out);
+        benchmark::DoNotOptimize(out);
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RenderJsonHost);
+
+void BM_RenderJsonPod(benchmark::State& state) {
+    capwise::output::TraceRenderer r(true, {}, 40);
+    const auto e = sample_event();
+    capwise::container::Container c;
+    c.runtime = "containerd";
+    c.id = "3f1c0a9e6b7d";
+    c.name = "nginx";
+    c.image = "docker.io/library/nginx:1.27";
+    c.k8s = {"node-1", "shop", "web-7d4b9c6f8-x2kq9", "u-1", "nginx", {{"app", "web"}}, "Deployment/web"};
+    std::string out;
+    for (auto _ : state) {
+        out.clear();
+        r.render(e, &c, out);
+        benchmark::DoNotOptimize(out);
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RenderJsonPod);
+
+void BM_ResolveMntnsCached(benchmark::State& state) {
+    capwise::container::DiscoveryConfig none; // no roots: every namespace is the host
+    capwise::container::Registry registry(none);
+    registry.rescan();
+    (void)registry.resolve_mntns(4026532176ULL);
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(registry.resolve_mntns(4026532176ULL));
+    }
+}
+BENCHMARK(BM_ResolveMntnsCached);
+
+} // namespace
