@@ -88,7 +88,8 @@ void BM_RenderJsonPod(benchmark::State& state) {
     c.id = "3f1c0a9e6b7d";
     c.name = "nginx";
     c.image = "docker.io/library/nginx:1.27";
-    c.k8s = {"node-1", "shop", "web-7d4b9c6f8-x2kq9", "u-1", "nginx", {{"app", "web"}}, "Deployment/web"};
+    c.k8s = {"node-1", "shop",           "web-7d4b9c6f8-x2kq9", "u-1",
+             "nginx",  {{"app", "web"}}, "Deployment/web"};
     std::string out;
     for (auto _ : state) {
         out.clear();
