@@ -290,18 +290,33 @@ int run_trace(const Opts& o, const Context& ctx) {
     const auto deadline = std::chrono::steady_clock::now() +
                           std::chrono::milliseconds(static_cast<long long>(o.timeout * 1000));
     std::optional<int> exit_status;
-    bool forwarded = false;
+    // Stopping the command: first the signal (or SIGTERM at the timeout), then SIGKILL after a
+    // grace period or on a second signal, so a command that ignores signals cannot hang capwise.
+    std::optional<std::chrono::steady_clock::time_point> asked_to_stop;
+    int signals_seen = 0;
+    auto stop_command = [&](int sig) {
+        if (!asked_to_stop) {
+            command->signal(sig);
+            asked_to_stop = std::chrono::steady_clock::now();
+        }
+    };
     auto next_rescan = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     while (true) {
+        const auto now = std::chrono::steady_clock::now();
         // New containers join the filter, exited ones leave it.
-        if (auto now = std::chrono::steady_clock::now(); now >= next_rescan) {
+        if (now >= next_rescan) {
             registry.rescan();
             if (scope.active()) {
                 scope.sync(**tracer);
             }
             next_rescan = now + std::chrono::seconds(1);
         }
-        auto polled = (*tracer)->poll(200, sink, command ? command->exit_fd() : -1);
+        int wait_ms = 200;
+        if (o.timeout > 0 && !asked_to_stop) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+            wait_ms = static_cast<int>(std::clamp<long long>(left.count(), 0, 200));
+        }
+        auto polled = (*tracer)->poll(wait_ms, sink, command ? command->exit_fd() : -1);
         flush();
         if (!polled) {
             print_error(polled.error().message);
@@ -313,22 +328,24 @@ int run_trace(const Opts& o, const Context& ctx) {
                 break;
             }
         }
-        if (int sig = g_stop_signal.load(); sig != 0) {
+        if (int sig = g_stop_signal.exchange(0); sig != 0) {
             if (!command) {
                 break;
             }
-            if (!forwarded) { // let the command end, then report its status
-                command->signal(sig == SIGINT ? SIGINT : SIGTERM);
-                forwarded = true;
+            if (++signals_seen > 1) {
+                command->signal(SIGKILL);
             }
+            stop_command(sig == SIGINT ? SIGINT : SIGTERM);
         }
         if (o.timeout > 0 && std::chrono::steady_clock::now() >= deadline) {
-            if (command) {
-                command->signal(SIGTERM);
-                forwarded = true;
-            } else {
+            if (!command) {
                 break;
             }
+            stop_command(SIGTERM);
+        }
+        if (asked_to_stop &&
+            std::chrono::steady_clock::now() - *asked_to_stop > std::chrono::seconds(3)) {
+            command->signal(SIGKILL);
         }
     }
     // Whatever the kernel wrote before the end.
