@@ -223,9 +223,9 @@ int run_trace(const Opts& o, const Context& ctx) {
             options.kernel_stack = options.kernel_stack || c == output::TraceColumn::KStack;
         }
     }
-    trace::Credentials creds;
+    core::Credentials creds;
     if (o.user || o.group) {
-        auto resolved = trace::resolve_credentials(o.user, o.group);
+        auto resolved = core::resolve_credentials(o.user, o.group);
         if (!resolved) {
             print_error(resolved.error().message);
             return 2;

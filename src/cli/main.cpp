@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
     add_version_command(app, ctx);
     add_demo_command(app, ctx);
     add_trace_command(app, ctx);
+    add_run_command(app, ctx);
     int parsed_argc = argc;
     for (int i = 1; i < argc; ++i) {
         if (std::string_view(argv[i]) == "--") {
@@ -70,8 +71,9 @@ int main(int argc, char** argv) {
             break;
         }
     }
-    if (ctx.has_command && (argc < 2 || std::string_view(argv[1]) != "trace")) {
-        print_error("'-- CMD' is for trace only (see --help)");
+    if (ctx.has_command && (argc < 2 || (std::string_view(argv[1]) != "trace" &&
+                                         std::string_view(argv[1]) != "run"))) {
+        print_error("'-- CMD' is for trace and run only (see --help)");
         return 2;
     }
     try {

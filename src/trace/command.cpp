@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -17,15 +16,6 @@
 
 namespace capwise::trace {
 namespace {
-
-std::optional<unsigned> as_number(const std::string& s) {
-    unsigned v = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc{} || end != s.data() + s.size()) {
-        return std::nullopt;
-    }
-    return v;
-}
 
 void write_all(int fd, const void* data, std::size_t size) {
     const char* p = static_cast<const char*>(data);
@@ -54,52 +44,8 @@ constexpr const char* kStages[] = {"waiting for the tracer", "setgroups", "setgi
 
 } // namespace
 
-core::Result<Credentials> resolve_credentials(const std::optional<std::string>& user,
-                                              const std::optional<std::string>& group) {
-    Credentials creds;
-    if (user) {
-        const passwd* pw = nullptr;
-        if (auto n = as_number(*user)) {
-            creds.uid = *n;
-            pw = ::getpwuid(*n);
-        } else {
-            pw = ::getpwnam(user->c_str());
-            if (pw == nullptr) {
-                return core::make_error(fmt::format("unknown user '{}'", core::printable(*user)));
-            }
-            creds.uid = pw->pw_uid;
-        }
-        if (pw != nullptr) {
-            creds.gid = pw->pw_gid;
-            int count = 64;
-            std::vector<gid_t> groups(static_cast<std::size_t>(count));
-            if (::getgrouplist(pw->pw_name, pw->pw_gid, groups.data(), &count) < 0) {
-                groups.resize(static_cast<std::size_t>(count));
-                ::getgrouplist(pw->pw_name, pw->pw_gid, groups.data(), &count);
-            }
-            groups.resize(static_cast<std::size_t>(std::max(count, 0)));
-            creds.groups = groups;
-        } else {
-            creds.gid = *creds.uid; // a bare number with no passwd entry: same-numbered group
-        }
-    }
-    if (group) {
-        if (auto n = as_number(*group)) {
-            creds.gid = *n;
-        } else {
-            const struct group* gr = ::getgrnam(group->c_str());
-            if (gr == nullptr) {
-                return core::make_error(fmt::format("unknown group '{}'", core::printable(*group)));
-            }
-            creds.gid = gr->gr_gid;
-        }
-        creds.groups = {*creds.gid};
-    }
-    return creds;
-}
-
 core::Result<Command> Command::spawn(const std::vector<std::string>& argv,
-                                     const Credentials& creds) {
+                                     const core::Credentials& creds) {
     if (argv.empty()) {
         return core::make_error("no command given");
     }

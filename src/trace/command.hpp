@@ -3,6 +3,7 @@
 // destroyed before the child was reaped, the child is killed and reaped.
 #pragma once
 
+#include "core/credentials.hpp"
 #include "core/result.hpp"
 
 #include <functional>
@@ -13,21 +14,11 @@
 
 namespace capwise::trace {
 
-struct Credentials {
-    std::optional<uid_t> uid;
-    std::optional<gid_t> gid;
-    std::vector<gid_t> groups; // set when uid or gid is
-};
-
-// "nobody" or "65534" → uid (and the user's primary group and supplementary groups).
-core::Result<Credentials> resolve_credentials(const std::optional<std::string>& user,
-                                              const std::optional<std::string>& group);
-
 class Command {
   public:
     // Forks; the child waits at the gate. Fails if fork fails or argv is empty.
     static core::Result<Command> spawn(const std::vector<std::string>& argv,
-                                       const Credentials& creds);
+                                       const core::Credentials& creds);
     Command(Command&& other) noexcept;
     Command& operator=(Command&&) = delete;
     Command(const Command&) = delete;

@@ -1,0 +1,34 @@
+// Starting a program with exactly a given set of capabilities — permitted, effective,
+// inheritable and ambient all equal to it, the bounding set reduced to it — optionally as another
+// user. This is how a non-root process gets a capability across exec without file capabilities:
+// the ambient set (Linux 4.3+), which Kubernetes does not set for containers.
+#pragma once
+
+#include "core/capability.hpp"
+
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace capwise::core {
+
+struct LaunchSpec {
+    CapSet caps;
+    std::optional<uid_t> uid;
+    std::optional<gid_t> gid;
+    std::vector<gid_t> groups; // with uid/gid: the supplementary groups to set
+    bool keep_groups = false;  // keep the caller's supplementary groups instead
+    bool no_new_privs = false;
+    std::vector<std::string> argv;
+};
+
+// What the caller lacks to launch spec: capabilities not in its permitted or bounding set, or
+// CAP_SETPCAP/SETUID/SETGID for the switch itself. Empty when it can.
+std::string launch_obstacles(const LaunchSpec& spec);
+
+// Becomes argv[0] (searched in PATH) with the spec applied; returns only on failure, with the
+// step that failed.
+Error exec_with_caps(const LaunchSpec& spec);
+
+} // namespace capwise::core

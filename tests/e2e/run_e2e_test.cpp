@@ -1,0 +1,69 @@
+// capwise run: a non-root program with exactly the requested capabilities, via the ambient set.
+#include "e2e/run.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace capwise::e2e {
+namespace {
+
+class RunE2E : public RootTest {};
+
+const std::string kBind443 = "IO::Socket::INET->new(LocalPort=>443, Listen=>1, ReuseAddr=>1) "
+                             "or die qq(bind: $!\\n)";
+
+TEST_F(RunE2E, ExactlyTheRequestedSetsInAllFive) {
+    auto r = capwise({"run", "--user", "nobody", "--caps", "NET_BIND_SERVICE", "--", "sh", "-c",
+                      "grep -E '^(Cap|NoNewPrivs|Uid)' /proc/self/status"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"}) {
+        EXPECT_NE(r.out.find(std::string(set) + ":\t0000000000000400"), std::string::npos)
+            << set << "\n"
+            << r.out;
+    }
+    EXPECT_NE(r.out.find("Uid:\t65534\t65534\t65534\t65534"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("NoNewPrivs:\t0"), std::string::npos);
+
+    auto nnp = capwise({"run", "--user", "nobody", "--no-new-privs", "--caps", "net_raw,chown",
+                        "--", "grep", "-E", "^(CapAmb|NoNewPrivs)", "/proc/self/status"});
+    ASSERT_EQ(nnp.status, 0) << nnp.err;
+    EXPECT_NE(nnp.out.find("CapAmb:\t0000000000002001"), std::string::npos) << nnp.out;
+    EXPECT_NE(nnp.out.find("NoNewPrivs:\t1"), std::string::npos);
+}
+
+TEST_F(RunE2E, NonRootBindsPort443OnlyThroughRun) {
+    auto without = run({"setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "perl",
+                        "-MIO::Socket::INET", "-e", kBind443});
+    EXPECT_NE(without.status, 0);
+    EXPECT_NE(without.err.find("Permission denied"), std::string::npos) << without.err;
+    auto with = capwise({"run", "--user", "nobody", "--caps", "NET_BIND_SERVICE", "--", "perl",
+                         "-MIO::Socket::INET", "-e", kBind443});
+    EXPECT_EQ(with.status, 0) << with.err;
+
+    // And the tracer sees the proof: NET_BIND_SERVICE allowed for uid 65534.
+    auto traced = capwise({"trace", "-o", "json", "--cap", "NET_BIND_SERVICE", "--", CAPWISE_BINARY,
+                           "run", "--user", "nobody", "--caps", "NET_BIND_SERVICE", "--", "perl",
+                           "-MIO::Socket::INET", "-e", kBind443});
+    ASSERT_EQ(traced.status, 0) << traced.err;
+    bool seen = false;
+    for (const auto& line : lines(traced.out)) {
+        auto e = nlohmann::json::parse(line);
+        seen = seen || (e["uid"] == 65534 && e["verdict"] == "Allow" && e["syscall"] == "bind");
+    }
+    EXPECT_TRUE(seen) << traced.out;
+}
+
+TEST_F(RunE2E, RefusesCapabilitiesTheCallerDoesNotHold) {
+    auto r = run({"setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+                  CAPWISE_BINARY, "run", "--caps", "NET_RAW", "--", "true"});
+    EXPECT_EQ(r.status, 1);
+    ASSERT_EQ(lines(r.err).size(), 1U) << r.err;
+    EXPECT_NE(r.err.find("does not hold CAP_NET_RAW"), std::string::npos) << r.err;
+    EXPECT_EQ(capwise({"run", "--caps", "BOGUS", "--", "true"}).status, 2);
+    EXPECT_EQ(capwise({"run", "--caps", "chown"}).status, 2); // no command
+    auto missing = capwise({"run", "--caps", "chown", "--", "/nonexistent/program"});
+    EXPECT_EQ(missing.status, 127);
+    EXPECT_EQ(lines(missing.err).size(), 1U);
+}
+
+} // namespace
+} // namespace capwise::e2e
