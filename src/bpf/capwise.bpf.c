@@ -29,6 +29,7 @@ const volatile bool unique = false;
 const volatile bool want_stack = false;   /* ship CAPWISE_LONG_STACK frames */
 const volatile __u32 wakeup_bytes = 0;    /* wake the reader once this much is pending */
 const volatile bool exact_stacks = false; /* unwind every check, never reuse a classification */
+const volatile bool want_results = false; /* report how syscalls with denied checks ended */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -102,6 +103,14 @@ struct {
 	__type(key, struct classify_key);
 	__type(value, struct classification);
 } classified SEC(".maps");
+
+/* Threads whose current syscall had a denied, audited check: its exit is reported. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __s32);
+} pending_denies SEC(".maps");
 
 /* kprobe path: cap_capable's arguments, kept from entry to return. */
 struct kprobe_args {
@@ -342,6 +351,10 @@ static __always_inline int handle_check(void *ctx, const struct cred *cred,
 	e->ret = ret;
 	e->hook = hook;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	if (want_results && ret != 0 && syscall >= 0) {
+		__u32 tid = (__u32)pid_tgid;
+		bpf_map_update_elem(&pending_denies, &tid, &syscall, BPF_ANY);
+	}
 	return emit(buf);
 }
 
@@ -383,6 +396,28 @@ int BPF_KRETPROBE(capable__kretprobe, int ret)
 	bpf_map_delete_elem(&inflight, &tid);
 	return handle_check(ctx, a.cred, a.ns, a.cap, ret, CAPWISE_HOOK_KPROBE, !(a.opts & 2),
 			    !!(a.opts & 4), 0);
+}
+
+/* How a syscall that had a denied check ended: the advisor's evidence of need. */
+SEC("tp/raw_syscalls/sys_exit")
+int result__sys_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	if (!want_results)
+		return 0;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__s32 *syscall = bpf_map_lookup_elem(&pending_denies, &tid);
+	if (!syscall)
+		return 0;
+	struct capwise_syscall_result r = {
+		.timestamp_ns = bpf_ktime_get_boot_ns(),
+		.tid = tid,
+		.syscall = *syscall,
+		.ret = ctx->ret,
+	};
+	bpf_map_delete_elem(&pending_denies, &tid);
+	if (bpf_ringbuf_output(&events, &r, sizeof(r), 0))
+		count(CAPWISE_COUNT_LOST);
+	return 0;
 }
 
 /* Process-tree following: children of followed processes are followed, and a followed process

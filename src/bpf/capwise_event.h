@@ -62,6 +62,16 @@ struct capwise_event_with_stack {
 	__u64 kstack[CAPWISE_LONG_STACK];
 };
 
+/* The outcome of the system call that made a denied, audited check (with syscall results on):
+ * whether the program then failed (-EPERM, -EACCES) or went on without the capability. Told apart
+ * from events by its size. */
+struct capwise_syscall_result {
+	__u64 timestamp_ns;
+	__u32 tid;
+	__s32 syscall;
+	__s64 ret;
+};
+
 /* Per-CPU counters, summed by user space. */
 enum capwise_counter {
 	CAPWISE_COUNT_SEEN = 0,     /* checks the hook saw: the sum of the others, by user space */

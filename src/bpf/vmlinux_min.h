@@ -117,6 +117,13 @@ struct trace_event_raw_sched_process_exec {
 	int old_pid;
 } __attribute__((preserve_access_index));
 
+/* raw_syscalls:sys_exit */
+struct trace_event_raw_sys_exit {
+	struct trace_entry ent;
+	long id;
+	long ret;
+} __attribute__((preserve_access_index));
+
 #define PF_KTHREAD 0x00200000
 
 #endif

@@ -5,6 +5,7 @@
 #include "core/text.hpp"
 #include "output/trace_render.hpp"
 #include "trace/command.hpp"
+#include "trace/syscalls.hpp"
 #include "trace/tracer.hpp"
 
 #include <algorithm>
@@ -48,6 +49,7 @@ struct Opts {
     bool unique = false;
     bool kernel_stack = false;
     bool exact_stacks = false;
+    bool syscall_results = false;
     double timeout = 0;
     std::string hook = "auto";
     std::size_t buffer_size = 8u << 20;
@@ -168,6 +170,11 @@ int run_trace(const Opts& o, const Context& ctx) {
     options.unique = o.unique;
     options.kernel_stack = o.kernel_stack;
     options.exact_stacks = o.exact_stacks;
+    options.syscall_results = o.syscall_results;
+    if (o.syscall_results && o.format != "json") {
+        print_error("--syscall-results adds records to JSON output: use it with -o json");
+        return 2;
+    }
     options.ring_buffer_bytes = o.buffer_size;
 
     container::ContainerFilter cfilter;
@@ -233,11 +240,7 @@ int run_trace(const Opts& o, const Context& ctx) {
         creds = *resolved;
     }
 
-    if (auto missing = trace::missing_trace_privileges(); !missing.empty()) {
-        print_error(missing);
-        return 1;
-    }
-    auto symbols = trace::KernelSymbols::load();
+    auto symbols = trace::load_symbols_for_tracing();
     if (!symbols) {
         print_error(symbols.error().message);
         return 1;
@@ -277,6 +280,14 @@ int run_trace(const Opts& o, const Context& ctx) {
         }
     };
     auto sink = [&](const trace::TraceEvent& event) {
+        if (event.kind == trace::TraceEvent::Kind::SyscallResult) {
+            buffer += fmt::format(
+                "{{\"type\":\"syscallResult\",\"timestamp\":{},\"tid\":{},\"syscall\":\"{}\","
+                "\"ret\":{}}}\n",
+                event.timestamp_ns, event.tid, trace::syscall_name(event.syscall),
+                event.syscall_ret);
+            return;
+        }
         trace::TraceEvent resolved = event;
         trace::resolve(resolved, *symbols);
         renderer.render(resolved, registry.resolve_mntns(event.mntns), buffer);
@@ -407,6 +418,9 @@ void add_trace_command(CLI::App& app, Context& ctx) {
     cmd->add_flag("--exact-stacks", o->exact_stacks,
                   "unwind the stack of every check instead of reusing the classification of the "
                   "same process, syscall, capability and verdict (about 2 us more per event)");
+    cmd->add_flag("--syscall-results", o->syscall_results,
+                  "with -o json: also record how each syscall with a denied check ended, for "
+                  "`capwise advise --from`");
     cmd->add_option("--timeout", o->timeout, "stop after this many seconds")
         ->check(CLI::NonNegativeNumber);
     cmd->add_option("--hook", o->hook, "auto, tracepoint, fentry or kprobe")->capture_default_str();

@@ -40,5 +40,6 @@ void add_version_command(CLI::App& app, Context& ctx);
 void add_demo_command(CLI::App& app, Context& ctx);
 void add_trace_command(CLI::App& app, Context& ctx);
 void add_run_command(CLI::App& app, Context& ctx);
+void add_advise_command(CLI::App& app, Context& ctx);
 
 } // namespace capwise::cli

@@ -3,6 +3,7 @@
 #include "core/fs_scan.hpp"
 #include "output/json.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
     add_demo_command(app, ctx);
     add_trace_command(app, ctx);
     add_run_command(app, ctx);
+    add_advise_command(app, ctx);
     int parsed_argc = argc;
     for (int i = 1; i < argc; ++i) {
         if (std::string_view(argv[i]) == "--") {
@@ -71,9 +73,11 @@ int main(int argc, char** argv) {
             break;
         }
     }
-    if (ctx.has_command && (argc < 2 || (std::string_view(argv[1]) != "trace" &&
-                                         std::string_view(argv[1]) != "run"))) {
-        print_error("'-- CMD' is for trace and run only (see --help)");
+    static constexpr std::string_view kTakesCommand[] = {"trace", "run", "advise"};
+    if (ctx.has_command &&
+        (argc < 2 || std::find(std::begin(kTakesCommand), std::end(kTakesCommand),
+                               std::string_view(argv[1])) == std::end(kTakesCommand))) {
+        print_error("'-- CMD' is for trace, run and advise only (see --help)");
         return 2;
     }
     try {

@@ -1,5 +1,6 @@
 #include "trace/command.hpp"
 
+#include "core/launch.hpp"
 #include "core/text.hpp"
 
 #include <cerrno>
@@ -45,7 +46,8 @@ constexpr const char* kStages[] = {"waiting for the tracer", "setgroups", "setgi
 } // namespace
 
 core::Result<Command> Command::spawn(const std::vector<std::string>& argv,
-                                     const core::Credentials& creds) {
+                                     const core::Credentials& creds,
+                                     std::optional<core::CapSet> exact_caps) {
     if (argv.empty()) {
         return core::make_error("no command given");
     }
@@ -84,6 +86,18 @@ core::Result<Command> Command::spawn(const std::vector<std::string>& argv,
         } while (n < 0 && errno == EINTR);
         if (n != 1) {
             child_fail(errors[1], 0, n == 0 ? EPIPE : errno);
+        }
+        if (exact_caps) {
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            core::LaunchSpec spec;
+            spec.caps = *exact_caps;
+            spec.uid = creds.uid;
+            spec.gid = creds.gid;
+            spec.groups = creds.groups;
+            spec.keep_groups = !creds.uid && !creds.gid;
+            spec.argv = argv;
+            core::exec_with_caps(spec); // returns only on failure
+            child_fail(errors[1], 4, errno);
         }
         if (!creds.groups.empty() && ::setgroups(creds.groups.size(), creds.groups.data()) != 0) {
             child_fail(errors[1], 1, errno);

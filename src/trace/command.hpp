@@ -3,6 +3,7 @@
 // destroyed before the child was reaped, the child is killed and reaped.
 #pragma once
 
+#include "core/capability.hpp"
 #include "core/credentials.hpp"
 #include "core/result.hpp"
 
@@ -17,8 +18,11 @@ namespace capwise::trace {
 class Command {
   public:
     // Forks; the child waits at the gate. Fails if fork fails or argv is empty.
+    // With exact_caps, the command gets exactly those capabilities in all five sets (see
+    // core::exec_with_caps) — how advise --verify re-runs a command with the advised set.
     static core::Result<Command> spawn(const std::vector<std::string>& argv,
-                                       const core::Credentials& creds);
+                                       const core::Credentials& creds,
+                                       std::optional<core::CapSet> exact_caps = std::nullopt);
     Command(Command&& other) noexcept;
     Command& operator=(Command&&) = delete;
     Command(const Command&) = delete;

@@ -14,6 +14,18 @@ namespace capwise::trace {
 
 core::Result<TraceEvent> decode_event(std::span<const std::uint8_t> record,
                                       std::int64_t boot_to_wall_ns) {
+    if (record.size() == sizeof(capwise_syscall_result)) {
+        capwise_syscall_result r{};
+        std::memcpy(&r, record.data(), sizeof(r));
+        TraceEvent e;
+        e.kind = TraceEvent::Kind::SyscallResult;
+        e.timestamp_ns =
+            static_cast<std::uint64_t>(static_cast<std::int64_t>(r.timestamp_ns) + boot_to_wall_ns);
+        e.tid = static_cast<int>(r.tid);
+        e.syscall = r.syscall;
+        e.syscall_ret = static_cast<long>(r.ret);
+        return e;
+    }
     capwise_event raw{};
     if (record.size() < sizeof(raw)) {
         return core::make_error(fmt::format("short trace record: {} bytes", record.size()));

@@ -103,7 +103,7 @@ struct Tracer::State {
         bpf_link** links[] = {&skel->links.capable__tracepoint, &skel->links.capable__fexit,
                               &skel->links.capable__kprobe,     &skel->links.capable__kretprobe,
                               &skel->links.follow__fork,        &skel->links.follow__exec,
-                              &skel->links.follow__exit};
+                              &skel->links.follow__exit,        &skel->links.result__sys_exit};
         std::vector<std::thread> detachers;
         for (bpf_link** link : links) {
             if (*link != nullptr) {
@@ -161,6 +161,7 @@ core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& o
     ro->unique = options.unique;
     ro->want_stack = options.kernel_stack;
     ro->exact_stacks = options.exact_stacks;
+    ro->want_results = options.syscall_results;
     const std::size_t rb_bytes = round_up_pow2(options.ring_buffer_bytes);
     // Batched wake-ups: the reader is woken when the backlog crosses 64 KiB (or a quarter of a
     // small buffer), about 700 events; its poll timeout picks up quiet spells.
@@ -178,6 +179,7 @@ core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& o
     bpf_program__set_autoload(skel->progs.follow__fork, options.follow);
     bpf_program__set_autoload(skel->progs.follow__exec, options.follow);
     bpf_program__set_autoload(skel->progs.follow__exit, options.follow);
+    bpf_program__set_autoload(skel->progs.result__sys_exit, options.syscall_results);
 
     if (int err = capwise_bpf__load(skel); err != 0) {
         return bpf_error("cannot load the BPF programs", -err);
@@ -200,6 +202,7 @@ core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& o
         {skel->progs.follow__fork, &skel->links.follow__fork, options.follow},
         {skel->progs.follow__exec, &skel->links.follow__exec, options.follow},
         {skel->progs.follow__exit, &skel->links.follow__exit, options.follow},
+        {skel->progs.result__sys_exit, &skel->links.result__sys_exit, options.syscall_results},
         {skel->progs.capable__tracepoint, &skel->links.capable__tracepoint,
          hook == Hook::Tracepoint},
         {skel->progs.capable__fexit, &skel->links.capable__fexit, hook == Hook::Fentry},
@@ -235,6 +238,13 @@ std::string missing_trace_privileges() {
     }
     return "capwise trace needs root, or CAP_BPF and CAP_PERFMON (CAP_SYS_ADMIN before Linux "
            "5.8); this process's effective set lacks them";
+}
+
+core::Result<KernelSymbols> load_symbols_for_tracing() {
+    if (auto missing = missing_trace_privileges(); !missing.empty()) {
+        return core::make_error(missing, EPERM);
+    }
+    return KernelSymbols::load();
 }
 
 core::Result<std::unique_ptr<Tracer>> Tracer::start(const TraceOptions& options,

@@ -34,7 +34,8 @@ struct TraceOptions {
     bool audit_only = true;           // drop non-audit checks in the kernel
     bool unique = false;              // one event per (tree/mntns, cap, verdict, syscall)
     bool kernel_stack = false;        // ship up to 32 frames with each event
-    bool exact_stacks = false; // unwind every check: no reuse per process+syscall+cap+verdict
+    bool exact_stacks = false;    // unwind every check: no reuse per process+syscall+cap+verdict
+    bool syscall_results = false; // report how syscalls with denied checks ended
     std::size_t ring_buffer_bytes = 8u << 20; // rounded up to a power of two
 };
 
@@ -79,6 +80,10 @@ class Tracer {
     std::unique_ptr<State> state_;
     Hook hook_;
 };
+
+// What every tracing command does first: check privileges (so the message names what is
+// missing, not a symptom), then load the kernel symbols.
+core::Result<KernelSymbols> load_symbols_for_tracing();
 
 // The capabilities a process needs to trace, and whether this process has them: an empty
 // string when it does, otherwise one sentence naming what is missing.

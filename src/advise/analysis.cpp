@@ -1,0 +1,135 @@
+#include "advise/analysis.hpp"
+
+#include <cerrno>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace capwise::advise {
+
+void Analyzer::add(const Observation& o) {
+    if (!o.audit || o.cap < 0 || o.cap >= core::kCapBits) {
+        return; // probes of privilege, not requests for it
+    }
+    GroupAdvice& g = groups_[o.group];
+    g.group = o.group;
+    g.in_pod = g.in_pod || o.in_pod;
+    g.non_root = g.non_root || o.uid != 0;
+    if (o.syscall == "capset") {
+        g.capset_requests.add(o.cap);
+        return;
+    }
+    Evidence& e = g.evidence[o.cap];
+    e.cap = o.cap;
+    e.syscalls.insert(o.syscall.empty() ? "-" : o.syscall);
+    if (!o.caller.empty()) {
+        e.callers.insert(o.caller);
+    }
+    e.processes.insert(o.comm);
+    e.first_ns = e.first_ns == 0 ? o.timestamp_ns : std::min(e.first_ns, o.timestamp_ns);
+    e.last_ns = std::max(e.last_ns, o.timestamp_ns);
+    if (o.allowed) {
+        ++e.allowed;
+    } else {
+        ++e.denied_unknown;
+        pending_[o.tid].push_back(Pending{o.group, o.cap});
+    }
+}
+
+void Analyzer::add_result(int tid, long ret) {
+    auto it = pending_.find(tid);
+    if (it == pending_.end()) {
+        return;
+    }
+    const bool failed_for_lack = ret == -EPERM || ret == -EACCES;
+    for (const auto& p : it->second) {
+        Evidence& e = groups_[p.group].evidence[p.cap];
+        if (e.denied_unknown > 0) {
+            --e.denied_unknown;
+        }
+        ++(failed_for_lack ? e.denied_failed : e.denied_succeeded);
+    }
+    pending_.erase(it);
+}
+
+std::vector<GroupAdvice> Analyzer::finish() const {
+    std::vector<GroupAdvice> out;
+    for (auto [name, g] : groups_) {
+        for (const auto& [cap, e] : g.evidence) {
+            if (e.allowed > 0 || e.denied_failed > 0) {
+                g.add.add(cap);
+            } else if (e.denied_unknown > 0) {
+                g.undecided.add(cap);
+            } else if (e.denied_succeeded > 0) {
+                g.not_needed.add(cap);
+            }
+        }
+        g.capset_requests = g.capset_requests - g.add;
+        out.push_back(std::move(g));
+    }
+    return out;
+}
+
+core::Result<TraceLine> parse_trace_line(std::string_view line, std::string_view default_group) {
+    using Json = nlohmann::json;
+    Json j = Json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        return core::make_error("not a JSON object");
+    }
+    TraceLine out;
+    auto num = [&](const char* key) -> std::optional<long long> {
+        auto it = j.find(key);
+        if (it == j.end() || !it->is_number_integer()) {
+            return std::nullopt;
+        }
+        return it->get<long long>();
+    };
+    auto str = [&](const char* key) {
+        auto it = j.find(key);
+        return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    if (str("type") == "syscallResult") {
+        auto tid = num("tid");
+        auto ret = num("ret");
+        if (!tid || !ret) {
+            return core::make_error("syscallResult without tid or ret");
+        }
+        out.result = {static_cast<int>(*tid), static_cast<long>(*ret)};
+        return out;
+    }
+    auto cap = num("cap");
+    auto pid = num("pid");
+    std::string verdict = str("verdict");
+    if (!cap || !pid || (verdict != "Allow" && verdict != "Deny")) {
+        return core::make_error("not a capwise trace event (cap, pid and verdict are required)");
+    }
+    Observation o;
+    o.cap = static_cast<int>(*cap);
+    o.allowed = verdict == "Allow";
+    o.audit = num("audit").value_or(1) != 0;
+    o.pid = static_cast<int>(*pid);
+    o.tid = static_cast<int>(num("tid").value_or(*pid));
+    o.uid = static_cast<unsigned>(num("uid").value_or(0));
+    o.comm = str("comm");
+    o.syscall = str("syscall");
+    o.caller = str("caller");
+    o.timestamp_ns = static_cast<std::uint64_t>(num("timestamp").value_or(0));
+    o.group = std::string(default_group);
+    if (auto k8s = j.find("k8s"); k8s != j.end() && k8s->is_object()) {
+        auto field = [&](const char* key) {
+            auto it = k8s->find(key);
+            return it != k8s->end() && it->is_string() ? it->get<std::string>() : std::string();
+        };
+        o.group =
+            fmt::format("{}/{}/{}", field("namespace"), field("podName"), field("containerName"));
+        o.in_pod = true;
+    } else if (auto rt = j.find("runtime"); rt != j.end() && rt->is_object()) {
+        auto it = rt->find("containerName");
+        if (it != rt->end() && it->is_string()) {
+            o.group = it->get<std::string>();
+        }
+    }
+    out.check = o;
+    return out;
+}
+
+} // namespace capwise::advise

@@ -1,0 +1,82 @@
+// From observed capability checks to the capabilities a workload needs, with the evidence.
+// A capability is needed when an audited check for it was allowed, or was denied and the syscall
+// then failed with EPERM/EACCES. A denied check whose syscall still succeeded is evidence that
+// the capability is not needed. Non-audit checks never count; capset requests are reported apart.
+#pragma once
+
+#include "core/capability.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace capwise::advise {
+
+// One capability check, as the tracer (or a recorded trace) describes it.
+struct Observation {
+    std::string group; // "shop/web-1/nginx", "t1", or "command"/"host"
+    bool in_pod = false;
+    int cap = 0;
+    bool allowed = false;
+    bool audit = true;
+    int pid = 0;
+    int tid = 0;
+    unsigned uid = 0;
+    std::string comm;
+    std::string syscall;
+    std::string caller;
+    std::uint64_t timestamp_ns = 0;
+};
+
+struct Evidence {
+    int cap = 0;
+    std::uint64_t allowed = 0;
+    std::uint64_t denied_failed = 0;    // denied, and the syscall failed with EPERM/EACCES
+    std::uint64_t denied_succeeded = 0; // denied, and the syscall succeeded anyway
+    std::uint64_t denied_unknown = 0;   // denied, outcome not recorded
+    std::set<std::string> syscalls, callers, processes;
+    std::uint64_t first_ns = 0, last_ns = 0;
+    std::uint64_t count() const {
+        return allowed + denied_failed + denied_succeeded + denied_unknown;
+    }
+};
+
+struct GroupAdvice {
+    std::string group;
+    bool in_pod = false;
+    bool non_root = false;        // the workload's checks ran as a non-root uid
+    core::CapSet add;             // needed
+    core::CapSet not_needed;      // denied, yet the syscall succeeded, and never needed
+    core::CapSet undecided;       // denied with no recorded outcome
+    core::CapSet capset_requests; // only asked for through capset(2)
+    std::map<int, Evidence> evidence;
+};
+
+class Analyzer {
+  public:
+    void add(const Observation& o);
+    // How the syscall of the thread's last denied check ended.
+    void add_result(int tid, long ret);
+    std::vector<GroupAdvice> finish() const;
+
+  private:
+    struct Pending {
+        std::string group;
+        int cap;
+    };
+    std::map<std::string, GroupAdvice> groups_;
+    std::map<int, std::vector<Pending>> pending_; // by tid: denied checks awaiting an outcome
+};
+
+// A line of `capwise trace -o json`: a check, or a syscall result record.
+struct TraceLine {
+    std::optional<Observation> check;
+    std::optional<std::pair<int, long>> result; // tid, return value
+};
+core::Result<TraceLine> parse_trace_line(std::string_view line, std::string_view default_group);
+
+} // namespace capwise::advise

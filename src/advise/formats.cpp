@@ -1,0 +1,286 @@
+#include "advise/formats.hpp"
+
+#include "core/text.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace capwise::advise {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string list(const std::vector<std::string>& items, std::string_view prefix = "") {
+    std::string out;
+    for (const auto& i : items) {
+        out += (out.empty() ? "" : ", ") + std::string(prefix) + i;
+    }
+    return out;
+}
+
+std::string container_name(const GroupAdvice& g) {
+    if (!g.in_pod) {
+        return g.group;
+    }
+    auto slash = g.group.rfind('/');
+    return slash == std::string::npos ? g.group : g.group.substr(slash + 1);
+}
+
+std::string k8s_yaml(const GroupAdvice& g) {
+    auto add = sorted_k8s_names(g.add);
+    std::string out = fmt::format("# {}: capabilities meet Pod Security Standards \"{}\"\n",
+                                  g.group, core::pss_level_name(pss_level(g.add)));
+    out += fmt::format("- name: {}\n  securityContext:\n", container_name(g));
+    out += "    allowPrivilegeEscalation: false\n    capabilities:\n      drop: [\"ALL\"]\n";
+    if (!add.empty()) {
+        std::string quoted;
+        for (const auto& a : add) {
+            quoted += (quoted.empty() ? "\"" : ", \"") + a + "\"";
+        }
+        out += fmt::format("      add: [{}]\n", quoted);
+    }
+    return out;
+}
+
+Json evidence_json(const GroupAdvice& g) {
+    Json ev = Json::object();
+    for (const auto& [cap, e] : g.evidence) {
+        ev[core::cap_k8s_name(cap)] = Json{
+            {"count", e.count()},
+            {"allowed", e.allowed},
+            {"deniedFailed", e.denied_failed},
+            {"deniedSucceeded", e.denied_succeeded},
+            {"deniedUnknown", e.denied_unknown},
+            {"syscalls", e.syscalls},
+            {"callers", e.callers},
+            {"processes", e.processes},
+            {"firstSeen", e.first_ns},
+            {"lastSeen", e.last_ns},
+        };
+    }
+    return ev;
+}
+
+Json group_json(const GroupAdvice& g) {
+    return Json{
+        {"add", sorted_k8s_names(g.add)},
+        {"drop", {"ALL"}},
+        {"notNeeded", sorted_k8s_names(g.not_needed)},
+        {"undecided", sorted_k8s_names(g.undecided)},
+        {"capsetRequests", sorted_k8s_names(g.capset_requests)},
+        {"nonRoot", g.non_root},
+        {"pss", core::pss_level_name(pss_level(g.add))},
+        {"evidence", evidence_json(g)},
+    };
+}
+
+std::string text_report(const GroupAdvice& g) {
+    std::string out = fmt::format("== {}\n", g.group);
+    auto add = sorted_k8s_names(g.add);
+    out += add.empty() ? "Needs no capabilities: drop ALL and add nothing.\n"
+                       : fmt::format("Needs: {} (drop ALL, add these)\n", list(add));
+    for (int cap : g.add.members()) {
+        const auto* entry = core::find_entry(cap);
+        const auto& e = g.evidence.at(cap);
+        out += fmt::format("  {:<18} {} checks ({} allowed, {} denied and failing) in {} by {}\n",
+                           core::cap_k8s_name(cap), e.count(), e.allowed, e.denied_failed,
+                           list({e.syscalls.begin(), e.syscalls.end()}),
+                           list({e.processes.begin(), e.processes.end()}));
+        if (entry != nullptr) {
+            out += fmt::format("  {:<18} risk {}: {}\n", "", core::risk_name(entry->risk),
+                               entry->risk_reason);
+            if (entry->risk >= core::Risk::High) {
+                out += fmt::format("  {:<18} warning: a {} capability; {}\n", "",
+                                   core::risk_name(entry->risk),
+                                   entry->alternative.empty()
+                                       ? std::string("review whether the workload can avoid it")
+                                       : "narrower: " + std::string(entry->alternative));
+            } else if (!entry->alternative.empty()) {
+                out += fmt::format("  {:<18} alternative: {}\n", "", entry->alternative);
+            }
+        }
+    }
+    if (!g.not_needed.empty()) {
+        out += fmt::format("Denied but not needed (the syscalls succeeded anyway): {}\n",
+                           list(sorted_k8s_names(g.not_needed)));
+    }
+    if (!g.undecided.empty()) {
+        out +=
+            fmt::format("Denied, outcome not recorded (not added; re-run with `capwise advise -- "
+                        "CMD` or trace with --syscall-results): {}\n",
+                        list(sorted_k8s_names(g.undecided)));
+    }
+    if (!g.capset_requests.empty()) {
+        out += fmt::format("Only requested through capset(2), never used: {}\n",
+                           list(sorted_k8s_names(g.capset_requests)));
+    }
+    if (g.non_root && !g.add.empty()) {
+        out += "\nThis workload runs as a non-root user. Kubernetes sets no ambient capabilities "
+               "(kubernetes/kubernetes#56374), so an added capability stays in the bounding set "
+               "and never reaches a non-root process after exec. Ways that work:\n"
+               "  1. run as root (runAsUser: 0) with drop ALL + the add list above;\n"
+               "  2. give the binary file capabilities in the image, e.g. in the Dockerfile\n"
+               "       RUN setcap " +
+               [&] {
+                   std::string caps;
+                   for (int cap : g.add.members()) {
+                       caps += (caps.empty() ? "" : ",") + std::string(core::cap_lower_name(cap));
+                   }
+                   return caps;
+               }() +
+               "+ep /path/to/binary\n"
+               "     and keep the add list; allowPrivilegeEscalation: false sets no_new_privs, "
+               "which stops exec from granting file capabilities, so that container needs "
+               "allowPrivilegeEscalation: true;\n"
+               "  3. start it through `capwise run --user UID --caps " +
+               list(sorted_k8s_names(g.add)) +
+               " -- CMD` as the entrypoint (the container then runs as root and also needs SETUID, "
+               "SETGID and SETPCAP for the switch).\n";
+    }
+    out += "\nKubernetes:\n" + k8s_yaml(g);
+    return out;
+}
+
+} // namespace
+
+core::Result<Format> parse_format(std::string_view text) {
+    static const std::pair<std::string_view, Format> kFormats[] = {
+        {"text", Format::Text},     {"k8s", Format::K8s},       {"kubernetes", Format::K8s},
+        {"docker", Format::Docker}, {"podman", Format::Podman}, {"compose", Format::Compose},
+        {"oci", Format::Oci},       {"scc", Format::Scc},       {"systemd", Format::Systemd},
+        {"json", Format::Json},
+    };
+    for (const auto& [name, f] : kFormats) {
+        if (core::iequals(name, text)) {
+            return f;
+        }
+    }
+    return core::make_error(fmt::format(
+        "unknown format '{}' (text, k8s, docker, podman, compose, oci, scc, systemd, json)",
+        core::printable(text)));
+}
+
+std::vector<std::string> sorted_k8s_names(core::CapSet set) {
+    auto names = core::k8s_names(set);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+core::PssLevel pss_level(core::CapSet add) {
+    if ((add - core::pss_allowed_adds(core::PssLevel::Restricted)).empty()) {
+        return core::PssLevel::Restricted;
+    }
+    if ((add - core::pss_allowed_adds(core::PssLevel::Baseline)).empty()) {
+        return core::PssLevel::Baseline;
+    }
+    return core::PssLevel::Privileged;
+}
+
+std::string render(const std::vector<GroupAdvice>& groups, Format format,
+                   const std::string& owner_hint) {
+    std::string out;
+    if (format == Format::Json) {
+        if (groups.size() == 1) {
+            return group_json(groups[0]).dump(2) + "\n";
+        }
+        Json all = Json::object();
+        for (const auto& g : groups) {
+            all[g.group] = group_json(g);
+        }
+        return all.dump(2) + "\n";
+    }
+    for (const auto& g : groups) {
+        auto add = sorted_k8s_names(g.add);
+        switch (format) {
+        case Format::Text:
+            out += text_report(g);
+            break;
+        case Format::K8s:
+            out += k8s_yaml(g);
+            if (!owner_hint.empty()) {
+                out += fmt::format(
+                    "# kubectl patch {} --type strategic -p '{}'\n", owner_hint,
+                    Json{{"spec",
+                          {{"template",
+                            {{"spec",
+                              {{"containers",
+                                {{{"name", container_name(g)},
+                                  {"securityContext",
+                                   {{"allowPrivilegeEscalation", false},
+                                    {"capabilities", {{"drop", {"ALL"}}, {"add", add}}}}}}}}}}}}}}}
+                        .dump());
+            }
+            break;
+        case Format::Docker:
+        case Format::Podman: {
+            std::string flags = "--cap-drop=ALL";
+            for (const auto& a : add) {
+                flags += " --cap-add=" + a;
+            }
+            out += fmt::format("# {}\n{} run {} --security-opt=no-new-privileges ...\n", g.group,
+                               format == Format::Docker ? "docker" : "podman", flags);
+            break;
+        }
+        case Format::Compose: {
+            out += fmt::format("services:\n  {}:\n    cap_drop: [\"ALL\"]\n", container_name(g));
+            if (!add.empty()) {
+                std::string quoted;
+                for (const auto& a : add) {
+                    quoted += (quoted.empty() ? "\"" : ", \"") + a + "\"";
+                }
+                out += fmt::format("    cap_add: [{}]\n", quoted);
+            }
+            out += "    security_opt: [\"no-new-privileges:true\"]\n";
+            break;
+        }
+        case Format::Oci: {
+            Json caps = Json::array();
+            for (const auto& a : add) {
+                caps.push_back("CAP_" + a);
+            }
+            Json oci{{"process",
+                      {{"noNewPrivileges", true},
+                       {"capabilities",
+                        {{"bounding", caps},
+                         {"effective", caps},
+                         {"permitted", caps},
+                         {"inheritable", caps},
+                         {"ambient", caps}}}}}};
+            out += oci.dump(2) + "\n";
+            break;
+        }
+        case Format::Scc: {
+            out += fmt::format("# {}: SecurityContextConstraints fields\n", g.group);
+            out += "requiredDropCapabilities: [\"ALL\"]\n";
+            std::string quoted;
+            for (const auto& a : add) {
+                quoted += (quoted.empty() ? "\"" : ", \"") + a + "\"";
+            }
+            out += fmt::format("allowedCapabilities: [{}]\ndefaultAddCapabilities: []\n", quoted);
+            out += "allowPrivilegeEscalation: false\n";
+            break;
+        }
+        case Format::Systemd: {
+            std::string caps = list(add, "CAP_");
+            std::replace(caps.begin(), caps.end(), ',', ' ');
+            caps.erase(std::unique(caps.begin(), caps.end(),
+                                   [](char a, char b) { return a == ' ' && b == ' '; }),
+                       caps.end());
+            out +=
+                fmt::format("# {}: [Service] section\nCapabilityBoundingSet={}\n", g.group, caps);
+            if (!add.empty()) {
+                out += fmt::format("AmbientCapabilities={}\n", caps);
+            }
+            out += "NoNewPrivileges=yes\n";
+            break;
+        }
+        case Format::Json:
+            break;
+        }
+        out += "\n";
+    }
+    return out;
+}
+
+} // namespace capwise::advise

@@ -1,0 +1,136 @@
+#include "advise/analysis.hpp"
+#include "advise/formats.hpp"
+
+#include <cerrno>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace capwise::advise {
+namespace {
+
+Observation check(int cap, bool allowed, int tid = 1, std::string syscall = "chroot",
+                  bool audit = true, unsigned uid = 0) {
+    Observation o;
+    o.group = "g";
+    o.cap = cap;
+    o.allowed = allowed;
+    o.audit = audit;
+    o.tid = tid;
+    o.pid = tid;
+    o.uid = uid;
+    o.comm = "prog";
+    o.syscall = std::move(syscall);
+    o.caller = "somewhere";
+    o.timestamp_ns = 100;
+    return o;
+}
+
+TEST(Analyzer, AllowedAuditedChecksAreNeeded) {
+    Analyzer a;
+    a.add(check(18, true));
+    a.add(check(21, true, 1, "mmap", /*audit=*/false)); // non-audit: never counts
+    auto out = a.finish();
+    ASSERT_EQ(out.size(), 1U);
+    EXPECT_EQ(out[0].add, core::CapSet::of({18}));
+    EXPECT_EQ(out[0].evidence.count(21), 0U);
+}
+
+TEST(Analyzer, DeniedChecksNeedTheirSyscallOutcome) {
+    Analyzer a;
+    a.add(check(0, false, 7, "fchownat"));
+    a.add_result(7, -EPERM); // failed for lack of it: needed
+    a.add(check(1, false, 8, "openat"));
+    a.add_result(8, 3);                  // succeeded anyway: not needed
+    a.add(check(2, false, 9, "openat")); // outcome never recorded
+    auto g = a.finish().at(0);
+    EXPECT_EQ(g.add, core::CapSet::of({0}));
+    EXPECT_EQ(g.not_needed, core::CapSet::of({1}));
+    EXPECT_EQ(g.undecided, core::CapSet::of({2}));
+    EXPECT_EQ(g.evidence.at(0).denied_failed, 1U);
+    EXPECT_EQ(g.evidence.at(1).denied_succeeded, 1U);
+}
+
+TEST(Analyzer, CapsetRequestsAndNonRoot) {
+    Analyzer a;
+    a.add(check(8, true, 1, "capset"));
+    a.add(check(10, true, 2, "bind", true, 1000));
+    auto g = a.finish().at(0);
+    EXPECT_EQ(g.add, core::CapSet::of({10}));
+    EXPECT_EQ(g.capset_requests, core::CapSet::of({8}));
+    EXPECT_TRUE(g.non_root);
+}
+
+TEST(TraceLines, ChecksResultsAndGarbage) {
+    auto line = parse_trace_line(
+        R"({"pid":5,"tid":6,"cap":18,"verdict":"Deny","audit":1,"syscall":"chroot","uid":0,)"
+        R"("k8s":{"namespace":"shop","podName":"web","containerName":"nginx"}})",
+        "host");
+    ASSERT_TRUE(line);
+    ASSERT_TRUE(line->check);
+    EXPECT_EQ(line->check->group, "shop/web/nginx");
+    EXPECT_TRUE(line->check->in_pod);
+    EXPECT_FALSE(line->check->allowed);
+    auto result = parse_trace_line(R"({"type":"syscallResult","tid":6,"ret":-1})", "host");
+    ASSERT_TRUE(result);
+    ASSERT_TRUE(result->result);
+    EXPECT_EQ(result->result->second, -1);
+    for (const char* bad : {"", "[]", "{", R"({"pid":1})", R"({"pid":1,"cap":2,"verdict":"x"})",
+                            R"({"pid":"1","cap":2,"verdict":"Allow"})"}) {
+        EXPECT_FALSE(parse_trace_line(bad, "host")) << bad;
+    }
+}
+
+TEST(Formats, EveryFormatSaysDropAllAndTheAdds) {
+    Analyzer a;
+    a.add(check(10, true));
+    a.add(check(13, true));
+    auto groups = a.finish();
+    for (auto f : {Format::Text, Format::K8s, Format::Docker, Format::Podman, Format::Compose,
+                   Format::Oci, Format::Scc, Format::Systemd, Format::Json}) {
+        auto out = render(groups, f);
+        EXPECT_NE(out.find("NET_BIND_SERVICE"), std::string::npos) << static_cast<int>(f);
+        EXPECT_NE(out.find("NET_RAW"), std::string::npos) << static_cast<int>(f);
+    }
+    auto json = nlohmann::json::parse(render(groups, Format::Json));
+    EXPECT_EQ(json["add"], (nlohmann::json{"NET_BIND_SERVICE", "NET_RAW"}));
+    EXPECT_EQ(json["drop"], (nlohmann::json{"ALL"}));
+    EXPECT_EQ(json["pss"], "privileged"); // NET_RAW is not even baseline
+    EXPECT_NE(render(groups, Format::Docker)
+                  .find("--cap-drop=ALL --cap-add=NET_BIND_SERVICE "
+                        "--cap-add=NET_RAW"),
+              std::string::npos);
+    EXPECT_NE(render(groups, Format::Systemd)
+                  .find("AmbientCapabilities=CAP_NET_BIND_SERVICE "
+                        "CAP_NET_RAW"),
+              std::string::npos);
+    EXPECT_NE(render(groups, Format::Scc).find("requiredDropCapabilities: [\"ALL\"]"),
+              std::string::npos);
+    EXPECT_EQ(pss_level(core::CapSet::of({10})), core::PssLevel::Restricted);
+    EXPECT_EQ(pss_level(core::CapSet::of({0, 10})), core::PssLevel::Baseline);
+    EXPECT_FALSE(parse_format("yaml"));
+}
+
+TEST(Formats, NonRootIsExplained) {
+    Analyzer a;
+    a.add(check(10, true, 1, "bind", true, 1000));
+    auto text = render(a.finish(), Format::Text);
+    EXPECT_NE(text.find("kubernetes/kubernetes#56374"), std::string::npos);
+    EXPECT_NE(text.find("setcap cap_net_bind_service+ep"), std::string::npos);
+    EXPECT_NE(text.find("capwise run"), std::string::npos);
+}
+
+TEST(Formats, SeveralGroupsAreKeyedInJson) {
+    Analyzer a;
+    auto o1 = check(18, true);
+    o1.group = "shop/web/nginx";
+    auto o2 = check(0, true);
+    o2.group = "data/db-0/postgres";
+    a.add(o1);
+    a.add(o2);
+    auto json = nlohmann::json::parse(render(a.finish(), Format::Json));
+    EXPECT_EQ(json["shop/web/nginx"]["add"], (nlohmann::json{"SYS_CHROOT"}));
+    EXPECT_EQ(json["data/db-0/postgres"]["add"], (nlohmann::json{"CHOWN"}));
+}
+
+} // namespace
+} // namespace capwise::advise
