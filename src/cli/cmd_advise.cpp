@@ -3,14 +3,20 @@
 #include "advise/analysis.hpp"
 #include "advise/formats.hpp"
 #include "cli/command.hpp"
+#include "container/runc_bundle.hpp"
 #include "core/text.hpp"
 #include "trace/command.hpp"
 #include "trace/syscalls.hpp"
 #include "trace/tracer.hpp"
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <unistd.h>
 
 namespace capwise::cli {
 namespace {
@@ -23,6 +29,7 @@ struct Opts {
     std::optional<std::string> user;
     std::optional<std::string> group;
     std::string owner; // "deployment/web -n shop", for the kubectl patch line
+    std::string bundle;
 };
 
 struct RunOutcome {
@@ -32,67 +39,153 @@ struct RunOutcome {
     std::uint64_t lost = 0;
 };
 
-// Runs CMD under the tracer (all descendants, syscall outcomes of denied checks) and analyses it.
-core::Result<RunOutcome> trace_command(const std::vector<std::string>& argv,
-                                       const core::Credentials& creds,
-                                       std::optional<core::CapSet> exact_caps,
-                                       const trace::KernelSymbols& symbols) {
-    trace::TraceOptions options;
-    options.follow = true;
-    options.syscall_results = true;
-    auto tracer = trace::Tracer::start(options, symbols);
-    if (!tracer) {
-        return tracer.error();
+// Follows one workload (its first process registered before it execs) and analyses every
+// capability check it and its descendants make.
+class Collector {
+  public:
+    Collector(const trace::KernelSymbols& symbols, std::string group)
+        : symbols_(symbols), group_(std::move(group)) {}
+
+    core::Status start() {
+        trace::TraceOptions options;
+        options.follow = true;
+        options.syscall_results = true;
+        auto tracer = trace::Tracer::start(options, symbols_);
+        if (!tracer) {
+            return tracer.error();
+        }
+        tracer_ = std::move(*tracer);
+        return core::Ok{};
     }
-    auto command = trace::Command::spawn(argv, creds, exact_caps);
+    core::Status follow(pid_t pid) { return tracer_->follow_pid(pid); }
+
+    // Collects until finished() gives the exit status; exit_fd wakes the wait early.
+    core::Result<RunOutcome> collect(int exit_fd,
+                                     const std::function<std::optional<int>()>& finished) {
+        advise::Analyzer analyzer;
+        RunOutcome outcome;
+        auto sink = [&](const trace::TraceEvent& event) {
+            if (event.kind == trace::TraceEvent::Kind::SyscallResult) {
+                analyzer.add_result(event.tid, event.syscall_ret);
+                return;
+            }
+            trace::TraceEvent resolved = event;
+            trace::resolve(resolved, symbols_);
+            advise::Observation o;
+            o.group = group_;
+            o.cap = event.cap;
+            o.allowed = event.allowed();
+            o.audit = event.audit;
+            o.pid = event.pid;
+            o.tid = event.tid;
+            o.uid = event.uid;
+            o.comm = event.comm;
+            o.syscall = trace::syscall_name(event.syscall);
+            o.caller = resolved.caller;
+            o.timestamp_ns = event.timestamp_ns;
+            outcome.audited_denies += event.audit && !event.allowed() ? 1 : 0;
+            analyzer.add(o);
+        };
+        std::optional<int> status;
+        while (!status) {
+            auto polled = tracer_->poll(200, sink, exit_fd);
+            if (!polled) {
+                return polled.error();
+            }
+            status = finished();
+        }
+        if (auto drained = tracer_->drain(sink); !drained) {
+            return drained.error();
+        }
+        outcome.status = *status;
+        outcome.advice = analyzer.finish();
+        outcome.lost = tracer_->counters().lost;
+        return outcome;
+    }
+
+  private:
+    const trace::KernelSymbols& symbols_;
+    std::string group_;
+    std::unique_ptr<trace::Tracer> tracer_;
+};
+
+// What is traced and re-run: a command, or an OCI bundle run by runc.
+struct Workload {
+    std::vector<std::string> argv;
+    core::Credentials creds;
+    std::string bundle; // set: run the bundle instead of argv
+};
+
+// A scratch directory removed with everything in it.
+struct ScratchDir {
+    std::string path;
+    ScratchDir() {
+        char tmpl[] = "/tmp/capwise-bundle-XXXXXX";
+        if (::mkdtemp(tmpl) != nullptr) {
+            path = tmpl;
+        }
+    }
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+    ~ScratchDir() {
+        if (!path.empty()) {
+            std::error_code ec;
+            std::filesystem::remove_all(path, ec);
+        }
+    }
+};
+
+core::Result<RunOutcome> trace_bundle(const std::string& original,
+                                      std::optional<core::CapSet> exact_caps,
+                                      Collector& collector) {
+    ScratchDir scratch;
+    std::string bundle = original;
+    if (exact_caps) { // the same bundle with exactly these capabilities
+        if (scratch.path.empty()) {
+            return core::make_error(fmt::format("mkdtemp: {}", std::strerror(errno)));
+        }
+        if (auto written = container::write_bundle_with_caps(original, *exact_caps, scratch.path);
+            !written) {
+            return written.error();
+        }
+        bundle = scratch.path;
+    }
+    auto run = container::RuncRun::create(bundle, fmt::format("capwise-advise-{}", ::getpid()));
+    if (!run) {
+        return run.error();
+    }
+    if (auto followed = collector.follow(run->init_pid()); !followed) {
+        return followed.error();
+    }
+    if (auto started = run->start(); !started) {
+        return started.error();
+    }
+    return collector.collect(run->exit_fd(), [&] { return run->try_wait(); });
+}
+
+core::Result<RunOutcome> trace_workload(const Workload& w, std::optional<core::CapSet> exact_caps,
+                                        const trace::KernelSymbols& symbols) {
+    // Named like the container it becomes: the bundle's directory, or the command.
+    Collector collector(
+        symbols,
+        std::filesystem::path(w.bundle.empty() ? w.argv.front() : w.bundle).filename().string());
+    if (auto started = collector.start(); !started) {
+        return started.error();
+    }
+    if (!w.bundle.empty()) {
+        return trace_bundle(w.bundle, exact_caps, collector);
+    }
+    auto command = trace::Command::spawn(w.argv, w.creds, exact_caps);
     if (!command) {
         return command.error();
     }
-    if (auto followed = (*tracer)->follow_pid(command->pid()); !followed) {
+    if (auto followed = collector.follow(command->pid()); !followed) {
         return followed.error();
     }
     if (auto released = command->release(); !released) {
         return released.error();
     }
-    advise::Analyzer analyzer;
-    RunOutcome outcome;
-    auto sink = [&](const trace::TraceEvent& event) {
-        if (event.kind == trace::TraceEvent::Kind::SyscallResult) {
-            analyzer.add_result(event.tid, event.syscall_ret);
-            return;
-        }
-        trace::TraceEvent resolved = event;
-        trace::resolve(resolved, symbols);
-        advise::Observation o;
-        o.group = "command";
-        o.cap = event.cap;
-        o.allowed = event.allowed();
-        o.audit = event.audit;
-        o.pid = event.pid;
-        o.tid = event.tid;
-        o.uid = event.uid;
-        o.comm = event.comm;
-        o.syscall = trace::syscall_name(event.syscall);
-        o.caller = resolved.caller;
-        o.timestamp_ns = event.timestamp_ns;
-        outcome.audited_denies += event.audit && !event.allowed() ? 1 : 0;
-        analyzer.add(o);
-    };
-    std::optional<int> status;
-    while (!status) {
-        auto polled = (*tracer)->poll(200, sink, command->exit_fd());
-        if (!polled) {
-            return polled.error();
-        }
-        status = command->try_wait();
-    }
-    if (auto drained = (*tracer)->drain(sink); !drained) {
-        return drained.error();
-    }
-    outcome.status = *status;
-    outcome.advice = analyzer.finish();
-    outcome.lost = (*tracer)->counters().lost;
-    return outcome;
+    return collector.collect(command->exit_fd(), [&] { return command->try_wait(); });
 }
 
 core::Result<std::vector<advise::GroupAdvice>>
@@ -151,20 +244,25 @@ int run_advise(const Opts& o, const Context& ctx) {
     if (formats.empty()) {
         formats.push_back(advise::Format::Text);
     }
-    if (ctx.has_command == !o.from.empty()) {
-        print_error("advise takes either --from FILE (a recorded trace) or -- CMD ARGS");
+    const int inputs =
+        (ctx.has_command ? 1 : 0) + (o.from.empty() ? 0 : 1) + (o.bundle.empty() ? 0 : 1);
+    if (inputs != 1) {
+        print_error("advise takes one of --from FILE (a recorded trace), --bundle DIR (an OCI "
+                    "bundle run with runc) or -- CMD ARGS");
         return 2;
     }
-    if ((o.verify || o.minimize) && !ctx.has_command) {
-        print_error("--verify and --minimize re-run a command: use them with -- CMD ARGS");
+    const bool runs = ctx.has_command || !o.bundle.empty();
+    if ((o.verify || o.minimize) && !runs) {
+        print_error("--verify and --minimize re-run the workload: use them with -- CMD or "
+                    "--bundle");
         return 2;
     }
     std::vector<advise::GroupAdvice> advice;
     std::optional<int> original_status;
     std::optional<trace::KernelSymbols> symbols;
-    core::Credentials creds;
-    if (ctx.has_command) {
-        if (ctx.command.empty()) {
+    Workload workload;
+    if (runs) {
+        if (ctx.has_command && ctx.command.empty()) {
             print_error("no command after --");
             return 2;
         }
@@ -173,14 +271,16 @@ int run_advise(const Opts& o, const Context& ctx) {
             print_error(resolved.error().message);
             return 2;
         }
-        creds = *resolved;
+        workload.creds = *resolved;
+        workload.argv = ctx.command;
+        workload.bundle = o.bundle;
         auto loaded = trace::load_symbols_for_tracing();
         if (!loaded) {
             print_error(loaded.error().message);
             return 1;
         }
         symbols = std::move(*loaded);
-        auto outcome = trace_command(ctx.command, creds, std::nullopt, *symbols);
+        auto outcome = trace_workload(workload, std::nullopt, *symbols);
         if (!outcome) {
             print_error(outcome.error().message);
             return 1;
@@ -193,7 +293,10 @@ int run_advise(const Opts& o, const Context& ctx) {
         advice = std::move(outcome->advice);
         if (advice.empty()) {
             advise::GroupAdvice nothing;
-            nothing.group = "command";
+            nothing.group = std::filesystem::path(workload.bundle.empty() ? workload.argv.front()
+                                                                          : workload.bundle)
+                                .filename()
+                                .string();
             advice.push_back(nothing);
         }
     } else {
@@ -211,7 +314,7 @@ int run_advise(const Opts& o, const Context& ctx) {
         // The reference is the run with the whole advised set; removing `cap` breaks the run
         // when the command then ends differently.
         auto status_with = [&](core::CapSet set) -> std::optional<int> {
-            auto r = trace_command(ctx.command, creds, set, *symbols);
+            auto r = trace_workload(workload, set, *symbols);
             if (!r) {
                 print_error(r.error().message);
                 return std::nullopt;
@@ -277,20 +380,25 @@ int run_advise(const Opts& o, const Context& ctx) {
 
     if (o.verify) {
         const core::CapSet set = advice.front().add;
-        auto rerun = trace_command(ctx.command, creds, set, *symbols);
+        auto rerun = trace_workload(workload, set, *symbols);
         if (!rerun) {
             print_error(rerun.error().message);
             return 1;
         }
-        const bool same = rerun->status == *original_status;
+        // Verified: it ends as before (or, if it failed for want of capabilities, now succeeds)
+        // and no audited check was denied.
+        const bool fixed = *original_status != 0 && rerun->status == 0;
+        const bool same = rerun->status == *original_status || fixed;
         const bool clean = rerun->audited_denies == 0;
         std::fflush(stdout);
         fmt::print(stderr,
-                   "capwise: verify with exactly [{}]: exit status {} (first run {}){}, {} audited "
+                   "capwise: verify with exactly [{}]: exit status {} (first run {}{}), {} audited "
                    "denials → {}\n",
                    fmt::join(advise::sorted_k8s_names(set), ", "), rerun->status, *original_status,
-                   same ? "" : " DIFFERENT", rerun->audited_denies,
-                   same && clean ? "verified" : "NOT verified");
+                   fixed  ? ": the advised set makes it succeed"
+                   : same ? ""
+                          : ": DIFFERENT",
+                   rerun->audited_denies, same && clean ? "verified" : "NOT verified");
         return same && clean ? 0 : 3;
     }
     return 0;
@@ -319,6 +427,8 @@ void add_advise_command(CLI::App& app, Context& ctx) {
                   "removal changes how the command ends (for repeatable commands)");
     cmd->add_option("--user", o->user, "run the command as this user");
     cmd->add_option("--group", o->group, "run the command with this group");
+    cmd->add_option("--bundle", o->bundle,
+                    "an OCI bundle (config.json + rootfs) to run with runc, trace and advise on");
     cmd->add_option("--owner", o->owner,
                     "the workload to patch, e.g. 'deployment/web -n shop' (k8s format)");
     cmd->footer("After --: the command to trace and advise on.");

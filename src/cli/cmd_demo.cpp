@@ -1,6 +1,7 @@
 // `capwise demo`: a short tour on whatever this machine runs: inspection, the catalog, and a live
 // trace of a small command. The advisor joins it when it lands.
 #include "cli/command.hpp"
+#include "container/runc_bundle.hpp"
 #include "core/catalog.hpp"
 #include "core/fs_scan.hpp"
 #include "core/process_query.hpp"
@@ -10,6 +11,7 @@
 #include "output/process_render.hpp"
 #include "output/style.hpp"
 
+#include <filesystem>
 #include <fmt/format.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -111,7 +113,30 @@ void add_demo_command(CLI::App& app, Context& ctx) {
             print_out("(could not trace: see the message above)\n");
         }
 
-        section(style, "6. Runtime defaults, decoded", "capwise decode 0x00000000a80425fb");
+        section(style,
+                "6. A container that must lower its nice value, started with Docker's 14 default "
+                "capabilities: capwise runs it (runc), sees the denied check, advises, and proves "
+                "the locked-down set",
+                "capwise advise --bundle <busybox bundle> --verify");
+        std::fflush(stdout);
+        char tmpl[] = "/tmp/capwise-demo-XXXXXX";
+        if (::mkdtemp(tmpl) == nullptr) {
+            print_out("(no temporary directory for the demo container)\n");
+        } else {
+            const std::string dir = tmpl;
+            auto made = container::make_busybox_bundle(
+                dir, "renice -n -5 -p $$ >/dev/null && echo 'container: nice value lowered'",
+                core::runtime_defaults(core::Runtime::Docker));
+            if (!made) {
+                print_out(fmt::format("(skipped: {})\n", made.error().message));
+            } else {
+                run_self({"advise", "--bundle", dir, "--verify"});
+            }
+            std::error_code ec;
+            std::filesystem::remove_all(dir, ec);
+        }
+
+        section(style, "7. Runtime defaults, decoded", "capwise decode 0x00000000a80425fb");
         print_out(output::decode_line(core::runtime_defaults(core::Runtime::Docker), last) + "\n");
         print_out(style.paint(output::Color::Dim,
                               "That is Docker's and containerd's default set: 14 capabilities "

@@ -127,6 +127,52 @@ TEST_F(AdviseE2E, NonRootDeniedChecksCountWhenTheSyscallFails) {
     EXPECT_NE(r.out.find("capwise run"), std::string::npos);
 }
 
+TEST_F(AdviseE2E, RuncBundleWithDockerDefaultsIsLockedDownAndVerified) {
+    TempDir t;
+    // A container that must lower its nice value, started with Docker's default set.
+    const std::string dir = (t / "bundle").string();
+    std::filesystem::create_directories(dir);
+    auto made =
+        run({"sh", "-c",
+             "cd " + dir +
+                 " && mkdir -p rootfs/bin && cp /bin/busybox rootfs/bin/ && "
+                 "for c in sh renice echo; do ln -s busybox rootfs/bin/$c; done && runc spec"});
+    ASSERT_EQ(made.status, 0) << made.err;
+    std::ifstream in(dir + "/config.json");
+    auto config = Json::parse(in);
+    config["process"]["terminal"] = false;
+    config["process"]["args"] = {"sh", "-c", "renice -n -5 -p $$ >/dev/null && echo ok"};
+    const Json docker = {
+        "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+        "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+        "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+        "CAP_KILL",    "CAP_AUDIT_WRITE"};
+    for (const char* set : {"bounding", "effective", "permitted"}) {
+        config["process"]["capabilities"][set] = docker;
+    }
+    std::ofstream(dir + "/config.json") << config.dump();
+
+    auto r = capwise({"advise", "--bundle", dir, "--verify", "--format", "json"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto advice = Json::parse(r.out.substr(r.out.find('{')));
+    EXPECT_EQ(advice["add"], (Json{"SYS_NICE"}));
+    EXPECT_EQ(advice["evidence"]["SYS_NICE"]["deniedFailed"], 1);
+    EXPECT_EQ(advice["evidence"]["SYS_NICE"]["syscalls"], (Json{"setpriority"}));
+    EXPECT_NE(r.err.find("the advised set makes it succeed"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("→ verified"), std::string::npos) << r.err;
+    auto left = run({"runc", "list", "-q"});
+    EXPECT_EQ(left.out.find("capwise-advise"), std::string::npos) << left.out;
+}
+
+TEST_F(AdviseE2E, TheDemoRunsTheWholeLoop) {
+    auto r = capwise({"demo"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("Needs: SYS_NICE"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("add: [\"SYS_NICE\"]"), std::string::npos);
+    EXPECT_NE(r.err.find("→ verified"), std::string::npos) << r.err;
+    EXPECT_NE(r.out.find("SYS_CHROOT"), std::string::npos); // the live trace section
+}
+
 TEST_F(AdviseE2E, FromRecordedTraces) {
     TempDir t;
     auto rec = capwise({"trace", "-o", "json", "--syscall-results", "--user", "nobody", "--",

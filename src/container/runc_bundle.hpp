@@ -1,0 +1,50 @@
+// Running an OCI bundle with runc so that its process can be traced from its first instruction:
+// `runc create` (the container's init waits before exec), the caller learns the init pid and
+// starts following it, then `runc start`. capwise becomes the child subreaper so it can collect
+// the container's exit status. The container is deleted when this object goes.
+#pragma once
+
+#include "core/capability.hpp"
+#include "core/result.hpp"
+
+#include <optional>
+#include <string>
+#include <sys/types.h>
+
+namespace capwise::container {
+
+// A copy of bundle's config.json whose process.capabilities (all five sets) are exactly caps,
+// with root.path pointing at the original rootfs, written into dir (which must exist).
+core::Status write_bundle_with_caps(const std::string& bundle, core::CapSet caps,
+                                    const std::string& dir);
+
+// A minimal bundle in dir: a busybox-static rootfs and `runc spec`'s config, running
+// `sh -c script` with exactly caps. For the demo and the tests; needs /bin/busybox and runc.
+core::Status make_busybox_bundle(const std::string& dir, const std::string& script,
+                                 core::CapSet caps);
+
+class RuncRun {
+  public:
+    // runc create: the container exists, its init is waiting to exec.
+    static core::Result<RuncRun> create(const std::string& bundle, const std::string& id);
+    RuncRun(RuncRun&& other) noexcept;
+    RuncRun& operator=(RuncRun&&) = delete;
+    RuncRun(const RuncRun&) = delete;
+    ~RuncRun();
+
+    pid_t init_pid() const { return init_pid_; }
+    core::Status start();
+    // The container process's exit status (128+signal when killed) once it has ended.
+    std::optional<int> try_wait();
+    // Readable when the container process ends (a pidfd; -1 before Linux 5.3).
+    int exit_fd() const { return pidfd_; }
+
+  private:
+    RuncRun(std::string id, pid_t init_pid);
+    std::string id_;
+    pid_t init_pid_ = -1;
+    int pidfd_ = -1;
+    bool reaped_ = false;
+};
+
+} // namespace capwise::container
