@@ -17,6 +17,8 @@ packages=(
   libcap2-bin libcap-ng-utils util-linux procps attr hyperfine bpftrace bc
   # real containers for the container/pod tests
   runc podman busybox-static
+  # workloads for the advise ground-truth tests
+  perl python3
 )
 
 missing=()

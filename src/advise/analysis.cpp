@@ -13,6 +13,10 @@ void Analyzer::add(const Observation& o) {
     GroupAdvice& g = groups_[o.group];
     g.group = o.group;
     g.in_pod = g.in_pod || o.in_pod;
+    if (g.owner.empty()) {
+        g.owner = o.owner;
+        g.k8s_namespace = o.k8s_namespace;
+    }
     g.non_root = g.non_root || o.uid != 0;
     if (o.syscall == "capset") {
         g.capset_requests.add(o.cap);
@@ -122,6 +126,8 @@ core::Result<TraceLine> parse_trace_line(std::string_view line, std::string_view
         o.group =
             fmt::format("{}/{}/{}", field("namespace"), field("podName"), field("containerName"));
         o.in_pod = true;
+        o.k8s_namespace = field("namespace");
+        o.owner = field("owner");
     } else if (auto rt = j.find("runtime"); rt != j.end() && rt->is_object()) {
         auto it = rt->find("containerName");
         if (it != rt->end() && it->is_string()) {

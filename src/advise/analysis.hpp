@@ -20,6 +20,8 @@ namespace capwise::advise {
 struct Observation {
     std::string group; // "shop/web-1/nginx", "t1", or "command"/"host"
     bool in_pod = false;
+    std::string k8s_namespace; // for pods: where the owner lives
+    std::string owner;         // "Deployment/web" when known
     int cap = 0;
     bool allowed = false;
     bool audit = true;
@@ -48,6 +50,8 @@ struct Evidence {
 struct GroupAdvice {
     std::string group;
     bool in_pod = false;
+    std::string k8s_namespace;    // for pods: where the owner lives
+    std::string owner;            // "Deployment/web" when known
     bool non_root = false;        // the workload's checks ran as a non-root uid
     core::CapSet add;             // needed
     core::CapSet not_needed;      // denied, yet the syscall succeeded, and never needed

@@ -196,11 +196,21 @@ std::string render(const std::vector<GroupAdvice>& groups, Format format,
         case Format::Text:
             out += text_report(g);
             break;
-        case Format::K8s:
+        case Format::K8s: {
             out += k8s_yaml(g);
-            if (!owner_hint.empty()) {
+            // The owning workload: as given, or derived from the pod ("deployment/web -n shop").
+            std::string target = owner_hint;
+            if (target.empty() && g.owner.find('/') != std::string::npos) {
+                std::string kind = g.owner.substr(0, g.owner.find('/'));
+                for (auto& ch : kind) {
+                    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+                }
+                target = kind + g.owner.substr(g.owner.find('/')) +
+                         (g.k8s_namespace.empty() ? "" : " -n " + g.k8s_namespace);
+            }
+            if (!target.empty()) {
                 out += fmt::format(
-                    "# kubectl patch {} --type strategic -p '{}'\n", owner_hint,
+                    "# kubectl patch {} --type strategic -p '{}'\n", target,
                     Json{{"spec",
                           {{"template",
                             {{"spec",
@@ -212,6 +222,7 @@ std::string render(const std::vector<GroupAdvice>& groups, Format format,
                         .dump());
             }
             break;
+        }
         case Format::Docker:
         case Format::Podman: {
             std::string flags = "--cap-drop=ALL";

@@ -3,19 +3,23 @@
 #include "advise/analysis.hpp"
 #include "advise/formats.hpp"
 #include "cli/command.hpp"
+#include "cli/container_scope.hpp"
 #include "container/runc_bundle.hpp"
 #include "core/text.hpp"
 #include "trace/command.hpp"
 #include "trace/syscalls.hpp"
 #include "trace/tracer.hpp"
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <signal.h>
 #include <unistd.h>
 
 namespace capwise::cli {
@@ -30,6 +34,12 @@ struct Opts {
     std::optional<std::string> group;
     std::string owner; // "deployment/web -n shop", for the kubectl patch line
     std::string bundle;
+    // live containers
+    double timeout = 0;
+    std::optional<std::string> container_name, runtime, k8s_namespace, pod, k8s_container, selector;
+    std::vector<int> pids;
+    std::optional<unsigned> uid;
+    std::optional<std::string> comm;
 };
 
 struct RunOutcome {
@@ -46,9 +56,10 @@ class Collector {
     Collector(const trace::KernelSymbols& symbols, std::string group)
         : symbols_(symbols), group_(std::move(group)) {}
 
-    core::Status start() {
-        trace::TraceOptions options;
-        options.follow = true;
+    // Live containers instead of a followed workload: events are grouped by their container.
+    void group_by_container(container::Registry* registry) { registry_ = registry; }
+
+    core::Status start(trace::TraceOptions options = follow_options()) {
         options.syscall_results = true;
         auto tracer = trace::Tracer::start(options, symbols_);
         if (!tracer) {
@@ -58,6 +69,12 @@ class Collector {
         return core::Ok{};
     }
     core::Status follow(pid_t pid) { return tracer_->follow_pid(pid); }
+    trace::Tracer& tracer() { return *tracer_; }
+    static trace::TraceOptions follow_options() {
+        trace::TraceOptions options;
+        options.follow = true;
+        return options;
+    }
 
     // Collects until finished() gives the exit status; exit_fd wakes the wait early.
     core::Result<RunOutcome> collect(int exit_fd,
@@ -73,6 +90,16 @@ class Collector {
             trace::resolve(resolved, symbols_);
             advise::Observation o;
             o.group = group_;
+            if (registry_ != nullptr) {
+                const container::Container* c = registry_->resolve_mntns(event.mntns);
+                o.group = c == nullptr ? "host" : c->name;
+                if (c != nullptr && !c->k8s.empty()) {
+                    o.group = c->k8s.namespace_ + "/" + c->k8s.pod + "/" + c->k8s.container;
+                    o.in_pod = true;
+                    o.k8s_namespace = c->k8s.namespace_;
+                    o.owner = c->k8s.owner;
+                }
+            }
             o.cap = event.cap;
             o.allowed = event.allowed();
             o.audit = event.audit;
@@ -106,6 +133,7 @@ class Collector {
   private:
     const trace::KernelSymbols& symbols_;
     std::string group_;
+    container::Registry* registry_ = nullptr;
     std::unique_ptr<trace::Tracer> tracer_;
 };
 
@@ -188,6 +216,77 @@ core::Result<RunOutcome> trace_workload(const Workload& w, std::optional<core::C
     return collector.collect(command->exit_fd(), [&] { return command->try_wait(); });
 }
 
+std::atomic<int> g_advise_stop{0};
+void on_advise_stop(int sig) {
+    g_advise_stop.store(sig);
+}
+
+// Advice for running containers: traced (filtered to them in the kernel) until the timeout or
+// Ctrl-C, then grouped per container.
+core::Result<std::vector<advise::GroupAdvice>> advise_live(const Opts& o,
+                                                           const trace::KernelSymbols& symbols) {
+    container::ContainerFilter filter;
+    filter.name = o.container_name;
+    filter.runtime = o.runtime;
+    filter.k8s_namespace = o.k8s_namespace;
+    filter.pod = o.pod;
+    filter.k8s_container = o.k8s_container;
+    if (o.selector) {
+        auto sel = container::parse_selector(*o.selector);
+        if (!sel) {
+            return sel.error();
+        }
+        filter.selector = *sel;
+    }
+    container::Registry registry(container::DiscoveryConfig::system_default());
+    registry.rescan();
+    ContainerScope scope(registry, filter, /*host=*/false);
+    trace::TraceOptions options;
+    options.pids = o.pids;
+    options.uid = o.uid;
+    options.comm = o.comm;
+    if (scope.active()) {
+        options.filter_mntns = true;
+        options.mntns = scope.wanted();
+        scope.mark_installed(options.mntns);
+    }
+    Collector collector(symbols, "host");
+    collector.group_by_container(&registry);
+    if (auto started = collector.start(options); !started) {
+        return started.error();
+    }
+    struct sigaction sa {};
+    sa.sa_handler = on_advise_stop;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(static_cast<long long>(o.timeout * 1000));
+    auto next_rescan = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    auto outcome = collector.collect(-1, [&]() -> std::optional<int> {
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= next_rescan) {
+            registry.rescan();
+            if (scope.active()) {
+                scope.sync(collector.tracer());
+            }
+            next_rescan = now + std::chrono::seconds(1);
+        }
+        if (g_advise_stop.load() != 0 || (o.timeout > 0 && now >= deadline)) {
+            return 0;
+        }
+        return std::nullopt;
+    });
+    if (!outcome) {
+        return outcome.error();
+    }
+    if (outcome->lost != 0) {
+        print_error(
+            fmt::format("{} events were lost: the advice may be incomplete", outcome->lost));
+    }
+    return std::move(outcome->advice);
+}
+
 core::Result<std::vector<advise::GroupAdvice>>
 analyse_files(const std::vector<std::string>& files) {
     advise::Analyzer analyzer;
@@ -244,11 +343,18 @@ int run_advise(const Opts& o, const Context& ctx) {
     if (formats.empty()) {
         formats.push_back(advise::Format::Text);
     }
-    const int inputs =
-        (ctx.has_command ? 1 : 0) + (o.from.empty() ? 0 : 1) + (o.bundle.empty() ? 0 : 1);
+    const bool live = o.container_name || o.runtime || o.k8s_namespace || o.pod ||
+                      o.k8s_container || o.selector || !o.pids.empty() || o.uid || o.comm;
+    const int inputs = (ctx.has_command ? 1 : 0) + (o.from.empty() ? 0 : 1) +
+                       (o.bundle.empty() ? 0 : 1) + (live ? 1 : 0);
     if (inputs != 1) {
         print_error("advise takes one of --from FILE (a recorded trace), --bundle DIR (an OCI "
-                    "bundle run with runc) or -- CMD ARGS");
+                    "bundle run with runc), container filters (-c -r -n -p --k8s-containername "
+                    "-l, with --timeout or Ctrl-C) or -- CMD ARGS");
+        return 2;
+    }
+    if (live && o.timeout <= 0 && ::isatty(0) == 0) {
+        print_error("live advice needs --timeout when there is no terminal to press Ctrl-C in");
         return 2;
     }
     const bool runs = ctx.has_command || !o.bundle.empty();
@@ -298,6 +404,22 @@ int run_advise(const Opts& o, const Context& ctx) {
                                 .filename()
                                 .string();
             advice.push_back(nothing);
+        }
+    } else if (live) {
+        auto loaded = trace::load_symbols_for_tracing();
+        if (!loaded) {
+            print_error(loaded.error().message);
+            return 1;
+        }
+        auto analysed = advise_live(o, *loaded);
+        if (!analysed) {
+            print_error(analysed.error().message);
+            return 1;
+        }
+        advice = std::move(*analysed);
+        if (advice.empty()) {
+            print_error("no capability checks seen in the matching containers");
+            return 1;
         }
     } else {
         auto analysed = analyse_files(o.from);
@@ -429,6 +551,19 @@ void add_advise_command(CLI::App& app, Context& ctx) {
     cmd->add_option("--group", o->group, "run the command with this group");
     cmd->add_option("--bundle", o->bundle,
                     "an OCI bundle (config.json + rootfs) to run with runc, trace and advise on");
+    cmd->add_option("-c,--containername", o->container_name, "a running container, by name");
+    cmd->add_option("-r,--runtime", o->runtime, "running containers of this runtime");
+    cmd->add_option("-n,--k8s-namespace", o->k8s_namespace, "running pods of this namespace");
+    cmd->add_option("-p,--podname", o->pod, "a running pod");
+    cmd->add_option("--k8s-containername", o->k8s_container, "a Kubernetes container");
+    cmd->add_option("-l,--selector", o->selector, "running pods with these labels (k=v[,k=v])");
+    cmd->add_option("--pid", o->pids, "running processes (repeatable)")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    cmd->add_option("--uid", o->uid, "running processes of this real uid");
+    cmd->add_option("--comm", o->comm, "running processes with this command name");
+    cmd->add_option("--timeout", o->timeout, "live: observe this many seconds (else until Ctrl-C)")
+        ->check(CLI::NonNegativeNumber);
     cmd->add_option("--owner", o->owner,
                     "the workload to patch, e.g. 'deployment/web -n shop' (k8s format)");
     cmd->footer("After --: the command to trace and advise on.");

@@ -243,6 +243,20 @@ TEST_F(ContainerE2E, PodmanContainerByRuntimeAndName) {
     EXPECT_EQ(l[1].rfind("t1 ", 0), 0U) << l[1];
 }
 
+TEST_F(ContainerE2E, LiveAdviceForAPod) {
+    RuncContainer web("capwise-e2e-advise", kContainerdAnnotations);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    auto r = capwise({"advise", "-n", "shop", "-p", "web-7d4b9c6f8-x2kq9", "--timeout", "2",
+                      "--format", "json,k8s"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto json = Json::parse(r.out.substr(0, r.out.find("\n}\n") + 2));
+    // runc's default set lacks both: each check is denied and its syscall fails.
+    EXPECT_EQ(json["add"], (Json{"CHOWN", "SYS_CHROOT"})) << r.out;
+    EXPECT_GE(json["evidence"]["SYS_CHROOT"]["deniedFailed"].get<int>(), 1);
+    EXPECT_NE(r.out.find("- name: nginx"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("kubectl patch deployment/web -n shop"), std::string::npos) << r.out;
+}
+
 TEST_F(ContainerE2E, BadContainerFilters) {
     auto sel = capwise({"trace", "-l", "novalue", "--timeout", "0.1"});
     EXPECT_EQ(sel.status, 2);
