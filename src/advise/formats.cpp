@@ -19,6 +19,15 @@ std::string list(const std::vector<std::string>& items, std::string_view prefix 
     return out;
 }
 
+// ["A", "B"], as YAML and JSON both read it.
+std::string yaml_list(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& i : items) {
+        out += (out.empty() ? "\"" : ", \"") + i + "\"";
+    }
+    return out;
+}
+
 std::string container_name(const GroupAdvice& g) {
     if (!g.in_pod) {
         return g.group;
@@ -34,11 +43,7 @@ std::string k8s_yaml(const GroupAdvice& g) {
     out += fmt::format("- name: {}\n  securityContext:\n", container_name(g));
     out += "    allowPrivilegeEscalation: false\n    capabilities:\n      drop: [\"ALL\"]\n";
     if (!add.empty()) {
-        std::string quoted;
-        for (const auto& a : add) {
-            quoted += (quoted.empty() ? "\"" : ", \"") + a + "\"";
-        }
-        out += fmt::format("      add: [{}]\n", quoted);
+        out += fmt::format("      add: [{}]\n", yaml_list(add));
     }
     return out;
 }
@@ -236,11 +241,7 @@ std::string render(const std::vector<GroupAdvice>& groups, Format format,
         case Format::Compose: {
             out += fmt::format("services:\n  {}:\n    cap_drop: [\"ALL\"]\n", container_name(g));
             if (!add.empty()) {
-                std::string quoted;
-                for (const auto& a : add) {
-                    quoted += (quoted.empty() ? "\"" : ", \"") + a + "\"";
-                }
-                out += fmt::format("    cap_add: [{}]\n", quoted);
+                out += fmt::format("    cap_add: [{}]\n", yaml_list(add));
             }
             out += "    security_opt: [\"no-new-privileges:true\"]\n";
             break;
@@ -264,11 +265,8 @@ std::string render(const std::vector<GroupAdvice>& groups, Format format,
         case Format::Scc: {
             out += fmt::format("# {}: SecurityContextConstraints fields\n", g.group);
             out += "requiredDropCapabilities: [\"ALL\"]\n";
-            std::string quoted;
-            for (const auto& a : add) {
-                quoted += (quoted.empty() ? "\"" : ", \"") + a + "\"";
-            }
-            out += fmt::format("allowedCapabilities: [{}]\ndefaultAddCapabilities: []\n", quoted);
+            out += fmt::format("allowedCapabilities: [{}]\ndefaultAddCapabilities: []\n",
+                               yaml_list(add));
             out += "allowPrivilegeEscalation: false\n";
             break;
         }

@@ -36,7 +36,7 @@ struct Opts {
     std::string bundle;
     // live containers
     double timeout = 0;
-    std::optional<std::string> container_name, runtime, k8s_namespace, pod, k8s_container, selector;
+    ContainerFilterOptions containers;
     std::vector<int> pids;
     std::optional<unsigned> uid;
     std::optional<std::string> comm;
@@ -225,22 +225,13 @@ void on_advise_stop(int sig) {
 // Ctrl-C, then grouped per container.
 core::Result<std::vector<advise::GroupAdvice>> advise_live(const Opts& o,
                                                            const trace::KernelSymbols& symbols) {
-    container::ContainerFilter filter;
-    filter.name = o.container_name;
-    filter.runtime = o.runtime;
-    filter.k8s_namespace = o.k8s_namespace;
-    filter.pod = o.pod;
-    filter.k8s_container = o.k8s_container;
-    if (o.selector) {
-        auto sel = container::parse_selector(*o.selector);
-        if (!sel) {
-            return sel.error();
-        }
-        filter.selector = *sel;
+    auto filter = o.containers.filter();
+    if (!filter) {
+        return filter.error();
     }
     container::Registry registry(container::DiscoveryConfig::system_default());
     registry.rescan();
-    ContainerScope scope(registry, filter, /*host=*/false);
+    ContainerScope scope(registry, *filter, /*host=*/false);
     trace::TraceOptions options;
     options.pids = o.pids;
     options.uid = o.uid;
@@ -343,8 +334,7 @@ int run_advise(const Opts& o, const Context& ctx) {
     if (formats.empty()) {
         formats.push_back(advise::Format::Text);
     }
-    const bool live = o.container_name || o.runtime || o.k8s_namespace || o.pod ||
-                      o.k8s_container || o.selector || !o.pids.empty() || o.uid || o.comm;
+    const bool live = o.containers.any() || !o.pids.empty() || o.uid || o.comm;
     const int inputs = (ctx.has_command ? 1 : 0) + (o.from.empty() ? 0 : 1) +
                        (o.bundle.empty() ? 0 : 1) + (live ? 1 : 0);
     if (inputs != 1) {
@@ -551,12 +541,7 @@ void add_advise_command(CLI::App& app, Context& ctx) {
     cmd->add_option("--group", o->group, "run the command with this group");
     cmd->add_option("--bundle", o->bundle,
                     "an OCI bundle (config.json + rootfs) to run with runc, trace and advise on");
-    cmd->add_option("-c,--containername", o->container_name, "a running container, by name");
-    cmd->add_option("-r,--runtime", o->runtime, "running containers of this runtime");
-    cmd->add_option("-n,--k8s-namespace", o->k8s_namespace, "running pods of this namespace");
-    cmd->add_option("-p,--podname", o->pod, "a running pod");
-    cmd->add_option("--k8s-containername", o->k8s_container, "a Kubernetes container");
-    cmd->add_option("-l,--selector", o->selector, "running pods with these labels (k=v[,k=v])");
+    o->containers.add_to(*cmd);
     cmd->add_option("--pid", o->pids, "running processes (repeatable)")
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);

@@ -58,13 +58,8 @@ struct Opts {
     std::optional<std::string> user;
     std::optional<std::string> group;
     // containers and pods
-    std::optional<std::string> container_name;
-    std::optional<std::string> runtime;
+    ContainerFilterOptions containers;
     bool host = false;
-    std::optional<std::string> k8s_namespace;
-    std::optional<std::string> pod;
-    std::optional<std::string> k8s_container;
-    std::optional<std::string> selector;
 };
 
 // "12,34" → {12, 34}; every item a positive number.
@@ -136,20 +131,12 @@ int run_trace(const Opts& o, const Context& ctx) {
     }
     options.ring_buffer_bytes = o.buffer_size;
 
-    container::ContainerFilter cfilter;
-    cfilter.name = o.container_name;
-    cfilter.runtime = o.runtime;
-    cfilter.k8s_namespace = o.k8s_namespace;
-    cfilter.pod = o.pod;
-    cfilter.k8s_container = o.k8s_container;
-    if (o.selector) {
-        auto sel = container::parse_selector(*o.selector);
-        if (!sel) {
-            print_error(sel.error().message);
-            return 2;
-        }
-        cfilter.selector = *sel;
+    auto filtered = o.containers.filter();
+    if (!filtered) {
+        print_error(filtered.error().message);
+        return 2;
     }
+    const container::ContainerFilter cfilter = *filtered;
     if (o.host && cfilter.active()) {
         print_error("--host excludes every container: it cannot be combined with container "
                     "or pod filters");
@@ -387,15 +374,8 @@ void add_trace_command(CLI::App& app, Context& ctx) {
         ->check(CLI::Range(std::size_t{4096}, std::size_t{1} << 30))
         ->capture_default_str();
     cmd->add_flag("--stats", o->stats, "print what the kernel side saw, dropped and lost");
-    cmd->add_option("-c,--containername", o->container_name,
-                    "only this container (runtime name, Kubernetes container name, or id)");
-    cmd->add_option("-r,--runtime", o->runtime,
-                    "only containers of this runtime (runc, containerd, docker, cri-o, podman)");
+    o->containers.add_to(*cmd);
     cmd->add_flag("--host", o->host, "only processes outside every container");
-    cmd->add_option("-n,--k8s-namespace", o->k8s_namespace, "only pods of this namespace");
-    cmd->add_option("-p,--podname", o->pod, "only this pod");
-    cmd->add_option("--k8s-containername", o->k8s_container, "only this Kubernetes container");
-    cmd->add_option("-l,--selector", o->selector, "only pods with these labels (k=v[,k=v])");
     cmd->add_option("--user", o->user, "run CMD as this user (name or uid)");
     cmd->add_option("--group", o->group, "run CMD with this group (name or gid)");
     cmd->footer("After --: the command to run and trace with all its descendants; capwise exits "

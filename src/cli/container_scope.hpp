@@ -2,13 +2,51 @@
 // mount-namespace set in step with the containers that match, as they start and stop.
 #pragma once
 
+#include "cli/command.hpp"
 #include "container/registry.hpp"
 #include "trace/tracer.hpp"
 
+#include <optional>
 #include <set>
+#include <string>
 #include <vector>
 
 namespace capwise::cli {
+
+// -c -r -n -p --k8s-containername -l, as trace and advise take them.
+struct ContainerFilterOptions {
+    std::optional<std::string> name, runtime, k8s_namespace, pod, k8s_container, selector;
+
+    void add_to(CLI::App& cmd) {
+        cmd.add_option("-c,--containername", name,
+                       "only this container (runtime name, Kubernetes container name, or id)");
+        cmd.add_option("-r,--runtime", runtime,
+                       "only containers of this runtime (runc, containerd, docker, cri-o, podman)");
+        cmd.add_option("-n,--k8s-namespace", k8s_namespace, "only pods of this namespace");
+        cmd.add_option("-p,--podname", pod, "only this pod");
+        cmd.add_option("--k8s-containername", k8s_container, "only this Kubernetes container");
+        cmd.add_option("-l,--selector", selector, "only pods with these labels (k=v[,k=v])");
+    }
+    bool any() const {
+        return name || runtime || k8s_namespace || pod || k8s_container || selector;
+    }
+    core::Result<container::ContainerFilter> filter() const {
+        container::ContainerFilter f;
+        f.name = name;
+        f.runtime = runtime;
+        f.k8s_namespace = k8s_namespace;
+        f.pod = pod;
+        f.k8s_container = k8s_container;
+        if (selector) {
+            auto sel = container::parse_selector(*selector);
+            if (!sel) {
+                return sel.error();
+            }
+            f.selector = *sel;
+        }
+        return f;
+    }
+};
 
 // The containers that match (or, for --host, every container).
 class ContainerScope {
