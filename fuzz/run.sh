@@ -8,7 +8,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failed=0
-for target in fuzz_file_caps fuzz_proc_status fuzz_cap_names fuzz_trace_inputs; do
+targets=(fuzz_file_caps fuzz_proc_status fuzz_cap_names fuzz_trace_inputs fuzz_manifest)
+for target in "${targets[@]}"; do
   corpus="$work/$target"
   mkdir -p "$corpus"
   if [ -d "$here/corpus/$target" ]; then
@@ -22,6 +23,6 @@ for target in fuzz_file_caps fuzz_proc_status fuzz_cap_names fuzz_trace_inputs; 
     grep -E "stat::number_of_executed_units" "$work/$target.log" | sed "s/^/fuzz: $target /"
   fi
 done
-total=4
+total=${#targets[@]}
 echo "$((total - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -7,7 +7,7 @@ packages=(
   # build
   cmake make g++ pkg-config clang-format git
   # libraries
-  libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev
+  libcli11-dev nlohmann-json3-dev libyaml-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # the tracer: BPF compiled by clang into bpftool skeletons, loaded with libbpf
   clang libbpf-dev bpftool libelf-dev zlib1g-dev
@@ -16,7 +16,9 @@ packages=(
   # real tools the end-to-end tests and benchmarks compare against
   libcap2-bin libcap-ng-utils util-linux procps attr hyperfine bpftrace bc
   # real containers for the container/pod tests
-  runc podman busybox-static
+  runc podman busybox-static catatonit
+  # the lint benchmark's reference (PyYAML on libyaml)
+  python3-yaml
   # workloads for the advise ground-truth tests
   perl python3
 )

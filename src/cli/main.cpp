@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
     add_trace_command(app, ctx);
     add_run_command(app, ctx);
     add_advise_command(app, ctx);
+    add_lint_command(app, ctx);
     int parsed_argc = argc;
     for (int i = 1; i < argc; ++i) {
         if (std::string_view(argv[i]) == "--") {

@@ -1,0 +1,124 @@
+// `capwise lint`: what capabilities manifests will really run with, judged before they run.
+#include "cli/command.hpp"
+#include "core/atomic_file.hpp"
+#include "lint/lint.hpp"
+#include "output/lint_render.hpp"
+
+#include <fmt/format.h>
+#include <memory>
+
+#ifndef CAPWISE_VERSION
+#define CAPWISE_VERSION "0.0.0"
+#endif
+
+namespace capwise::cli {
+namespace {
+
+struct LintCliOptions {
+    std::vector<std::string> paths;
+    std::string runtime = "containerd";
+    std::string pss = "baseline";
+    std::string fail_on = "high";
+    std::string format = "text";
+    std::string write;
+    std::string default_caps;
+    bool explain = false;
+};
+
+int run_lint(const LintCliOptions& o) {
+    lint::LintOptions options;
+    auto runtime = core::parse_runtime(o.runtime);
+    if (!runtime || *runtime == core::Runtime::RuncSpec) {
+        print_error("--runtime: choose containerd, cri-o, docker or podman");
+        return 2;
+    }
+    options.runtime = *runtime;
+    if (!o.default_caps.empty()) {
+        auto caps = core::parse_cap_list(o.default_caps, core::kLastKnownCap);
+        if (!caps) {
+            print_error("--default-caps: " + caps.error().message);
+            return 2;
+        }
+        options.default_caps = *caps;
+    }
+    options.pss = o.pss == "restricted" ? core::PssLevel::Restricted : core::PssLevel::Baseline;
+    lint::Severity fail_on = lint::Severity::Critical;
+    bool never = o.fail_on == "never";
+    if (!never) {
+        auto parsed = lint::parse_severity(o.fail_on);
+        if (!parsed) {
+            print_error("--fail-on: " + parsed.error().message);
+            return 2;
+        }
+        fail_on = *parsed;
+    }
+    const auto format = o.format == "json"    ? output::LintFormat::JsonLines
+                        : o.format == "sarif" ? output::LintFormat::Sarif
+                                              : output::LintFormat::Text;
+    const auto style = o.write.empty() ? output::Style::for_stream(stdout) : output::Style(false);
+    // Output streams as results come, unless it goes to a file that must appear whole.
+    std::string whole;
+    output::LintWriter writer(format, options, fail_on, o.explain, style, CAPWISE_VERSION,
+                              [&](std::string_view chunk) {
+                                  if (o.write.empty()) {
+                                      print_out(chunk);
+                                  } else {
+                                      whole += chunk;
+                                  }
+                              });
+    lint::LintReport report;
+    report.on_result = [&](lint::ContainerResult&& result) { writer.add(result); };
+    for (const auto& path : o.paths) {
+        lint::lint_path(path, options, report);
+    }
+    writer.finish(report);
+    for (const auto& e : report.errors) {
+        print_error(e.message);
+    }
+    if (!o.write.empty()) {
+        if (auto written = core::write_file_atomically(o.write, whole); !written) {
+            print_error(written.error().message);
+            return 2;
+        }
+    }
+    if (!report.errors.empty()) {
+        return 2;
+    }
+    return !never && writer.failed() ? 1 : 0;
+}
+
+} // namespace
+
+void add_lint_command(CLI::App& app, Context& ctx) {
+    auto o = std::make_shared<LintCliOptions>();
+    auto* cmd = app.add_subcommand(
+        "lint", "judge manifests before they run: the capabilities each container will really "
+                "hold, capwise's rules and Pod Security Baseline/Restricted");
+    cmd->add_option("paths", o->paths,
+                    "YAML or JSON files, directories (*.yaml, *.yml, *.json below them), or - "
+                    "for standard input")
+        ->required();
+    cmd->add_option("--runtime", o->runtime, "the container runtime whose defaults apply")
+        ->check(CLI::IsMember({"containerd", "cri-o", "crio", "docker", "podman"}))
+        ->capture_default_str();
+    cmd->add_option("--default-caps", o->default_caps,
+                    "the node's default set when it is not the runtime's stock one (CRI-O's "
+                    "default_capabilities, a containers.conf), e.g. CHOWN,KILL,SETUID");
+    cmd->add_option("--pss", o->pss,
+                    "the Pod Security level you enforce: its violations are high severity")
+        ->check(CLI::IsMember({"baseline", "restricted"}))
+        ->capture_default_str();
+    cmd->add_option("--fail-on", o->fail_on,
+                    "exit 1 when a finding is at least this severe (info, low, medium, high, "
+                    "critical, never)")
+        ->capture_default_str();
+    cmd->add_option("-o,--output", o->format, "output format")
+        ->check(CLI::IsMember({"text", "json", "sarif"}))
+        ->capture_default_str();
+    cmd->add_option("--write", o->write,
+                    "write the output to this file (replaced atomically) instead of stdout");
+    cmd->add_flag("--explain", o->explain, "text: say how each effective set comes about");
+    cmd->callback([o, &ctx] { ctx.exit_code = run_lint(*o); });
+}
+
+} // namespace capwise::cli
