@@ -66,7 +66,7 @@ struct YamlDocument {
 };
 
 struct YamlLimits {
-    std::size_t max_nodes = 4'000'000; // per document
+    std::size_t max_nodes = 1'000'000; // per document: an API object is at most ~1.5 MiB
     int max_depth = 256;               // nested collections
 };
 
