@@ -1,5 +1,5 @@
-// `capwise demo`: a short tour on whatever this machine runs: inspection, the catalog, and a live
-// trace of a small command. The advisor joins it when it lands.
+// `capwise demo`: a short tour on whatever this machine runs: inspection, the catalog, a live
+// trace of a small command, the advisor on a real container, and a manifest linted.
 #include "cli/command.hpp"
 #include "container/runc_bundle.hpp"
 #include "core/catalog.hpp"
@@ -18,6 +18,28 @@
 
 namespace capwise::cli {
 namespace {
+
+// A typical Deployment: a web server that asks for too much and a sidecar whose add cannot work.
+constexpr const char* kDemoManifest = R"(apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.27
+        securityContext:
+          capabilities:
+            drop: [CAP_NET_RAW]
+            add: [NET_BIND_SERVICE, SYS_ADMIN]
+      - name: metrics
+        image: exporter:2
+        securityContext:
+          runAsUser: 65534
+          allowPrivilegeEscalation: false
+          capabilities: {drop: [ALL], add: [SYS_PTRACE]}
+)";
 
 // Runs this binary with args (stdin/stdout/stderr inherited) and returns its exit status, or -1.
 int run_self(const std::vector<std::string>& args) {
@@ -136,7 +158,24 @@ void add_demo_command(CLI::App& app, Context& ctx) {
             std::filesystem::remove_all(dir, ec);
         }
 
-        section(style, "7. Runtime defaults, decoded", "capwise decode 0x00000000a80425fb");
+        section(style,
+                "7. A manifest judged before it runs: what each container will really hold on "
+                "containerd, and why",
+                "capwise lint --explain web.yaml");
+        std::fflush(stdout);
+        if (char lint_tmpl[] = "/tmp/capwise-demo-XXXXXX"; ::mkdtemp(lint_tmpl) != nullptr) {
+            const std::string dir = lint_tmpl;
+            std::FILE* file = std::fopen((dir + "/web.yaml").c_str(), "w");
+            if (file != nullptr) {
+                std::fputs(kDemoManifest, file);
+                std::fclose(file);
+                run_self({"lint", "--explain", "--fail-on", "never", dir + "/web.yaml"});
+            }
+            std::error_code ec;
+            std::filesystem::remove_all(dir, ec);
+        }
+
+        section(style, "8. Runtime defaults, decoded", "capwise decode 0x00000000a80425fb");
         print_out(output::decode_line(core::runtime_defaults(core::Runtime::Docker), last) + "\n");
         print_out(style.paint(output::Color::Dim,
                               "That is Docker's and containerd's default set: 14 capabilities "

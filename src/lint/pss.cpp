@@ -53,6 +53,20 @@ std::string quoted(std::string_view s) {
     return "\"" + std::string(s) + "\"";
 }
 
+// capabilities.add with only the names a level allows, and a comment naming the rest.
+std::string adds_fix(const std::vector<std::string>& kept,
+                     const std::vector<std::string>& removed) {
+    std::string out = "securityContext:\n  capabilities:\n    drop: [ALL]\n    add: [";
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+        out += (i == 0 ? "" : ", ") + kept[i];
+    }
+    out += "]  # without";
+    for (const auto& r : removed) {
+        out += " " + r;
+    }
+    return out + "\n";
+}
+
 class Evaluator {
   public:
     explicit Evaluator(const PodSpec& pod) : pod_(pod) {}
@@ -157,11 +171,9 @@ class Evaluator {
                     "securityContext:\n  privileged: false\n", &c, sc.privileged->line);
             }
             if (sc.capabilities) {
-                std::vector<std::string> bad;
+                std::vector<std::string> bad, kept;
                 for (const auto& name : sc.capabilities->add) {
-                    if (!in(name.value, kBaselineCaps)) {
-                        bad.push_back(name.value);
-                    }
+                    (in(name.value, kBaselineCaps) ? kept : bad).push_back(name.value);
                 }
                 if (!bad.empty()) {
                     std::string list;
@@ -172,7 +184,7 @@ class Evaluator {
                         who(c) + " adds " + list +
                             ": Baseline allows only the 13 container-default capabilities, "
                             "spelled exactly",
-                        "", &c, sc.capabilities->add.front().line);
+                        adds_fix(kept, bad), &c, sc.capabilities->add.front().line);
                 }
             }
             for (const auto& port : c.host_ports) {
@@ -326,12 +338,20 @@ class Evaluator {
             return;
         }
         // Adds outside Baseline's list were already reported at Baseline.
+        std::vector<std::string> bad, kept;
+        for (const auto& a : caps->add) {
+            if (a.value == "NET_BIND_SERVICE") {
+                kept.push_back(a.value);
+            } else if (in(a.value, kBaselineCaps)) {
+                bad.push_back(a.value);
+            }
+        }
         for (const auto& a : caps->add) {
             if (a.value != "NET_BIND_SERVICE" && in(a.value, kBaselineCaps)) {
                 add("capabilities_restricted", PssLevel::Restricted,
                     who(c) + " adds " + quoted(a.value) +
                         ": Restricted allows only NET_BIND_SERVICE",
-                    "", &c, a.line);
+                    adds_fix(kept, bad), &c, a.line);
             }
         }
     }

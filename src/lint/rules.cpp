@@ -320,8 +320,9 @@ struct Judge {
         }
         std::string message = "does not drop ALL";
         if (!caps.from_defaults.empty()) {
-            message += ": it keeps " + name_list(caps.from_defaults) + " from " +
-                       describe_defaults(caps.runtime, caps.defaults);
+            message += ": it keeps " + std::to_string(caps.from_defaults.count()) + " of " +
+                       runtime_word(caps.runtime) + "'s " + std::to_string(caps.defaults.count()) +
+                       " default capabilities (" + name_list(caps.from_defaults) + ")";
         }
         if (caps.user == UserKind::NonRoot) {
             message += caps.no_new_privs

@@ -58,14 +58,18 @@ std::string object_title(const ContainerResult& r) {
     return escaped(title);
 }
 
+// `shown`: the fixes already printed for this container; a repeated one is not printed again.
 void render_finding(std::string& out, const ContainerResult& r, const Finding& f,
-                    std::string_view indent, const Style& style) {
+                    std::string_view indent, const Style& style, std::set<std::string>& shown) {
     out += fmt::format(
         "{}{} {}  {}:{}\n", indent,
         style.paint(color_of(f.severity), fmt::format("{:<8}", lint::severity_name(f.severity))),
         style.paint(Color::Bold, f.id), escaped(r.file), f.line);
     out += fmt::format("{}         {}\n", indent, escaped(f.message));
-    if (!f.fix.empty()) {
+    if (!f.fix.empty() && !shown.insert(f.path + "\n" + f.fix).second) {
+        out += fmt::format("{}         fix: {}\n", indent,
+                           style.paint(Color::Dim, "the same as above"));
+    } else if (!f.fix.empty()) {
         out += fmt::format("{}         fix{}:\n", indent,
                            f.path.empty() ? "" : " (at " + escaped(f.path) + ")");
         std::string_view fix = f.fix;
@@ -227,9 +231,10 @@ void LintWriter::add(const ContainerResult& r) {
 }
 
 void LintWriter::text(const ContainerResult& r, const std::vector<bool>& first) {
+    std::set<std::string> shown;
     for (std::size_t i = 0; i < r.findings.size(); ++i) {
         if (r.findings[i].pod_scope && first[i]) {
-            render_finding(buffer_, r, r.findings[i], "  ", style_);
+            render_finding(buffer_, r, r.findings[i], "  ", style_, shown);
         }
     }
     if (r.scc) {
@@ -249,9 +254,10 @@ void LintWriter::text(const ContainerResult& r, const std::vector<bool>& first) 
             buffer_ += fmt::format("      {}\n", style_.paint(Color::Dim, note));
         }
     }
+    shown.clear();
     for (const auto& f : r.findings) {
         if (!f.pod_scope) {
-            render_finding(buffer_, r, f, "    ", style_);
+            render_finding(buffer_, r, f, "    ", style_, shown);
         }
     }
 }

@@ -173,6 +173,7 @@ TEST_F(AdviseE2E, TheDemoRunsTheWholeLoop) {
     EXPECT_NE(r.out.find("add: [\"SYS_NICE\"]"), std::string::npos);
     EXPECT_NE(r.err.find("→ verified"), std::string::npos) << r.err;
     EXPECT_NE(r.out.find("SYS_CHROOT"), std::string::npos); // the live trace section
+    EXPECT_NE(r.out.find("does nothing on containerd"), std::string::npos); // the lint section
 }
 
 TEST_F(AdviseE2E, FromRecordedTraces) {
