@@ -115,6 +115,10 @@ void lint_workload(const std::string& file, int document, const ManifestObject& 
 
 core::Result<std::string> read_fd(int fd, const std::string& path) {
     std::string text;
+    if (struct stat st{}; ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        text.reserve(
+            std::min<std::size_t>(static_cast<std::size_t>(st.st_size) + 1, kMaxManifestBytes + 1));
+    }
     char buffer[65536];
     for (;;) {
         ssize_t n = ::read(fd, buffer, sizeof buffer);
