@@ -1,6 +1,7 @@
 #include "container/runc_bundle.hpp"
 
 #include "container/oci_state.hpp"
+#include "core/atomic_file.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -80,20 +81,7 @@ core::Status write_bundle_with_caps(const std::string& bundle, core::CapSet caps
     }
     config["root"]["path"] =
         std::filesystem::absolute(std::filesystem::path(bundle) / root).string();
-    const std::string tmp = dir + "/config.json.tmp";
-    {
-        std::ofstream out(tmp);
-        out << config.dump(2);
-        if (!out) {
-            return core::make_error(fmt::format("cannot write {}", tmp));
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, dir + "/config.json", ec); // atomic: never a half-written file
-    if (ec) {
-        return core::make_error(fmt::format("cannot write {}/config.json: {}", dir, ec.message()));
-    }
-    return core::Ok{};
+    return core::write_file_atomically(dir + "/config.json", config.dump(2));
 }
 
 core::Status make_busybox_bundle(const std::string& dir, const std::string& script,

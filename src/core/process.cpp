@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace capwise::core {
@@ -52,10 +53,22 @@ Result<std::string> read_small_file_at(int dir_fd, const char* name, std::size_t
     if (!fd.valid()) {
         return make_error(std::strerror(errno), errno);
     }
+    auto out = read_fd_up_to(fd.get(), max_bytes);
+    if (out && out->size() > max_bytes) {
+        out->resize(max_bytes);
+    }
+    return out;
+}
+
+Result<std::string> read_fd_up_to(int fd, std::size_t max_bytes) {
     std::string out;
-    char buf[4096];
-    while (out.size() < max_bytes) {
-        ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+    if (struct stat st{}; ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        out.reserve(std::min(static_cast<std::size_t>(st.st_size), max_bytes) + 1);
+    }
+    char buf[65536];
+    while (out.size() <= max_bytes) {
+        const std::size_t want = std::min(sizeof(buf), max_bytes + 1 - out.size());
+        ssize_t n = ::read(fd, buf, want);
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -66,9 +79,6 @@ Result<std::string> read_small_file_at(int dir_fd, const char* name, std::size_t
             break;
         }
         out.append(buf, static_cast<std::size_t>(n));
-    }
-    if (out.size() > max_bytes) {
-        out.resize(max_bytes);
     }
     return out;
 }

@@ -27,6 +27,9 @@ Result<std::vector<int>> list_pids(const std::string& proc_root = "/proc");
 
 // Reads a whole small file relative to a directory fd (at most max_bytes).
 Result<std::string> read_small_file_at(int dir_fd, const char* name, std::size_t max_bytes);
+// Reads fd to its end, but never more than max_bytes + 1 bytes: a result longer than max_bytes
+// tells the caller the input is too big. Regular files are read into one allocation.
+Result<std::string> read_fd_up_to(int fd, std::size_t max_bytes);
 
 // Parses "mnt:[4026531841]", what readlink gives for /proc/PID/ns/mnt.
 std::optional<std::uint64_t> parse_ns_link(std::string_view link);

@@ -26,22 +26,6 @@ std::optional<int> k8s_name_to_cap(std::string_view upper) {
     return std::nullopt;
 }
 
-std::string_view runtime_title(Runtime runtime) {
-    switch (runtime) {
-    case Runtime::Docker:
-        return "Docker (cri-dockerd)";
-    case Runtime::Containerd:
-        return "containerd";
-    case Runtime::CriO:
-        return "CRI-O";
-    case Runtime::Podman:
-        return "Podman (kube play)";
-    case Runtime::RuncSpec:
-        return "runc";
-    }
-    return "the runtime";
-}
-
 } // namespace
 
 NameReading read_cap_name(std::string_view name, Runtime runtime) {
@@ -80,6 +64,22 @@ NameReading read_cap_name(std::string_view name, Runtime runtime) {
         break;
     }
     return reading;
+}
+
+std::string_view runtime_title(Runtime runtime) {
+    switch (runtime) {
+    case Runtime::Docker:
+        return "Docker (cri-dockerd)";
+    case Runtime::Containerd:
+        return "containerd";
+    case Runtime::CriO:
+        return "CRI-O";
+    case Runtime::Podman:
+        return "Podman (kube play)";
+    case Runtime::RuncSpec:
+        return "runc";
+    }
+    return "the runtime";
 }
 
 std::string_view user_kind_name(UserKind user) {
@@ -162,6 +162,7 @@ EffectiveCaps compute_effective(const ContainerSpec& container, const PodSpec& p
     const CapSet add = adds.applied, drop = drops.applied, named_add = adds.named,
                  named_drop = drops.named;
     out.conflicting = named_add & named_drop;
+    out.named_adds = named_add;
     const CapSet all = CapSet::all_up_to(kAllCapsLast);
 
     CapSet bounding;

@@ -42,6 +42,7 @@ struct EffectiveCaps {
     core::CapSet bounding;      // the set the runtime configures (root's permitted/effective)
     core::CapSet effective;     // what the entrypoint holds after exec, no file capabilities
     core::CapSet added;         // capabilities named in add that the runtime applies
+    core::CapSet named_adds;    // every capability add names, in any spelling (what was meant)
     core::CapSet from_defaults; // bounding members that come from the runtime's default set
     core::CapSet ineffective;   // added, but not in `effective` (non-root)
     core::CapSet conflicting;   // named in both add and drop
@@ -55,6 +56,8 @@ inline constexpr int kAllCapsLast = core::kLastKnownCap;
 EffectiveCaps compute_effective(const ContainerSpec& container, const PodSpec& pod,
                                 core::Runtime runtime, core::CapSet defaults);
 
+// The runtime in sentences: "containerd", "CRI-O", "Docker (cri-dockerd)", "Podman (kube play)".
+std::string_view runtime_title(core::Runtime runtime);
 // A default set in words: "containerd's default set (14: CHOWN, ...)".
 std::string describe_defaults(core::Runtime runtime, core::CapSet defaults);
 

@@ -1,5 +1,6 @@
 #include "lint/lint.hpp"
 
+#include "core/process.hpp"
 #include "core/text.hpp"
 #include "core/unique_fd.hpp"
 #include "lint/rules.hpp"
@@ -113,37 +114,17 @@ void lint_workload(const std::string& file, int document, const ManifestObject& 
     }
 }
 
-core::Result<std::string> read_fd(int fd, const std::string& path) {
-    std::string text;
-    if (struct stat st{}; ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-        text.reserve(
-            std::min<std::size_t>(static_cast<std::size_t>(st.st_size) + 1, kMaxManifestBytes + 1));
-    }
-    char buffer[65536];
-    for (;;) {
-        ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return core::make_error(path + ": " + std::strerror(errno), errno);
-        }
-        if (n == 0) {
-            return text;
-        }
-        if (text.size() + static_cast<std::size_t>(n) > kMaxManifestBytes) {
-            return core::make_error(path + ": larger than " +
-                                    std::to_string(kMaxManifestBytes >> 20) +
-                                    " MiB; split it or lint the parts");
-        }
-        text.append(buffer, static_cast<std::size_t>(n));
-    }
-}
-
 void lint_fd(int fd, const std::string& path, const LintOptions& options, LintReport& report) {
-    auto text = read_fd(fd, path);
+    auto text = core::read_fd_up_to(fd, kMaxManifestBytes);
     if (!text) {
-        report.errors.push_back(LintError{path, -1, 0, text.error().message});
+        report.errors.push_back(LintError{path, -1, 0, path + ": " + text.error().message});
+        return;
+    }
+    if (text->size() > kMaxManifestBytes) {
+        report.errors.push_back(LintError{path, -1, 0,
+                                          path + ": larger than " +
+                                              std::to_string(kMaxManifestBytes >> 20) +
+                                              " MiB; split it or lint the parts"});
         return;
     }
     lint_text(path, *text, options, report);

@@ -81,43 +81,33 @@ class Reader {
         return node;
     }
 
-    std::optional<Field<bool>> boolean(const YamlNode* parent, std::string_view key,
-                                       const std::string& path) {
+    // A scalar field read with `parse` (scalar_bool, scalar_int, scalar_string); a value of
+    // another type is reported as `expected` and read as unset.
+    template <typename T, typename Parse>
+    std::optional<Field<T>> scalar(const YamlNode* parent, std::string_view key,
+                                   const std::string& path, Parse parse,
+                                   std::string_view expected) {
         const YamlNode* node = child(parent, key);
         if (node == nullptr) {
             return std::nullopt;
         }
-        if (auto value = scalar_bool(*node)) {
-            return Field<bool>{*value, node->line};
+        if (auto value = parse(*node)) {
+            return Field<T>{T(*value), node->line};
         }
-        wrong_type(join(path, key), *node, "a boolean");
+        wrong_type(join(path, key), *node, expected);
         return std::nullopt;
     }
-
-    std::optional<Field<std::int64_t>> integer(const YamlNode* parent, std::string_view key,
-                                               const std::string& path) {
-        const YamlNode* node = child(parent, key);
-        if (node == nullptr) {
-            return std::nullopt;
-        }
-        if (auto value = scalar_int(*node)) {
-            return Field<std::int64_t>{*value, node->line};
-        }
-        wrong_type(join(path, key), *node, "an integer");
-        return std::nullopt;
+    std::optional<Field<bool>> boolean(const YamlNode* p, std::string_view k,
+                                       const std::string& at) {
+        return scalar<bool>(p, k, at, scalar_bool, "a boolean");
     }
-
-    std::optional<Field<std::string>> string(const YamlNode* parent, std::string_view key,
-                                             const std::string& path) {
-        const YamlNode* node = child(parent, key);
-        if (node == nullptr) {
-            return std::nullopt;
-        }
-        if (auto value = scalar_string(*node)) {
-            return Field<std::string>{std::string(*value), node->line};
-        }
-        wrong_type(join(path, key), *node, "a string");
-        return std::nullopt;
+    std::optional<Field<std::int64_t>> integer(const YamlNode* p, std::string_view k,
+                                               const std::string& at) {
+        return scalar<std::int64_t>(p, k, at, scalar_int, "an integer");
+    }
+    std::optional<Field<std::string>> string(const YamlNode* p, std::string_view k,
+                                             const std::string& at) {
+        return scalar<std::string>(p, k, at, scalar_string, "a string");
     }
 
     std::vector<Field<std::string>> strings(const YamlNode* parent, std::string_view key,

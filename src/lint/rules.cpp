@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace capwise::lint {
 namespace {
@@ -89,11 +91,7 @@ Severity lower(Severity s) {
 }
 
 std::string name_list(CapSet set) {
-    std::string out;
-    for (const auto& name : core::k8s_names(set)) {
-        out += (out.empty() ? "" : ", ") + name;
-    }
-    return out;
+    return fmt::format("{}", fmt::join(core::k8s_names(set), ", "));
 }
 
 std::string flow_list(const std::vector<std::string>& names) {
@@ -102,20 +100,6 @@ std::string flow_list(const std::vector<std::string>& names) {
         out += (i == 0 ? "" : ", ") + names[i];
     }
     return out + "]";
-}
-
-// The adds the user meant, spelled the way Kubernetes documents them.
-std::vector<std::string> intended_adds(const ContainerSpec& c, Runtime runtime, CapSet except) {
-    CapSet set;
-    if (c.security.capabilities) {
-        for (const auto& name : c.security.capabilities->add) {
-            NameReading r = read_cap_name(name.value, runtime);
-            if (r.cap && !except.contains(*r.cap)) {
-                set.add(*r.cap);
-            }
-        }
-    }
-    return core::k8s_names(set);
 }
 
 std::string capabilities_fix(const std::vector<std::string>& add, std::string_view comment = {}) {
@@ -128,22 +112,6 @@ std::string capabilities_fix(const std::vector<std::string>& add, std::string_vi
         out += "\n";
     }
     return out;
-}
-
-std::string runtime_word(Runtime runtime) {
-    switch (runtime) {
-    case Runtime::Containerd:
-        return "containerd";
-    case Runtime::CriO:
-        return "CRI-O";
-    case Runtime::Docker:
-        return "Docker";
-    case Runtime::Podman:
-        return "Podman";
-    case Runtime::RuncSpec:
-        return "runc";
-    }
-    return "the runtime";
 }
 
 struct Judge {
@@ -172,8 +140,11 @@ struct Judge {
         auto check = [&](const Field<std::string>& name, bool is_add) {
             const std::string where = is_add ? "capabilities.add" : "capabilities.drop";
             NameReading r = read_cap_name(name.value, caps.runtime);
+            if (r.spelling == NameReading::Spelling::Exact) {
+                return; // the common case: nothing to build
+            }
             const std::string proper = r.all ? "ALL" : r.cap ? core::cap_k8s_name(*r.cap) : "";
-            const std::string fix = capabilities_fix(intended_adds(c, caps.runtime, CapSet{}));
+            const std::string fix = capabilities_fix(core::k8s_names(caps.named_adds));
             switch (r.spelling) {
             case NameReading::Spelling::Exact:
                 break;
@@ -198,7 +169,7 @@ struct Judge {
                 } else {
                     add("cap-name-prefix", Severity::Low,
                         "\"" + name.value + "\" in " + where + " works on " +
-                            runtime_word(caps.runtime) +
+                            std::string(runtime_title(caps.runtime)) +
                             " but containerd ignores it and Pod Security rejects it: write " +
                             proper,
                         fix, name.line);
@@ -207,9 +178,9 @@ struct Judge {
             case NameReading::Spelling::Unknown:
                 add("unknown-capability", Severity::High,
                     "\"" + name.value + "\" in " + where + " is not a Linux capability: " +
-                        (containerd
-                             ? std::string("containerd passes it on and runc ignores it")
-                             : runtime_word(caps.runtime) + " refuses to create the container"),
+                        (containerd ? std::string("containerd passes it on and runc ignores it")
+                                    : std::string(runtime_title(caps.runtime)) +
+                                          " refuses to create the container"),
                     fix, name.line);
                 break;
             }
@@ -275,7 +246,7 @@ struct Judge {
                 }
             }
             add("dangerous-capability", severity, std::move(message),
-                capabilities_fix(intended_adds(c, caps.runtime, CapSet::of({cap}))), line);
+                capabilities_fix(core::k8s_names(caps.named_adds - CapSet::of({cap}))), line);
         }
     }
 
@@ -321,8 +292,9 @@ struct Judge {
         std::string message = "does not drop ALL";
         if (!caps.from_defaults.empty()) {
             message += ": it keeps " + std::to_string(caps.from_defaults.count()) + " of " +
-                       runtime_word(caps.runtime) + "'s " + std::to_string(caps.defaults.count()) +
-                       " default capabilities (" + name_list(caps.from_defaults) + ")";
+                       std::string(runtime_title(caps.runtime)) + "'s " +
+                       std::to_string(caps.defaults.count()) + " default capabilities (" +
+                       name_list(caps.from_defaults) + ")";
         }
         if (caps.user == UserKind::NonRoot) {
             message += caps.no_new_privs
@@ -332,8 +304,7 @@ struct Judge {
         }
         add("missing-drop-all",
             caps.user == UserKind::NonRoot && caps.no_new_privs ? Severity::Low : Severity::Medium,
-            std::move(message), capabilities_fix(intended_adds(c, caps.runtime, CapSet{})),
-            caps_line());
+            std::move(message), capabilities_fix(core::k8s_names(caps.named_adds)), caps_line());
     }
 
     void net_raw() {
@@ -346,10 +317,10 @@ struct Judge {
             return;
         }
         add("net-raw-default", caps.effective.contains(kNetRaw) ? Severity::Medium : Severity::Low,
-            "NET_RAW is held through " + runtime_word(caps.runtime) +
+            "NET_RAW is held through " + std::string(runtime_title(caps.runtime)) +
                 "'s default set: raw sockets let the container forge packets, spoof addresses "
                 "and sniff or poison traffic on the pod network",
-            capabilities_fix(intended_adds(c, caps.runtime, CapSet{})), caps_line());
+            capabilities_fix(core::k8s_names(caps.named_adds)), caps_line());
     }
 
     void escalation() {
@@ -378,13 +349,13 @@ struct Judge {
             name_list(caps.conflicting) +
                 " is both added and dropped: containerd and CRI-O apply the drop, Docker the add, "
                 "Podman refuses the container",
-            capabilities_fix(intended_adds(c, caps.runtime, caps.conflicting)), caps_line());
+            capabilities_fix(core::k8s_names(caps.named_adds - caps.conflicting)), caps_line());
     }
 
     void rejected() {
         if (caps.start_error) {
             add("runtime-rejects", Severity::High, *caps.start_error,
-                capabilities_fix(intended_adds(c, caps.runtime, CapSet{})), caps_line());
+                capabilities_fix(core::k8s_names(caps.named_adds)), caps_line());
         }
         const auto& sc = c.security;
         if (!caps.no_new_privs) {

@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <map>
 #include <set>
 #include <tuple>
@@ -35,11 +36,7 @@ Color color_of(Severity s) {
 }
 
 std::string names_or_none(core::CapSet set) {
-    std::string out;
-    for (const auto& n : core::k8s_names(set)) {
-        out += (out.empty() ? "" : ", ") + n;
-    }
-    return out.empty() ? "(none)" : out;
+    return set.empty() ? "(none)" : fmt::format("{}", fmt::join(core::k8s_names(set), ", "));
 }
 
 Json names_json(core::CapSet set) {

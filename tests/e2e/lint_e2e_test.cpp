@@ -1,6 +1,8 @@
 // capwise lint end to end: exit statuses, inputs (files, directories, stdin), atomic --write,
 // and its effective sets checked against real containers: `podman kube play` runs the same
 // manifest, and runc shows what containerd's spelling of a CAP_-prefixed name turns into.
+#include "core/capability.hpp"
+#include "core/proc_status.hpp"
 #include "e2e/run.hpp"
 #include "support/temp_dir.hpp"
 
@@ -125,74 +127,22 @@ TEST_F(LintE2E, StdinDirectoriesAndAtomicWrite) {
     EXPECT_EQ(entries, 1U) << "a temporary file was left behind";
 }
 
-// The status of a container that printed its own /proc/self/status and exited.
-std::map<std::string, std::string> cap_lines(const std::string& log) {
-    std::map<std::string, std::string> out;
-    for (const auto& line : lines(log)) {
-        auto colon = line.find(':');
-        if (line.rfind("Cap", 0) == 0 && colon != std::string::npos) {
-            auto value = line.substr(colon + 1);
-            value.erase(0, value.find_first_not_of(" \t"));
-            out[line.substr(0, colon)] = value;
-        }
-    }
-    return out;
+// The capability sets a container printed from its own /proc/self/status before it exited.
+core::CapSets status_caps(const std::string& log) {
+    auto status = core::parse_proc_status(log);
+    return status ? status->caps : core::CapSets{};
+}
+
+bool has_status(const std::string& log) {
+    return core::parse_proc_status(log).ok();
 }
 
 std::uint64_t mask_of(const Json& names) {
-    static const std::map<std::string, int> numbers = [] {
-        std::map<std::string, int> m;
-        const char* all[] = {"CHOWN",
-                             "DAC_OVERRIDE",
-                             "DAC_READ_SEARCH",
-                             "FOWNER",
-                             "FSETID",
-                             "KILL",
-                             "SETGID",
-                             "SETUID",
-                             "SETPCAP",
-                             "LINUX_IMMUTABLE",
-                             "NET_BIND_SERVICE",
-                             "NET_BROADCAST",
-                             "NET_ADMIN",
-                             "NET_RAW",
-                             "IPC_LOCK",
-                             "IPC_OWNER",
-                             "SYS_MODULE",
-                             "SYS_RAWIO",
-                             "SYS_CHROOT",
-                             "SYS_PTRACE",
-                             "SYS_PACCT",
-                             "SYS_ADMIN",
-                             "SYS_BOOT",
-                             "SYS_NICE",
-                             "SYS_RESOURCE",
-                             "SYS_TIME",
-                             "SYS_TTY_CONFIG",
-                             "MKNOD",
-                             "LEASE",
-                             "AUDIT_WRITE",
-                             "AUDIT_CONTROL",
-                             "SETFCAP",
-                             "MAC_OVERRIDE",
-                             "MAC_ADMIN",
-                             "SYSLOG",
-                             "WAKE_ALARM",
-                             "BLOCK_SUSPEND",
-                             "AUDIT_READ",
-                             "PERFMON",
-                             "BPF",
-                             "CHECKPOINT_RESTORE"};
-        for (int i = 0; i < 41; ++i) {
-            m[all[i]] = i;
-        }
-        return m;
-    }();
-    std::uint64_t mask = 0;
+    core::CapSet set;
     for (const auto& n : names) {
-        mask |= std::uint64_t{1} << numbers.at(n.get<std::string>());
+        set.add(core::parse_cap(n.get<std::string>()).value());
     }
-    return mask;
+    return set.bits();
 }
 
 constexpr const char* kPodmanPod = R"(apiVersion: v1
@@ -257,7 +207,8 @@ TEST_F(LintE2E, PodmanKubePlayHoldsWhatLintSays) {
     auto probe = run({"env", env, "podman", "run", "--rm", "--network", "none",
                       "localhost/capwise-busybox:lint", "/bin/cat", "/proc/self/status"});
     ASSERT_EQ(probe.status, 0) << probe.err;
-    const std::uint64_t podman_defaults = std::stoull(cap_lines(probe.out)["CapBnd"], nullptr, 16);
+    ASSERT_TRUE(has_status(probe.out)) << probe.out;
+    const std::uint64_t podman_defaults = status_caps(probe.out).bounding.bits();
     std::string default_caps;
     for (int cap = 0; cap < 64; ++cap) {
         if ((podman_defaults >> cap) & 1U) {
@@ -282,19 +233,20 @@ TEST_F(LintE2E, PodmanKubePlayHoldsWhatLintSays) {
     for (const auto& result : report["results"]) {
         const std::string name = result["container"];
         const std::string id = "capwise-lint-e2e-" + name;
-        std::map<std::string, std::string> caps;
-        for (int attempt = 0; attempt < 50 && caps.count("CapEff") == 0; ++attempt) {
-            caps = cap_lines(run({"env", env, "podman", "logs", id}).out);
-            if (caps.count("CapEff") == 0) {
+        std::string log;
+        for (int attempt = 0; attempt < 50 && !has_status(log); ++attempt) {
+            log = run({"env", env, "podman", "logs", id}).out;
+            if (!has_status(log)) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(100));
             }
         }
-        ASSERT_EQ(caps.count("CapEff"), 1U) << name << ": no status in the container's log";
+        ASSERT_TRUE(has_status(log)) << name << ": no status in the container's log";
+        const core::CapSets caps = status_caps(log);
         // A container never holds more than the bounding set of whoever starts it (this
         // sandbox may lack some): lint answers for a full node.
-        EXPECT_EQ(std::stoull(caps["CapEff"], nullptr, 16), mask_of(result["effective"]) & ours)
+        EXPECT_EQ(caps.effective.bits(), mask_of(result["effective"]) & ours)
             << name << ": lint said " << result["effective"].dump();
-        EXPECT_EQ(std::stoull(caps["CapBnd"], nullptr, 16), mask_of(result["bounding"]) & ours)
+        EXPECT_EQ(caps.bounding.bits(), mask_of(result["bounding"]) & ours)
             << name << ": lint said " << result["bounding"].dump();
     }
     // What lint said, spelled out: Podman raises a non-root container's adds into ambient.
@@ -324,7 +276,8 @@ TEST_F(LintE2E, RuncIgnoresTheNamesContainerdMakesOfPrefixedCapabilities) {
     run({"runc", "delete", "-f", "capwise-lint-prefix"});
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.err.find("CAP_CAP_NET_RAW"), std::string::npos) << r.err;
-    EXPECT_EQ(cap_lines(r.out)["CapEff"], "0000000000000001"); // CHOWN only: NET_RAW not added
+    ASSERT_TRUE(has_status(r.out)) << r.out;
+    EXPECT_EQ(status_caps(r.out).effective, core::CapSet::of({0})); // CHOWN only: no NET_RAW
 
     TempDir dir;
     auto manifest = dir.write("p.yaml", "kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
