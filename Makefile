@@ -3,7 +3,7 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 10
 
-.PHONY: all deps build asan fuzz-build test unit e2e test-asan fuzz demo bench format format-check clean
+.PHONY: all deps build asan fuzz-build test unit e2e test-vm test-asan fuzz demo bench format format-check clean
 
 all: build
 
@@ -22,12 +22,16 @@ format-check: deps
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release --target format-check
 
-# Every test: formatting, unit + end-to-end (real binary, as root), unit tests again under
-# ASan+UBSan, and each fuzz target for a bounded time.
+# Every test: formatting, unit + end-to-end (real binary, as root, on this kernel and on Debian
+# 12's 6.1 under QEMU), unit tests again under ASan+UBSan, and each fuzz target for a bounded time.
 test: format-check build
 	@ctest --preset release -j $(JOBS)
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory fuzz
+
+# The e2e trace and advise tests on Debian 12's kernel under QEMU, once per hook.
+test-vm: build
+	@ctest --preset release -L vm
 
 test-asan: deps
 	@cmake --preset asan >/dev/null

@@ -21,6 +21,9 @@ packages=(
   python3-yaml
   # workloads for the advise ground-truth tests
   perl python3
+  # the older-kernel tests: Debian 12's kernel (fetched by apt-get download, never installed)
+  # booted under QEMU with an initramfs of busybox-static
+  qemu-system-x86 gzip
 )
 
 missing=()

@@ -17,7 +17,12 @@ enum capwise_range_kind {
 	CAPWISE_RANGE_HELPER = 1,  /* capability plumbing: skipped when naming the caller */
 	CAPWISE_RANGE_NOAUDIT = 2, /* reached through it, the check is not audited */
 	CAPWISE_RANGE_SETID = 4,   /* reached through it, the check is for set*id */
+	CAPWISE_RANGE_MMAP = 8,    /* cap_mmap_addr: reported by its own hook on kprobe/fexit */
 };
+
+/* The inode number of the initial user namespace (PROC_USER_INIT_INO), fixed by the kernel. */
+#define CAPWISE_INIT_USERNS_INO 0xEFFFFFFDU
+#define CAPWISE_CAP_SYS_RAWIO 17
 
 struct capwise_range {
 	__u64 start;
@@ -52,7 +57,7 @@ struct capwise_event {
 	__u8 audit;
 	__u8 insetid;
 	__u8 hook;
-	__u8 pad;
+	__u8 kstack_skip; /* leading frames of kstack[] that are the hook's own (BPF, dispatch) */
 	__u32 kstack_len; /* frames in kstack[] (0 unless --kernel-stack) */
 	char comm[CAPWISE_COMM_LEN];
 };

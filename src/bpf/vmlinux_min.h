@@ -73,6 +73,7 @@ struct task_struct {
 	unsigned int flags;
 	struct task_struct *real_parent;
 	struct nsproxy *nsproxy;
+	const struct cred *cred;
 } __attribute__((preserve_access_index));
 
 struct pt_regs {
@@ -84,44 +85,6 @@ struct pt_regs {
 	unsigned long sp;
 	unsigned long ip;
 	unsigned long orig_ax;
-} __attribute__((preserve_access_index));
-
-struct trace_entry {
-	unsigned short type;
-	unsigned char flags;
-	unsigned char preempt_count;
-	int pid;
-};
-
-/* capability:cap_capable (Linux 6.14+) */
-struct trace_event_raw_cap_capable {
-	struct trace_entry ent;
-	const struct cred *cred;
-	struct user_namespace *target_ns;
-	const struct user_namespace *capable_ns;
-	int cap;
-	int ret;
-} __attribute__((preserve_access_index));
-
-/* sched:sched_process_fork and sched:sched_process_exec; only the pids are read (the comm
- * fields changed layout over time). */
-struct trace_event_raw_sched_process_fork {
-	struct trace_entry ent;
-	int parent_pid;
-	int child_pid;
-} __attribute__((preserve_access_index));
-
-struct trace_event_raw_sched_process_exec {
-	struct trace_entry ent;
-	int pid;
-	int old_pid;
-} __attribute__((preserve_access_index));
-
-/* raw_syscalls:sys_exit */
-struct trace_event_raw_sys_exit {
-	struct trace_entry ent;
-	long id;
-	long ret;
 } __attribute__((preserve_access_index));
 
 #define PF_KTHREAD 0x00200000

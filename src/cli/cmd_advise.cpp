@@ -40,6 +40,7 @@ struct Opts {
     std::vector<int> pids;
     std::optional<unsigned> uid;
     std::optional<std::string> comm;
+    std::string hook = "auto";
 };
 
 struct RunOutcome {
@@ -53,14 +54,15 @@ struct RunOutcome {
 // capability check it and its descendants make.
 class Collector {
   public:
-    Collector(const trace::KernelSymbols& symbols, std::string group)
-        : symbols_(symbols), group_(std::move(group)) {}
+    Collector(const trace::KernelSymbols& symbols, trace::HookChoice hook, std::string group)
+        : symbols_(symbols), hook_(hook), group_(std::move(group)) {}
 
     // Live containers instead of a followed workload: events are grouped by their container.
     void group_by_container(container::Registry* registry) { registry_ = registry; }
 
     core::Status start(trace::TraceOptions options = follow_options()) {
         options.syscall_results = true;
+        options.hook = hook_;
         auto tracer = trace::Tracer::start(options, symbols_);
         if (!tracer) {
             return tracer.error();
@@ -132,6 +134,7 @@ class Collector {
 
   private:
     const trace::KernelSymbols& symbols_;
+    trace::HookChoice hook_;
     std::string group_;
     container::Registry* registry_ = nullptr;
     std::unique_ptr<trace::Tracer> tracer_;
@@ -142,6 +145,7 @@ struct Workload {
     std::vector<std::string> argv;
     core::Credentials creds;
     std::string bundle; // set: run the bundle instead of argv
+    trace::HookChoice hook = trace::HookChoice::Auto;
 };
 
 // A scratch directory removed with everything in it.
@@ -195,7 +199,7 @@ core::Result<RunOutcome> trace_workload(const Workload& w, std::optional<core::C
                                         const trace::KernelSymbols& symbols) {
     // Named like the container it becomes: the bundle's directory, or the command.
     Collector collector(
-        symbols,
+        symbols, w.hook,
         std::filesystem::path(w.bundle.empty() ? w.argv.front() : w.bundle).filename().string());
     if (auto started = collector.start(); !started) {
         return started.error();
@@ -241,7 +245,11 @@ core::Result<std::vector<advise::GroupAdvice>> advise_live(const Opts& o,
         options.mntns = scope.wanted();
         scope.mark_installed(options.mntns);
     }
-    Collector collector(symbols, "host");
+    auto hook = trace::parse_hook_choice(o.hook);
+    if (!hook) {
+        return hook.error();
+    }
+    Collector collector(symbols, *hook, "host");
     collector.group_by_container(&registry);
     if (auto started = collector.start(options); !started) {
         return started.error();
@@ -357,6 +365,12 @@ int run_advise(const Opts& o, const Context& ctx) {
     std::optional<int> original_status;
     std::optional<trace::KernelSymbols> symbols;
     Workload workload;
+    auto hook = trace::parse_hook_choice(o.hook);
+    if (!hook) {
+        print_error(hook.error().message);
+        return 2;
+    }
+    workload.hook = *hook;
     if (runs) {
         if (ctx.has_command && ctx.command.empty()) {
             print_error("no command after --");
@@ -549,6 +563,10 @@ void add_advise_command(CLI::App& app, Context& ctx) {
     cmd->add_option("--comm", o->comm, "running processes with this command name");
     cmd->add_option("--timeout", o->timeout, "live: observe this many seconds (else until Ctrl-C)")
         ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--hook", o->hook,
+                    "how to see capability checks: auto, tracepoint, fentry or "
+                    "kprobe")
+        ->capture_default_str();
     cmd->add_option("--owner", o->owner,
                     "the workload to patch, e.g. 'deployment/web -n shop' (k8s format)");
     cmd->footer("After --: the command to trace and advise on.");

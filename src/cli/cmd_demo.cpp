@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 namespace capwise::cli {
 namespace {
@@ -78,6 +79,13 @@ void add_demo_command(CLI::App& app, Context& ctx) {
     cmd->callback([scan_root, &ctx] {
         const auto style = output::Style::for_stream(stdout);
         const int last = core::running_last_cap();
+        // A tour that silently skips its heart is worse than none: every step that fails is
+        // named at the end, and the demo (and `make demo`) fails.
+        std::vector<std::string> failed;
+        auto step_failed = [&](std::string step, std::string_view why) {
+            print_out(fmt::format("(step failed: {})\n", why));
+            failed.push_back(std::move(step));
+        };
         print_out(style.paint(output::Color::Cyan,
                               "capwise demo: who holds which Linux capabilities on this machine") +
                   "\n");
@@ -121,18 +129,22 @@ void add_demo_command(CLI::App& app, Context& ctx) {
                                   fmt::format("{} privileged files among {} ({} shown)\n",
                                               stats->findings, stats->files,
                                               std::min<std::uint64_t>(stats->findings, 15))));
+        } else {
+            step_failed("3 (scan)", stats.error().message);
         }
 
         section(style, "4. What a capability means for a container", "capwise explain NET_RAW");
         print_out(output::explain_text(*core::find_entry(13), last));
 
+        // Ends with exit 0: the trace's status is then the tracer's alone.
         const char* script = "chroot / true; nice -n -5 true; "
-                             "setpriv --reuid 65534 --regid 65534 --clear-groups chroot / true";
+                             "setpriv --reuid 65534 --regid 65534 --clear-groups chroot / true; "
+                             "exit 0";
         section(style, "5. Every capability check of a command, live (eBPF)",
                 fmt::format("capwise trace -- sh -c '{}'", script));
         std::fflush(stdout);
-        if (int status = run_self({"trace", "--", "sh", "-c", script}); status < 0) {
-            print_out("(could not trace: see the message above)\n");
+        if (int status = run_self({"trace", "--", "sh", "-c", script}); status != 0) {
+            step_failed("5 (trace)", "could not trace: see the message above");
         }
 
         section(style,
@@ -143,16 +155,16 @@ void add_demo_command(CLI::App& app, Context& ctx) {
         std::fflush(stdout);
         char tmpl[] = "/tmp/capwise-demo-XXXXXX";
         if (::mkdtemp(tmpl) == nullptr) {
-            print_out("(no temporary directory for the demo container)\n");
+            step_failed("6 (advise a container)", "no temporary directory for the demo container");
         } else {
             const std::string dir = tmpl;
             auto made = container::make_busybox_bundle(
                 dir, "renice -n -5 -p $$ >/dev/null && echo 'container: nice value lowered'",
                 core::runtime_defaults(core::Runtime::Docker));
             if (!made) {
-                print_out(fmt::format("(skipped: {})\n", made.error().message));
-            } else {
-                run_self({"advise", "--bundle", dir, "--verify"});
+                step_failed("6 (advise a container)", made.error().message);
+            } else if (run_self({"advise", "--bundle", dir, "--verify"}) != 0) {
+                step_failed("6 (advise a container)", "see the message above");
             }
             std::error_code ec;
             std::filesystem::remove_all(dir, ec);
@@ -166,13 +178,19 @@ void add_demo_command(CLI::App& app, Context& ctx) {
         if (char lint_tmpl[] = "/tmp/capwise-demo-XXXXXX"; ::mkdtemp(lint_tmpl) != nullptr) {
             const std::string dir = lint_tmpl;
             std::FILE* file = std::fopen((dir + "/web.yaml").c_str(), "w");
-            if (file != nullptr) {
+            if (file == nullptr) {
+                step_failed("7 (lint)", "cannot write the demo manifest");
+            } else {
                 std::fputs(kDemoManifest, file);
                 std::fclose(file);
-                run_self({"lint", "--explain", "--fail-on", "never", dir + "/web.yaml"});
+                if (run_self({"lint", "--explain", "--fail-on", "never", dir + "/web.yaml"}) != 0) {
+                    step_failed("7 (lint)", "see the message above");
+                }
             }
             std::error_code ec;
             std::filesystem::remove_all(dir, ec);
+        } else {
+            step_failed("7 (lint)", "no temporary directory for the manifest");
         }
 
         section(style, "8. Runtime defaults, decoded", "capwise decode 0x00000000a80425fb");
@@ -180,6 +198,15 @@ void add_demo_command(CLI::App& app, Context& ctx) {
         print_out(style.paint(output::Color::Dim,
                               "That is Docker's and containerd's default set: 14 capabilities "
                               "a typical service never uses.\n"));
+        if (!failed.empty()) {
+            std::string steps;
+            for (const auto& f : failed) {
+                steps += (steps.empty() ? "" : ", ") + f;
+            }
+            print_error(fmt::format("demo: step{} {} failed", failed.size() > 1 ? "s" : "", steps));
+            ctx.exit_code = 1;
+            return;
+        }
         ctx.exit_code = 0;
     });
 }

@@ -45,6 +45,8 @@ constexpr ClassifiedFunction kFunctions[] = {
     {"kallsyms_show_value", kNoAudit},
     // set*id checks (CAP_OPT_INSETID), which LSMs may treat specially.
     {"ns_capable_setid", kHelper | kSetid},
+    // Reported by its own hook on kernels without the tracepoint (cap_capable inlined in it).
+    {"cap_mmap_addr", CAPWISE_RANGE_MMAP},
 };
 
 } // namespace
@@ -54,11 +56,13 @@ std::span<const ClassifiedFunction> classified_functions() {
 }
 
 std::vector<capwise_range> build_ranges(const KernelSymbols& symbols) {
-    std::vector<capwise_range> out;
+    std::vector<std::string_view> names;
     for (const auto& fn : kFunctions) {
-        for (const auto& r : symbols.ranges_of(fn.name)) {
-            out.push_back(capwise_range{r.start, r.end, fn.kinds, 0});
-        }
+        names.push_back(fn.name);
+    }
+    std::vector<capwise_range> out;
+    for (const auto& [index, r] : symbols.ranges_of(names)) {
+        out.push_back(capwise_range{r.start, r.end, kFunctions[index].kinds, 0});
     }
     std::sort(out.begin(), out.end(),
               [](const capwise_range& a, const capwise_range& b) { return a.start < b.start; });

@@ -57,9 +57,12 @@ core::Result<TraceEvent> decode_event(std::span<const std::uint8_t> record,
     e.caps = core::CapSet(raw.cap_effective);
     e.comm.assign(raw.comm, strnlen(raw.comm, sizeof(raw.comm)));
     e.caller_ip = raw.caller_ip;
-    if (raw.kstack_len > 0) {
-        e.kstack.resize(raw.kstack_len);
-        std::memcpy(e.kstack.data(), record.data() + sizeof(raw), raw.kstack_len * sizeof(__u64));
+    // The hook's own frames (BPF program, tracepoint dispatch) are not the kernel's path to the
+    // check: the stack shown starts at the capability code.
+    if (raw.kstack_len > raw.kstack_skip) {
+        e.kstack.resize(raw.kstack_len - raw.kstack_skip);
+        std::memcpy(e.kstack.data(), record.data() + sizeof(raw) + raw.kstack_skip * sizeof(__u64),
+                    e.kstack.size() * sizeof(__u64));
     }
     return e;
 }

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
+#include <unordered_map>
 
 namespace capwise::trace {
 
@@ -150,19 +151,48 @@ std::string KernelSymbols::describe(std::uint64_t addr) const {
 
 std::vector<SymbolRange> KernelSymbols::ranges_of(std::string_view name) const {
     std::vector<SymbolRange> out;
+    for (auto& [index, range] : ranges_of(std::span<const std::string_view>(&name, 1))) {
+        out.push_back(range);
+    }
+    return out;
+}
+
+std::vector<std::pair<std::size_t, SymbolRange>>
+KernelSymbols::ranges_of(std::span<const std::string_view> names) const {
+    std::unordered_map<std::string_view, std::size_t> wanted;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        wanted.emplace(names[i], i);
+    }
+    std::vector<std::pair<std::size_t, SymbolRange>> out;
     for (std::size_t i = 0; i < symbols_.size(); ++i) {
-        if (symbols_[i].name_length == 0 || this->name(symbols_[i]) != name) {
+        if (symbols_[i].name_length == 0) {
             continue;
         }
-        std::uint64_t start = symbols_[i].addr;
+        auto it = wanted.find(this->name(symbols_[i]));
+        if (it == wanted.end()) {
+            continue;
+        }
+        const std::uint64_t start = symbols_[i].addr;
         std::size_t j = i + 1;
         while (j < symbols_.size() && symbols_[j].addr == start) {
             ++j;
         }
-        std::uint64_t end = j < symbols_.size() ? symbols_[j].addr : start + 4096;
-        out.push_back(SymbolRange{start, end});
+        const std::uint64_t end = j < symbols_.size() ? symbols_[j].addr : start + 4096;
+        out.emplace_back(it->second, SymbolRange{start, end});
     }
     return out;
+}
+
+std::optional<SymbolRange> KernelSymbols::kernel_text() const {
+    constexpr std::string_view kBounds[] = {"_stext", "_etext"};
+    std::optional<std::uint64_t> start, end;
+    for (auto& [index, range] : ranges_of(kBounds)) {
+        (index == 0 ? start : end) = range.start;
+    }
+    if (!start || !end || *end <= *start) {
+        return std::nullopt;
+    }
+    return SymbolRange{*start, *end};
 }
 
 } // namespace capwise::trace

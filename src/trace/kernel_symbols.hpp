@@ -6,8 +6,10 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace capwise::trace {
@@ -31,6 +33,11 @@ class KernelSymbols {
     // The address range of a function; nullopt if unknown. Several symbols of one name (static
     // functions in different files) give several ranges.
     std::vector<SymbolRange> ranges_of(std::string_view name) const;
+    // The ranges of several functions in one pass over the table: (index into names, range).
+    std::vector<std::pair<std::size_t, SymbolRange>>
+    ranges_of(std::span<const std::string_view> names) const;
+    // The core kernel's text, [_stext, _etext); nullopt when either symbol is missing.
+    std::optional<SymbolRange> kernel_text() const;
     std::size_t size() const { return symbols_.size(); }
 
   private:

@@ -14,7 +14,6 @@
 #include <fmt/format.h>
 #include <mutex>
 #include <poll.h>
-#include <thread>
 #include <unistd.h>
 
 extern "C" {
@@ -92,27 +91,25 @@ struct Tracer::State {
             ring_buffer__free(rb);
         }
         if (skel != nullptr) {
-            detach_all_concurrently();
+            detach_all();
             capwise_bpf__destroy(skel); // closes programs and maps
         }
     }
 
-    // Each tracepoint detach waits out an RCU grace period (~50 ms here); detaching them side by
-    // side lets one grace period serve them all.
-    void detach_all_concurrently() {
+    // One link at a time, the capability hook first so no check arrives half torn down. Raw
+    // tracepoint links detach without waiting; kprobe and fexit links patch kernel text, and
+    // detaching those from several threads at once was seen to stall a CPU for 26 s on 6.1.
+    void detach_all() {
         bpf_link** links[] = {&skel->links.capable__tracepoint, &skel->links.capable__fexit,
                               &skel->links.capable__kprobe,     &skel->links.capable__kretprobe,
+                              &skel->links.mmap__fexit,         &skel->links.mmap__kprobe,
+                              &skel->links.mmap__kretprobe,     &skel->links.result__sys_exit,
                               &skel->links.follow__fork,        &skel->links.follow__exec,
-                              &skel->links.follow__exit,        &skel->links.result__sys_exit};
-        std::vector<std::thread> detachers;
+                              &skel->links.follow__exit};
         for (bpf_link** link : links) {
             if (*link != nullptr) {
-                detachers.emplace_back(
-                    [l = std::exchange(*link, nullptr)] { bpf_link__destroy(l); });
+                bpf_link__destroy(std::exchange(*link, nullptr));
             }
-        }
-        for (auto& t : detachers) {
-            t.join();
         }
     }
 };
@@ -133,8 +130,33 @@ int on_record(void* ctx, void* data, std::size_t size) {
 }
 
 // Opens, configures and loads the programs for one hook, then attaches them.
+// What the BPF programs are told about the running kernel, read once before the first load.
+struct KernelFacts {
+    std::vector<capwise_range> ranges;          // the classifier's functions
+    std::optional<SymbolRange> text;            // core kernel text
+    std::uint64_t mmap_check_ip = 0;            // cap_mmap_addr, 0 if absent
+    std::optional<std::uint64_t> mmap_min_addr; // vm.mmap_min_addr (dac_mmap_min_addr)
+
+    static KernelFacts read(const KernelSymbols& symbols) {
+        KernelFacts facts;
+        facts.ranges = build_ranges(symbols);
+        facts.text = symbols.kernel_text();
+        if (auto r = symbols.ranges_of("cap_mmap_addr"); r.size() == 1) {
+            facts.mmap_check_ip = r.front().start;
+        }
+        if (std::FILE* f = std::fopen("/proc/sys/vm/mmap_min_addr", "re"); f != nullptr) {
+            unsigned long long v = 0;
+            if (std::fscanf(f, "%llu", &v) == 1) {
+                facts.mmap_min_addr = v;
+            }
+            std::fclose(f);
+        }
+        return facts;
+    }
+};
+
 core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& options,
-                             const std::vector<capwise_range>& ranges) {
+                             const KernelFacts& facts) {
     capwise_bpf* skel = capwise_bpf__open();
     if (skel == nullptr) {
         return bpf_error("cannot open the BPF object", errno);
@@ -163,12 +185,28 @@ core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& o
     ro->exact_stacks = options.exact_stacks;
     ro->want_results = options.syscall_results;
     const std::size_t rb_bytes = round_up_pow2(options.ring_buffer_bytes);
-    // Batched wake-ups: the reader is woken when the backlog crosses 64 KiB (or a quarter of a
-    // small buffer), about 700 events; its poll timeout picks up quiet spells.
-    ro->wakeup_bytes = static_cast<__u32>(std::min<std::size_t>(rb_bytes / 4, 64 * 1024));
-    ro->range_count = static_cast<__u32>(ranges.size());
-    for (std::size_t i = 0; i < ranges.size(); ++i) {
-        const_cast<capwise_range&>(ro->ranges[i]) = ranges[i];
+    // Batched wake-ups: every CPU wakes the reader once it wrote about 64 KiB (or a quarter of a
+    // small buffer) shared among the CPUs, ~500 events on two; the poll timeout covers quiet
+    // spells.
+    const std::size_t wake_bytes = std::min<std::size_t>(rb_bytes / 4, 64 * 1024);
+    const std::size_t record =
+        options.kernel_stack ? sizeof(capwise_event_with_stack) : sizeof(capwise_event);
+    const std::size_t cpus = static_cast<std::size_t>(std::max(1, libbpf_num_possible_cpus()));
+    ro->wakeup_events = static_cast<__u32>(std::max<std::size_t>(1, wake_bytes / record / cpus));
+    ro->range_count = static_cast<__u32>(facts.ranges.size());
+    if (facts.text) {
+        ro->text_start = facts.text->start;
+        ro->text_end = facts.text->end;
+    }
+    for (std::size_t i = 0; i < facts.ranges.size(); ++i) {
+        const_cast<capwise_range&>(ro->ranges[i]) = facts.ranges[i];
+    }
+    // Without the tracepoint, cap_mmap_addr's inlined check is seen from a hook of its own.
+    const bool mmap_hook =
+        hook != Hook::Tracepoint && facts.mmap_check_ip != 0 && facts.mmap_min_addr.has_value();
+    if (mmap_hook) {
+        ro->mmap_check_ip = facts.mmap_check_ip;
+        ro->mmap_min_addr = *facts.mmap_min_addr;
     }
     bpf_map__set_max_entries(skel->maps.events, static_cast<__u32>(rb_bytes));
 
@@ -176,11 +214,20 @@ core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& o
     bpf_program__set_autoload(skel->progs.capable__fexit, hook == Hook::Fentry);
     bpf_program__set_autoload(skel->progs.capable__kprobe, hook == Hook::Kprobe);
     bpf_program__set_autoload(skel->progs.capable__kretprobe, hook == Hook::Kprobe);
+    bpf_program__set_autoload(skel->progs.mmap__fexit, mmap_hook && hook == Hook::Fentry);
+    bpf_program__set_autoload(skel->progs.mmap__kprobe, mmap_hook && hook == Hook::Kprobe);
+    bpf_program__set_autoload(skel->progs.mmap__kretprobe, mmap_hook && hook == Hook::Kprobe);
     bpf_program__set_autoload(skel->progs.follow__fork, options.follow);
     bpf_program__set_autoload(skel->progs.follow__exec, options.follow);
     bpf_program__set_autoload(skel->progs.follow__exit, options.follow);
     bpf_program__set_autoload(skel->progs.result__sys_exit, options.syscall_results);
 
+    if (const char* dbg = std::getenv("CAPWISE_DEBUG"); dbg != nullptr && *dbg == '1') {
+        bpf_program* prog = nullptr;
+        bpf_object__for_each_program(prog, skel->obj) {
+            bpf_program__set_log_level(prog, dbg[1] == 'v' ? 5 : 4); // statistics (v: and the log)
+        }
+    }
     if (int err = capwise_bpf__load(skel); err != 0) {
         return bpf_error("cannot load the BPF programs", -err);
     }
@@ -203,6 +250,10 @@ core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& o
         {skel->progs.follow__exec, &skel->links.follow__exec, options.follow},
         {skel->progs.follow__exit, &skel->links.follow__exit, options.follow},
         {skel->progs.result__sys_exit, &skel->links.result__sys_exit, options.syscall_results},
+        {skel->progs.mmap__fexit, &skel->links.mmap__fexit, mmap_hook && hook == Hook::Fentry},
+        {skel->progs.mmap__kretprobe, &skel->links.mmap__kretprobe,
+         mmap_hook && hook == Hook::Kprobe},
+        {skel->progs.mmap__kprobe, &skel->links.mmap__kprobe, mmap_hook && hook == Hook::Kprobe},
         {skel->progs.capable__tracepoint, &skel->links.capable__tracepoint,
          hook == Hook::Tracepoint},
         {skel->progs.capable__fexit, &skel->links.capable__fexit, hook == Hook::Fentry},
@@ -255,15 +306,15 @@ core::Result<std::unique_ptr<Tracer>> Tracer::start(const TraceOptions& options,
     static std::once_flag once;
     std::call_once(once, [] { libbpf_set_print(libbpf_log); });
 
-    const auto ranges = build_ranges(symbols);
+    const auto facts = KernelFacts::read(symbols);
     auto state = std::make_unique<State>();
     auto hook = select_hook(options.hook, [&](Hook h) -> core::Status {
         if (state->skel != nullptr) {
-            state->detach_all_concurrently();
+            state->detach_all();
             capwise_bpf__destroy(state->skel);
             state->skel = nullptr;
         }
-        return load_and_attach(*state, h, options, ranges);
+        return load_and_attach(*state, h, options, facts);
     });
     if (!hook) {
         return hook.error();

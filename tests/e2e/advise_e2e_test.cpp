@@ -176,6 +176,15 @@ TEST_F(AdviseE2E, TheDemoRunsTheWholeLoop) {
     EXPECT_NE(r.out.find("does nothing on containerd"), std::string::npos); // the lint section
 }
 
+TEST_F(AdviseE2E, TheDemoFailsNamingTheStepsThatFailed) {
+    // No programs on PATH: the traced shell cannot start and there is no busybox or runc for
+    // the container, so the demo must not pass.
+    auto r = run({"env", "PATH=/nonexistent", CAPWISE_BINARY, "demo"});
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.err.find("demo: steps 5 (trace), 6 (advise a container) failed"), std::string::npos)
+        << r.err;
+}
+
 TEST_F(AdviseE2E, FromRecordedTraces) {
     TempDir t;
     auto rec = capwise({"trace", "-o", "json", "--syscall-results", "--user", "nobody", "--",

@@ -1,6 +1,8 @@
 #include "e2e/run.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <fcntl.h>
 #include <fstream>
 #include <poll.h>
@@ -85,7 +87,30 @@ RunResult run(const std::vector<std::string>& argv, int timeout_s) {
     return result;
 }
 
+std::string hook_under_test() {
+    const char* hook = std::getenv("CAPWISE_E2E_HOOK");
+    return hook != nullptr && *hook != '\0' ? hook : "auto";
+}
+
+std::string expected_hook() {
+    const std::string hook = hook_under_test();
+    if (hook != "auto") {
+        return hook;
+    }
+    // auto picks the tracepoint where the kernel has it (Linux 6.14+).
+    return ::access("/sys/kernel/btf/vmlinux", R_OK) == 0 &&
+                   run({"grep", "-q", "-w", "__traceiter_cap_capable", "/proc/kallsyms"}).status ==
+                       0
+               ? "tracepoint"
+               : "fentry";
+}
+
 RunResult capwise(std::vector<std::string> args) {
+    const bool traces = !args.empty() && (args[0] == "trace" || args[0] == "advise");
+    if (traces && std::find(args.begin(), args.end(), "--hook") == args.end() &&
+        hook_under_test() != "auto") {
+        args.insert(args.begin() + 1, {"--hook", hook_under_test()});
+    }
     args.insert(args.begin(), CAPWISE_BINARY);
     return run(args);
 }

@@ -17,7 +17,13 @@ struct RunResult {
 
 // Runs argv[0] from PATH, waits (killing it after timeout_s), and captures both streams.
 RunResult run(const std::vector<std::string>& argv, int timeout_s = 120);
+// capwise itself. `trace` and `advise` get `--hook $CAPWISE_E2E_HOOK` when that is set: the same
+// cases run with each hook (tests/vm runs them on a kernel that has kprobes and fentry).
 RunResult capwise(std::vector<std::string> args);
+// The hook under test ("auto" unless CAPWISE_E2E_HOOK says otherwise), and the hook events must
+// name: auto resolves to the tracepoint where the kernel has it, else fentry.
+std::string hook_under_test();
+std::string expected_hook();
 RunResult shell(const std::string& command);
 
 std::vector<std::string> lines(const std::string& text);

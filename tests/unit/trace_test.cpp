@@ -76,6 +76,7 @@ const char* kKallsyms = "ffffffff81000000 T _stext\n"
                         "ffffffff81100200 t ns_capable_noaudit\n"
                         "ffffffff81100300 T ns_capable_setid\n"
                         "ffffffff81100400 T __x64_sys_chroot\n"
+                        "ffffffff81100480 T _etext\n"
                         "ffffffff81100500 D some_data\n"
                         "ffffffffc0001000 t mod_fn\t[mymod]\n"
                         "garbage line\n"
@@ -93,8 +94,25 @@ TEST(KernelSymbols, ParsesNamesAndRanges) {
     auto r = syms->ranges_of("__x64_sys_chroot");
     ASSERT_EQ(r.size(), 1U);
     EXPECT_EQ(r[0].start, 0xffffffff81100400ULL);
-    EXPECT_EQ(r[0].end, 0xffffffff81100500ULL); // ends where the data symbol starts
+    EXPECT_EQ(r[0].end, 0xffffffff81100480ULL); // ends where the next symbol starts
     EXPECT_TRUE(syms->ranges_of("no_such_function").empty());
+}
+
+TEST(KernelSymbols, SeveralRangesInOnePassAndKernelText) {
+    auto syms = KernelSymbols::parse(kKallsyms);
+    ASSERT_TRUE(syms);
+    const std::string_view names[] = {"ns_capable_setid", "cap_capable", "absent"};
+    auto found = syms->ranges_of(names);
+    ASSERT_EQ(found.size(), 2U);
+    EXPECT_EQ(found[0].first, 1U); // cap_capable comes first in the address-sorted table
+    EXPECT_EQ(found[0].second.start, 0xffffffff81100000ULL);
+    EXPECT_EQ(found[1].first, 0U);
+    EXPECT_EQ(found[1].second.end, 0xffffffff81100400ULL);
+    auto text = syms->kernel_text();
+    ASSERT_TRUE(text);
+    EXPECT_EQ(text->start, 0xffffffff81000000ULL);
+    EXPECT_EQ(text->end, 0xffffffff81100480ULL);
+    EXPECT_FALSE(KernelSymbols::parse("ffffffff81000000 T cap_capable\n")->kernel_text());
 }
 
 TEST(KernelSymbols, HiddenAddressesAreAnError) {
@@ -160,6 +178,20 @@ TEST(Events, MalformedRecordsAreErrors) {
     EXPECT_FALSE(decode_event(record(raw), 0));
     raw.kstack_len = 1000;
     EXPECT_FALSE(decode_event(record(raw, 8 * 1000), 0));
+    raw.kstack_len = 3;
+    raw.kstack_skip = 4; // more hook frames than frames: nothing left to show, still valid
+    auto skipped_all = decode_event(record(raw, 24), 0);
+    ASSERT_TRUE(skipped_all);
+    EXPECT_TRUE(skipped_all->kstack.empty());
+    raw.kstack_skip = 1; // the hook's own frame is cut: the stack starts at the next one
+    std::vector<std::uint8_t> framed = record(raw, 24);
+    const std::uint64_t frames[3] = {0xffffffffc0000001ULL, 0xffffffff81100010ULL, 7};
+    std::memcpy(framed.data() + sizeof(raw), frames, sizeof(frames));
+    auto cut = decode_event(framed, 0);
+    ASSERT_TRUE(cut);
+    ASSERT_EQ(cut->kstack.size(), 2U);
+    EXPECT_EQ(cut->kstack[0], 0xffffffff81100010ULL);
+    raw.kstack_skip = 0;
     raw.kstack_len = 2;
     auto ok = decode_event(record(raw, 16), 0);
     ASSERT_TRUE(ok);
