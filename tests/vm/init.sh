@@ -37,6 +37,12 @@ busybox mount -t sysfs sysfs /newroot/sys
 busybox mount -t devtmpfs devtmpfs /newroot/dev
 for d in tmp run var/tmp root; do busybox mount -t tmpfs tmpfs "/newroot/$d"; done
 busybox chmod 1777 /newroot/tmp /newroot/var/tmp
+for path in $(busybox cat /binds); do
+  if ! busybox mountpoint -q "/newroot$path"; then
+    busybox mkdir -p "/newroot$path" && busybox mount --bind "/host$path" "/newroot$path" ||
+      echo "CAPWISE-VM: cannot show $path to the guest"
+  fi
+done
 # switch_root, not chroot: a chrooted process may not create user namespaces (the tests do).
 # The guest script powers off through sysrq when it ends (the initramfs is gone by then); PID 1
 # then spins rather than exit, which would panic the kernel while it powers off.

@@ -65,6 +65,10 @@ for m in $modules; do
 done
 echo "${CAPWISE_VM_SCRIPT:-$here/guest.sh}" >"$stage/guest-script"
 echo "$e2e $filter $hooks" >"$stage/guest-args"
+# Paths the guest must see although its /tmp, /run and /root are its own: the checkout (a CI
+# clone may live under /tmp) and the test binary's directory.
+repo=$(realpath "$here/../..")
+printf '%s\n' "$repo" "$(dirname "$e2e")" >"$stage/binds"
 (cd "$stage" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$dir/initramfs.gz"
 
 # 3. Boot, as many times as asked; every boot must pass every hook, with no kernel complaint.
