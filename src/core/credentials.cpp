@@ -19,6 +19,10 @@ std::optional<unsigned> as_number(const std::string& s) {
     return v;
 }
 
+// -1 (4294967295) is not an id: to setresuid/setresgid it means "leave unchanged", so a command
+// asked to run as it would keep running as root.
+constexpr unsigned kUnchanged = static_cast<unsigned>(-1);
+
 } // namespace
 
 Result<Credentials> resolve_credentials(const std::optional<std::string>& user,
@@ -27,6 +31,11 @@ Result<Credentials> resolve_credentials(const std::optional<std::string>& user,
     if (user) {
         const passwd* pw = nullptr;
         if (auto n = as_number(*user)) {
+            if (*n == kUnchanged) {
+                return make_error(fmt::format("invalid user id {}: the kernel reads it as "
+                                              "'unchanged' (the caller's own, here root)",
+                                              *n));
+            }
             creds.uid = *n;
             pw = ::getpwuid(*n);
         } else {
@@ -52,6 +61,11 @@ Result<Credentials> resolve_credentials(const std::optional<std::string>& user,
     }
     if (group) {
         if (auto n = as_number(*group)) {
+            if (*n == kUnchanged) {
+                return make_error(fmt::format("invalid group id {}: the kernel reads it as "
+                                              "'unchanged' (the caller's own, here root)",
+                                              *n));
+            }
             creds.gid = *n;
         } else {
             const struct group* gr = ::getgrnam(group->c_str());

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <thread>
 #include <unistd.h>
 
@@ -125,6 +127,32 @@ TEST_F(LintE2E, StdinDirectoriesAndAtomicWrite) {
         ++entries;
     }
     EXPECT_EQ(entries, 1U) << "a temporary file was left behind";
+
+    // --write never replaces what is not a regular file: a device (/dev/full once became a
+    // regular file this way), a symbolic link (its target stays as it was), a FIFO.
+    const auto device = dir / "out/null";
+    ASSERT_EQ(::mknod(device.c_str(), S_IFCHR | 0666, ::makedev(1, 3)), 0);
+    const auto link = dir / "out/link.json";
+    fs::create_symlink(target, link);
+    const auto fifo = dir / "out/fifo";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    for (const auto& [path, kind] : std::vector<std::pair<fs::path, std::string>>{
+             {device, "a character device"}, {link, "a symbolic link"}, {fifo, "a FIFO"}}) {
+        r = capwise({"lint", "-o", "json", "--write", path.string(), (dir / "m").string()});
+        EXPECT_EQ(r.status, 2) << path;
+        ASSERT_EQ(lines(r.err).size(), 1U) << r.err;
+        EXPECT_NE(r.err.find("is " + kind + ": refusing to replace it"), std::string::npos)
+            << r.err;
+    }
+    EXPECT_TRUE(fs::is_character_file(fs::symlink_status(device)));
+    EXPECT_TRUE(fs::is_symlink(fs::symlink_status(link)));
+    EXPECT_TRUE(fs::is_fifo(fs::symlink_status(fifo)));
+    EXPECT_EQ(Json::parse(std::ifstream(target))["results"].size(), 2U);
+    entries = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(target.parent_path())) {
+        ++entries;
+    }
+    EXPECT_EQ(entries, 4U) << "a temporary file was left behind";
 }
 
 // The capability sets a container printed from its own /proc/self/status before it exited.

@@ -65,5 +65,26 @@ TEST_F(RunE2E, RefusesCapabilitiesTheCallerDoesNotHold) {
     EXPECT_EQ(lines(missing.err).size(), 1U);
 }
 
+TEST_F(RunE2E, IdMinusOneIsNotAUser) {
+    // To setresuid, -1 means "unchanged": `--user 4294967295` once ran the command as root.
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"run", "--caps", "none", "--user", "4294967295", "--", "id", "-u"},
+             {"run", "--caps", "none", "--group", "4294967295", "--", "id", "-u"},
+             {"trace", "--user", "4294967295", "--", "id", "-u"},
+             {"advise", "--user", "4294967295", "--", "id", "-u"}}) {
+        auto r = capwise(args);
+        EXPECT_EQ(r.status, 2) << args[0] << ": " << r.out;
+        EXPECT_EQ(r.out.find("0\n"), std::string::npos) << "ran as root: " << args[0];
+        ASSERT_EQ(lines(r.err).size(), 1U) << r.err;
+        EXPECT_NE(r.err.find("id 4294967295: the kernel reads it as 'unchanged'"),
+                  std::string::npos)
+            << r.err;
+    }
+    // The highest real id still works.
+    auto r = capwise({"run", "--caps", "none", "--user", "4294967294", "--", "id", "-u"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "4294967294\n");
+}
+
 } // namespace
 } // namespace capwise::e2e
