@@ -153,12 +153,12 @@ struct {
 	__type(value, __s32);
 } pending_denies SEC(".maps");
 
-/* kprobe path: cap_mmap_addr's address argument, kept from entry to return. */
+/* kprobe path: threads inside cap_mmap_addr with an address below the bound, entry to return. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 10240);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, __u8);
 } mmap_inflight SEC(".maps");
 
 /* kprobe path: cap_capable's arguments, kept from entry to return. */
@@ -244,8 +244,7 @@ static __always_inline __s32 current_syscall(struct task_struct *task)
 }
 
 /* Binary search of the sorted ranges: the kind of the function holding ip, 0 if none.
- * A global function: the verifier checks it once, not once per unrolled stack frame — inlined
- * into a 32-frame walk it exceeded the 1M-instruction budget of Linux 6.1's verifier. */
+ * A global function: the verifier checks it once, not once per stack frame walked. */
 __attribute__((noinline)) __u32 range_kind(__u64 ip)
 {
 	__u32 lo = 0, hi = range_count;
@@ -559,8 +558,8 @@ int BPF_KPROBE(mmap__kprobe, unsigned long addr)
 	if (addr >= mmap_min_addr)
 		return 0;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 value = addr;
-	bpf_map_update_elem(&mmap_inflight, &tid, &value, BPF_ANY);
+	__u8 below = 1;
+	bpf_map_update_elem(&mmap_inflight, &tid, &below, BPF_ANY);
 	return 0;
 }
 

@@ -1,16 +1,19 @@
 #include "trace/tracer.hpp"
 
 #include "core/process.hpp"
+#include "core/text.hpp"
 #include "trace/classifier.hpp"
 
 #include <algorithm>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <cerrno>
+#include <charconv>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <mutex>
 #include <poll.h>
@@ -144,12 +147,14 @@ struct KernelFacts {
         if (auto r = symbols.ranges_of("cap_mmap_addr"); r.size() == 1) {
             facts.mmap_check_ip = r.front().start;
         }
-        if (std::FILE* f = std::fopen("/proc/sys/vm/mmap_min_addr", "re"); f != nullptr) {
-            unsigned long long v = 0;
-            if (std::fscanf(f, "%llu", &v) == 1) {
+        // The sysctl shows dac_mmap_min_addr, the bound cap_mmap_addr checks against.
+        if (auto text = core::read_small_file_at(AT_FDCWD, "/proc/sys/vm/mmap_min_addr", 64)) {
+            std::uint64_t v = 0;
+            const auto trimmed = core::trim(*text);
+            auto [end, ec] = std::from_chars(trimmed.data(), trimmed.data() + trimmed.size(), v);
+            if (ec == std::errc{} && end == trimmed.data() + trimmed.size()) {
                 facts.mmap_min_addr = v;
             }
-            std::fclose(f);
         }
         return facts;
     }

@@ -97,12 +97,13 @@ std::string expected_hook() {
     if (hook != "auto") {
         return hook;
     }
-    // auto picks the tracepoint where the kernel has it (Linux 6.14+).
-    return ::access("/sys/kernel/btf/vmlinux", R_OK) == 0 &&
-                   run({"grep", "-q", "-w", "__traceiter_cap_capable", "/proc/kallsyms"}).status ==
-                       0
-               ? "tracepoint"
-               : "fentry";
+    // auto picks the tracepoint where the kernel has it (Linux 6.14+); asked once per run.
+    static const std::string resolved =
+        ::access("/sys/kernel/btf/vmlinux", R_OK) == 0 &&
+                run({"grep", "-q", "-w", "__traceiter_cap_capable", "/proc/kallsyms"}).status == 0
+            ? "tracepoint"
+            : "fentry";
+    return resolved;
 }
 
 RunResult capwise(std::vector<std::string> args) {
