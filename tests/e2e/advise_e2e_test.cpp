@@ -67,7 +67,7 @@ TEST_F(AdviseE2E, SingleCapabilityWorkloads) {
 
     expect_ground_truth(kPerlBind443, {"NET_BIND_SERVICE"});
     expect_ground_truth(kPerlRaw, {"NET_RAW"});
-    expect_ground_truth("f=$(mktemp); chown 1000 $f; rm -f $f", {"CHOWN"});
+    expect_ground_truth("f=$(mktemp); trap 'rm -f $f' EXIT; chown 1000 $f", {"CHOWN"});
     expect_ground_truth("chmod 0640 " + f, {"FOWNER"});
     expect_ground_truth("cat " + f + " >/dev/null", {"DAC_READ_SEARCH"});
     expect_ground_truth("chroot / true", {"SYS_CHROOT"});
@@ -90,7 +90,7 @@ TEST_F(AdviseE2E, KillOfAForeignProcess) {
 
 TEST_F(AdviseE2E, SeveralInOneScript) {
     expect_ground_truth("chroot / true; perl -e 'setpriority(0, 0, -5) or die'; f=$(mktemp); "
-                        "chown 1000 $f; rm -f $f",
+                        "trap 'rm -f $f' EXIT; chown 1000 $f",
                         {"CHOWN", "SYS_CHROOT", "SYS_NICE"});
 }
 
