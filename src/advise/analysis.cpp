@@ -1,5 +1,7 @@
 #include "advise/analysis.hpp"
 
+#include "core/text.hpp"
+
 #include <cerrno>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -17,7 +19,10 @@ void Analyzer::add(const Observation& o) {
         g.owner = o.owner;
         g.k8s_namespace = o.k8s_namespace;
     }
-    g.non_root = g.non_root || o.uid != 0;
+    if (!g.non_root && o.uid != 0) {
+        g.non_root = true;
+        g.non_root_uid = o.uid;
+    }
     if (o.syscall == "capset") {
         g.capset_requests.add(o.cap);
         return;
@@ -105,6 +110,22 @@ core::Result<TraceLine> parse_trace_line(std::string_view line, std::string_view
     std::string verdict = str("verdict");
     if (!cap || !pid || (verdict != "Allow" && verdict != "Deny")) {
         return core::make_error("not a capwise trace event (cap, pid and verdict are required)");
+    }
+    if (*cap < 0 || *cap > core::kLastKnownCap) {
+        return core::make_error(
+            fmt::format("capability {} is not one capwise knows (0 to {}: CHOWN to {}); a trace "
+                        "from a newer kernel needs a newer capwise",
+                        *cap, core::kLastKnownCap, core::cap_k8s_name(core::kLastKnownCap)),
+            EDOM);
+    }
+    if (auto name = str("capName"); !name.empty()) {
+        auto named = core::parse_cap(name);
+        if (!named || *named != *cap) {
+            return core::make_error(fmt::format("capability {} is {}, not '{}'", *cap,
+                                                core::cap_k8s_name(static_cast<int>(*cap)),
+                                                core::printable(name)),
+                                    EDOM);
+        }
     }
     Observation o;
     o.cap = static_cast<int>(*cap);

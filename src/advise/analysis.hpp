@@ -53,6 +53,7 @@ struct GroupAdvice {
     std::string k8s_namespace;    // for pods: where the owner lives
     std::string owner;            // "Deployment/web" when known
     bool non_root = false;        // the workload's checks ran as a non-root uid
+    unsigned non_root_uid = 0;    // the first such uid
     core::CapSet add;             // needed
     core::CapSet not_needed;      // denied, yet the syscall succeeded, and never needed
     core::CapSet undecided;       // denied with no recorded outcome
@@ -81,6 +82,9 @@ struct TraceLine {
     std::optional<Observation> check;
     std::optional<std::pair<int, long>> result; // tid, return value
 };
+// Errors: a line that is not a trace event (a log line mixed in: the caller may skip it), or,
+// with errno_value EDOM, an event whose capability is unknown or misnamed (never to be skipped:
+// the advice would silently change).
 core::Result<TraceLine> parse_trace_line(std::string_view line, std::string_view default_group);
 
 } // namespace capwise::advise

@@ -19,16 +19,28 @@ std::string list(const std::vector<std::string>& items, std::string_view prefix 
     return out;
 }
 
+// A YAML scalar that no YAML reader retypes: "true", "null", "1234" stay strings. JSON's quoting
+// is YAML's double-quoted style.
+std::string yaml_string(std::string_view s) {
+    return Json(std::string(s)).dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 // ["A", "B"], as YAML and JSON both read it.
 std::string yaml_list(const std::vector<std::string>& items) {
     std::string out;
     for (const auto& i : items) {
-        out += (out.empty() ? "\"" : ", \"") + i + "\"";
+        out += (out.empty() ? "" : ", ") + yaml_string(i);
     }
     return out;
 }
 
-std::string container_name(const GroupAdvice& g) {
+// The group's name in a comment line: no newline or control character can end the comment.
+std::string comment_name(const GroupAdvice& g) {
+    return core::printable(g.group, 253);
+}
+
+// The container's own name (the last part of namespace/pod/container), as a valid name.
+std::string raw_container_name(const GroupAdvice& g) {
     if (!g.in_pod) {
         return g.group;
     }
@@ -36,11 +48,26 @@ std::string container_name(const GroupAdvice& g) {
     return slash == std::string::npos ? g.group : g.group.substr(slash + 1);
 }
 
+std::string container_name(const GroupAdvice& g) {
+    return dns1123_label(raw_container_name(g));
+}
+
+// Says so when the name had to change to be valid.
+std::string renamed_note(const GroupAdvice& g) {
+    const std::string raw = raw_container_name(g);
+    const std::string valid = dns1123_label(raw);
+    return raw == valid ? std::string()
+                        : fmt::format("# '{}' is not a valid container name (a DNS-1123 label): "
+                                      "named '{}'\n",
+                                      core::printable(raw, 253), valid);
+}
+
 std::string k8s_yaml(const GroupAdvice& g) {
     auto add = sorted_k8s_names(g.add);
     std::string out = fmt::format("# {}: capabilities meet Pod Security Standards \"{}\"\n",
-                                  g.group, core::pss_level_name(pss_level(g.add)));
-    out += fmt::format("- name: {}\n  securityContext:\n", container_name(g));
+                                  comment_name(g), core::pss_level_name(pss_level(g.add)));
+    out += renamed_note(g);
+    out += fmt::format("- name: {}\n  securityContext:\n", yaml_string(container_name(g)));
     out += "    allowPrivilegeEscalation: false\n    capabilities:\n      drop: [\"ALL\"]\n";
     if (!add.empty()) {
         out += fmt::format("      add: [{}]\n", yaml_list(add));
@@ -80,8 +107,24 @@ Json group_json(const GroupAdvice& g) {
     };
 }
 
-std::string text_report(const GroupAdvice& g) {
-    std::string out = fmt::format("== {}\n", g.group);
+// `capwise run` as the entrypoint of a non-root workload: exact when capwise ran the command.
+std::string capwise_run_line(const GroupAdvice& g, const RenderOptions& options) {
+    std::string caps;
+    for (const auto& name : sorted_k8s_names(g.add)) {
+        caps += (caps.empty() ? "" : ",") + name;
+    }
+    std::string line = fmt::format("capwise run --user {} --caps {} --", g.non_root_uid, caps);
+    if (options.command.empty()) {
+        return line + " <the container's command and arguments>";
+    }
+    for (const auto& arg : options.command) {
+        line += " " + core::shell_quote(arg);
+    }
+    return line;
+}
+
+std::string text_report(const GroupAdvice& g, const RenderOptions& options) {
+    std::string out = fmt::format("== {}\n", comment_name(g));
     auto add = sorted_k8s_names(g.add);
     out += add.empty() ? "Needs no capabilities: drop ALL and add nothing.\n"
                        : fmt::format("Needs: {} (drop ALL, add these)\n", list(add));
@@ -138,12 +181,14 @@ std::string text_report(const GroupAdvice& g) {
                "     and keep the add list; allowPrivilegeEscalation: false sets no_new_privs, "
                "which stops exec from granting file capabilities, so that container needs "
                "allowPrivilegeEscalation: true;\n"
-               "  3. start it through `capwise run --user UID --caps " +
-               list(sorted_k8s_names(g.add)) +
-               " -- CMD` as the entrypoint (the container then runs as root and also needs SETUID, "
-               "SETGID and SETPCAP for the switch).\n";
+               "  3. start it through capwise run as the entrypoint (the container then runs as "
+               "root and also needs SETUID, SETGID and SETPCAP for the switch):\n"
+               "       " +
+               capwise_run_line(g, options) + "\n";
     }
-    out += "\nKubernetes:\n" + k8s_yaml(g);
+    if (options.text_includes_k8s) {
+        out += "\nKubernetes:\n" + k8s_yaml(g);
+    }
     return out;
 }
 
@@ -182,8 +227,29 @@ core::PssLevel pss_level(core::CapSet add) {
     return core::PssLevel::Privileged;
 }
 
+std::string dns1123_label(std::string_view name) {
+    std::string out;
+    for (char c : name) {
+        const char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        const bool ok = (lower >= 'a' && lower <= 'z') || (lower >= '0' && lower <= '9');
+        if (ok) {
+            out += lower;
+        } else if (!out.empty() && out.back() != '-') {
+            out += '-';
+        }
+        if (out.size() == 63) {
+            break;
+        }
+    }
+    while (!out.empty() && out.back() == '-') {
+        out.pop_back();
+    }
+    return out.empty() ? "app" : out;
+}
+
 std::string render(const std::vector<GroupAdvice>& groups, Format format,
-                   const std::string& owner_hint) {
+                   const RenderOptions& options) {
+    const std::string& owner_hint = options.owner_hint;
     std::string out;
     if (format == Format::Json) {
         if (groups.size() == 1) {
@@ -199,7 +265,7 @@ std::string render(const std::vector<GroupAdvice>& groups, Format format,
         auto add = sorted_k8s_names(g.add);
         switch (format) {
         case Format::Text:
-            out += text_report(g);
+            out += text_report(g, options);
             break;
         case Format::K8s: {
             out += k8s_yaml(g);
@@ -234,12 +300,21 @@ std::string render(const std::vector<GroupAdvice>& groups, Format format,
             for (const auto& a : add) {
                 flags += " --cap-add=" + a;
             }
-            out += fmt::format("# {}\n{} run {} --security-opt=no-new-privileges ...\n", g.group,
-                               format == Format::Docker ? "docker" : "podman", flags);
+            out += fmt::format("# {}\n{} run {} --security-opt=no-new-privileges IMAGE{}\n",
+                               comment_name(g), format == Format::Docker ? "docker" : "podman",
+                               flags, [&] {
+                                   std::string args;
+                                   for (const auto& arg : options.command) {
+                                       args += " " + core::shell_quote(arg);
+                                   }
+                                   return args;
+                               }());
             break;
         }
         case Format::Compose: {
-            out += fmt::format("services:\n  {}:\n    cap_drop: [\"ALL\"]\n", container_name(g));
+            out += renamed_note(g);
+            out += fmt::format("services:\n  {}:\n    cap_drop: [\"ALL\"]\n",
+                               yaml_string(container_name(g)));
             if (!add.empty()) {
                 out += fmt::format("    cap_add: [{}]\n", yaml_list(add));
             }
@@ -263,7 +338,7 @@ std::string render(const std::vector<GroupAdvice>& groups, Format format,
             break;
         }
         case Format::Scc: {
-            out += fmt::format("# {}: SecurityContextConstraints fields\n", g.group);
+            out += fmt::format("# {}: SecurityContextConstraints fields\n", comment_name(g));
             out += "requiredDropCapabilities: [\"ALL\"]\n";
             out += fmt::format("allowedCapabilities: [{}]\ndefaultAddCapabilities: []\n",
                                yaml_list(add));
@@ -276,8 +351,8 @@ std::string render(const std::vector<GroupAdvice>& groups, Format format,
             caps.erase(std::unique(caps.begin(), caps.end(),
                                    [](char a, char b) { return a == ' ' && b == ' '; }),
                        caps.end());
-            out +=
-                fmt::format("# {}: [Service] section\nCapabilityBoundingSet={}\n", g.group, caps);
+            out += fmt::format("# {}: [Service] section\nCapabilityBoundingSet={}\n",
+                               comment_name(g), caps);
             if (!add.empty()) {
                 out += fmt::format("AmbientCapabilities={}\n", caps);
             }

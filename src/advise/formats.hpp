@@ -19,7 +19,20 @@ std::vector<std::string> sorted_k8s_names(core::CapSet set);
 // The strictest Pod Security Standards level whose capability rules the add list meets.
 core::PssLevel pss_level(core::CapSet add);
 
+struct RenderOptions {
+    std::string owner_hint;        // "deployment/web -n shop", for the kubectl patch line
+    bool text_includes_k8s = true; // false when the k8s format is printed as well
+    // The advised command's argv, when capwise ran it: printed commands then use it and run as
+    // printed; otherwise they say where the container's command goes.
+    std::vector<std::string> command;
+};
+
 std::string render(const std::vector<GroupAdvice>& groups, Format format,
-                   const std::string& owner_hint = "");
+                   const RenderOptions& options = {});
+
+// A valid Kubernetes container name (and compose service name), a DNS-1123 label: lower-case
+// letters, digits and '-', starting and ending with a letter or digit, at most 63 characters.
+// "My_App.sh" → "my-app-sh"; nothing usable → "app".
+std::string dns1123_label(std::string_view name);
 
 } // namespace capwise::advise

@@ -4,21 +4,24 @@
 #include "advise/formats.hpp"
 #include "cli/command.hpp"
 #include "cli/container_scope.hpp"
+#include "cli/options.hpp"
 #include "container/runc_bundle.hpp"
+#include "core/input.hpp"
+#include "core/launch.hpp"
 #include "core/text.hpp"
 #include "trace/command.hpp"
 #include "trace/syscalls.hpp"
 #include "trace/tracer.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
-#include <fstream>
+#include <fmt/ranges.h>
 #include <functional>
-#include <iostream>
 #include <signal.h>
 #include <unistd.h>
 
@@ -35,12 +38,13 @@ struct Opts {
     std::string owner; // "deployment/web -n shop", for the kubectl patch line
     std::string bundle;
     // live containers
-    double timeout = 0;
+    std::optional<std::chrono::milliseconds> timeout;
     ContainerFilterOptions containers;
     std::vector<int> pids;
     std::optional<unsigned> uid;
     std::optional<std::string> comm;
     std::string hook = "auto";
+    bool rerun_output = false;
 };
 
 struct RunOutcome {
@@ -48,6 +52,9 @@ struct RunOutcome {
     std::vector<advise::GroupAdvice> advice;
     std::uint64_t audited_denies = 0;
     std::uint64_t lost = 0;
+    // The command could not be started (not found, not executable, the switch failed): no
+    // outcome, and capwise exits as a shell would (126/127).
+    std::optional<core::Error> start_error;
 };
 
 // Follows one workload (its first process registered before it execs) and analyses every
@@ -146,6 +153,7 @@ struct Workload {
     core::Credentials creds;
     std::string bundle; // set: run the bundle instead of argv
     trace::HookChoice hook = trace::HookChoice::Auto;
+    bool quiet_reruns = true; // re-runs' stdout/stderr discarded: the first run's output is enough
 };
 
 // A scratch directory removed with everything in it.
@@ -168,7 +176,7 @@ struct ScratchDir {
 };
 
 core::Result<RunOutcome> trace_bundle(const std::string& original,
-                                      std::optional<core::CapSet> exact_caps,
+                                      std::optional<core::CapSet> exact_caps, bool quiet,
                                       Collector& collector) {
     ScratchDir scratch;
     std::string bundle = original;
@@ -182,7 +190,8 @@ core::Result<RunOutcome> trace_bundle(const std::string& original,
         }
         bundle = scratch.path;
     }
-    auto run = container::RuncRun::create(bundle, fmt::format("capwise-advise-{}", ::getpid()));
+    auto run =
+        container::RuncRun::create(bundle, fmt::format("capwise-advise-{}", ::getpid()), quiet);
     if (!run) {
         return run.error();
     }
@@ -204,10 +213,18 @@ core::Result<RunOutcome> trace_workload(const Workload& w, std::optional<core::C
     if (auto started = collector.start(); !started) {
         return started.error();
     }
-    if (!w.bundle.empty()) {
-        return trace_bundle(w.bundle, exact_caps, collector);
+    const bool quiet = exact_caps && w.quiet_reruns;
+    if (quiet) {
+        static bool said = false;
+        if (!std::exchange(said, true)) {
+            print_error("re-running with exactly the advised capabilities; the re-runs' output "
+                        "is discarded (--rerun-output shows it)");
+        }
     }
-    auto command = trace::Command::spawn(w.argv, w.creds, exact_caps);
+    if (!w.bundle.empty()) {
+        return trace_bundle(w.bundle, exact_caps, quiet, collector);
+    }
+    auto command = trace::Command::spawn(w.argv, w.creds, exact_caps, quiet);
     if (!command) {
         return command.error();
     }
@@ -215,7 +232,9 @@ core::Result<RunOutcome> trace_workload(const Workload& w, std::optional<core::C
         return followed.error();
     }
     if (auto released = command->release(); !released) {
-        return released.error();
+        RunOutcome failed;
+        failed.start_error = released.error();
+        return failed;
     }
     return collector.collect(command->exit_fd(), [&] { return command->try_wait(); });
 }
@@ -236,6 +255,9 @@ core::Result<std::vector<advise::GroupAdvice>> advise_live(const Opts& o,
     container::Registry registry(container::DiscoveryConfig::system_default());
     registry.rescan();
     ContainerScope scope(registry, *filter, /*host=*/false);
+    if (auto matched = scope.check_start(o.containers); !matched) {
+        return matched.error();
+    }
     trace::TraceOptions options;
     options.pids = o.pids;
     options.uid = o.uid;
@@ -259,8 +281,8 @@ core::Result<std::vector<advise::GroupAdvice>> advise_live(const Opts& o,
     sigemptyset(&sa.sa_mask);
     ::sigaction(SIGINT, &sa, nullptr);
     ::sigaction(SIGTERM, &sa, nullptr);
-    const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::milliseconds(static_cast<long long>(o.timeout * 1000));
+    const auto deadline =
+        std::chrono::steady_clock::now() + o.timeout.value_or(std::chrono::milliseconds(0));
     auto next_rescan = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     auto outcome = collector.collect(-1, [&]() -> std::optional<int> {
         const auto now = std::chrono::steady_clock::now();
@@ -271,7 +293,7 @@ core::Result<std::vector<advise::GroupAdvice>> advise_live(const Opts& o,
             }
             next_rescan = now + std::chrono::seconds(1);
         }
-        if (g_advise_stop.load() != 0 || (o.timeout > 0 && now >= deadline)) {
+        if (g_advise_stop.load() != 0 || (o.timeout && now >= deadline)) {
             return 0;
         }
         return std::nullopt;
@@ -286,42 +308,54 @@ core::Result<std::vector<advise::GroupAdvice>> advise_live(const Opts& o,
     return std::move(outcome->advice);
 }
 
+// Recorded traces are hostile input: each file bounded, each line bounded, a trace event naming
+// a capability capwise does not know stops the advice instead of quietly changing it.
+constexpr std::size_t kMaxTraceBytes = 64u << 20;
+constexpr std::size_t kMaxTraceLine = 64u << 10;
+
 core::Result<std::vector<advise::GroupAdvice>>
 analyse_files(const std::vector<std::string>& files) {
     advise::Analyzer analyzer;
     std::uint64_t skipped = 0;
     std::uint64_t used = 0;
     for (const auto& file : files) {
-        std::ifstream in;
-        std::istream* stream = &std::cin;
-        if (file != "-") {
-            in.open(file);
-            if (!in) {
-                return core::make_error(
-                    fmt::format("{}: {}", core::escape_bytes(file), std::strerror(errno)));
-            }
-            stream = &in;
+        auto input = core::open_input(file);
+        if (!input) {
+            return input.error();
         }
-        for (std::string line; std::getline(*stream, line);) {
-            if (core::trim(line).empty()) {
-                continue;
-            }
-            auto parsed = advise::parse_trace_line(line, "host");
-            if (!parsed) {
-                ++skipped;
-                continue;
-            }
-            ++used;
-            if (parsed->check) {
-                analyzer.add(*parsed->check);
-            } else if (parsed->result) {
-                analyzer.add_result(parsed->result->first, parsed->result->second);
-            }
+        auto read = core::for_each_input_line(
+            *input, kMaxTraceBytes, kMaxTraceLine,
+            [&](std::string_view line, std::size_t number) -> core::Status {
+                if (core::trim(line).empty()) {
+                    return core::Ok{};
+                }
+                auto parsed = advise::parse_trace_line(line, "host");
+                if (!parsed) {
+                    if (parsed.error().errno_value == EDOM) {
+                        return core::make_error(fmt::format("{}:{}: {}",
+                                                            core::escape_bytes(input->name), number,
+                                                            parsed.error().message));
+                    }
+                    ++skipped;
+                    return core::Ok{};
+                }
+                ++used;
+                if (parsed->check) {
+                    analyzer.add(*parsed->check);
+                } else if (parsed->result) {
+                    analyzer.add_result(parsed->result->first, parsed->result->second);
+                }
+                return core::Ok{};
+            });
+        if (!read) {
+            return read.error();
         }
     }
     if (used == 0) {
-        return core::make_error("no capwise trace events in the input (record one with "
-                                "`capwise trace -o json`)");
+        return core::make_error(
+            fmt::format("no capwise trace events in {} (record them with "
+                        "`capwise trace -o json --syscall-results`)",
+                        core::escape_bytes(fmt::format("{}", fmt::join(files, ", ")))));
     }
     if (skipped != 0) {
         print_error(fmt::format("{} input lines were not trace events and were skipped", skipped));
@@ -337,7 +371,9 @@ int run_advise(const Opts& o, const Context& ctx) {
             print_error(parsed.error().message);
             return 2;
         }
-        formats.push_back(*parsed);
+        if (std::find(formats.begin(), formats.end(), *parsed) == formats.end()) {
+            formats.push_back(*parsed);
+        }
     }
     if (formats.empty()) {
         formats.push_back(advise::Format::Text);
@@ -351,11 +387,27 @@ int run_advise(const Opts& o, const Context& ctx) {
                     "-l, with --timeout or Ctrl-C) or -- CMD ARGS");
         return 2;
     }
-    if (live && o.timeout <= 0 && ::isatty(0) == 0) {
+    if (live && !o.timeout && ::isatty(0) == 0) {
         print_error("live advice needs --timeout when there is no terminal to press Ctrl-C in");
         return 2;
     }
     const bool runs = ctx.has_command || !o.bundle.empty();
+    if ((o.user || o.group) && !ctx.has_command) {
+        print_error("--user and --group say who runs the command: they need -- CMD");
+        return 2;
+    }
+    if (o.comm && o.comm->size() > 15) {
+        print_error(fmt::format("--comm '{}' can never match: the kernel keeps the first 15 "
+                                "characters of a command name ('{}')",
+                                core::printable(*o.comm), core::printable(o.comm->substr(0, 15))));
+        return 2;
+    }
+    for (int pid : o.pids) {
+        if (::kill(pid, 0) != 0 && errno == ESRCH) {
+            print_error(fmt::format("process {} does not exist", pid));
+            return 1;
+        }
+    }
     if ((o.verify || o.minimize) && !runs) {
         print_error("--verify and --minimize re-run the workload: use them with -- CMD or "
                     "--bundle");
@@ -371,6 +423,7 @@ int run_advise(const Opts& o, const Context& ctx) {
         return 2;
     }
     workload.hook = *hook;
+    workload.quiet_reruns = !o.rerun_output;
     if (runs) {
         if (ctx.has_command && ctx.command.empty()) {
             print_error("no command after --");
@@ -394,6 +447,10 @@ int run_advise(const Opts& o, const Context& ctx) {
         if (!outcome) {
             print_error(outcome.error().message);
             return 1;
+        }
+        if (outcome->start_error) {
+            print_error(outcome->start_error->message);
+            return core::exec_failure_status(outcome->start_error->errno_value);
         }
         if (outcome->lost != 0) {
             print_error(
@@ -422,7 +479,10 @@ int run_advise(const Opts& o, const Context& ctx) {
         }
         advice = std::move(*analysed);
         if (advice.empty()) {
-            print_error("no capability checks seen in the matching containers");
+            print_error(fmt::format("no audited capability checks seen in {}",
+                                    o.containers.any() ? "the matching containers"
+                                    : o.pids.empty()   ? "the matching processes"
+                                                       : "the given processes"));
             return 1;
         }
     } else {
@@ -441,8 +501,8 @@ int run_advise(const Opts& o, const Context& ctx) {
         // when the command then ends differently.
         auto status_with = [&](core::CapSet set) -> std::optional<int> {
             auto r = trace_workload(workload, set, *symbols);
-            if (!r) {
-                print_error(r.error().message);
+            if (!r || r->start_error) {
+                print_error(r ? r->start_error->message : r.error().message);
                 return std::nullopt;
             }
             return r->status;
@@ -499,16 +559,23 @@ int run_advise(const Opts& o, const Context& ctx) {
         advice.front().add = kept;
     }
 
+    advise::RenderOptions render_options;
+    render_options.owner_hint = o.owner;
+    render_options.text_includes_k8s =
+        std::find(formats.begin(), formats.end(), advise::Format::K8s) == formats.end();
+    if (ctx.has_command) {
+        render_options.command = ctx.command;
+    }
     std::fflush(stdout);
     for (auto f : formats) {
-        print_out(advise::render(advice, f, o.owner));
+        print_out(advise::render(advice, f, render_options));
     }
 
     if (o.verify) {
         const core::CapSet set = advice.front().add;
         auto rerun = trace_workload(workload, set, *symbols);
-        if (!rerun) {
-            print_error(rerun.error().message);
+        if (!rerun || rerun->start_error) {
+            print_error(rerun ? rerun->start_error->message : rerun.error().message);
             return 1;
         }
         // Verified: it ends as before (or, if it failed for want of capabilities, now succeeds)
@@ -551,25 +618,34 @@ void add_advise_command(CLI::App& app, Context& ctx) {
     cmd->add_flag("--minimize", o->minimize,
                   "re-run without each added capability in turn and keep only those whose "
                   "removal changes how the command ends (for repeatable commands)");
+    cmd->add_flag("--rerun-output", o->rerun_output,
+                  "show the output of --verify and --minimize re-runs (discarded by default)");
     cmd->add_option("--user", o->user, "run the command as this user");
     cmd->add_option("--group", o->group, "run the command with this group");
     cmd->add_option("--bundle", o->bundle,
                     "an OCI bundle (config.json + rootfs) to run with runc, trace and advise on");
     o->containers.add_to(*cmd);
     cmd->add_option("--pid", o->pids, "running processes (repeatable)")
+        ->check(pid_number())
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    cmd->add_option("--uid", o->uid, "running processes of this real uid");
-    cmd->add_option("--comm", o->comm, "running processes with this command name");
-    cmd->add_option("--timeout", o->timeout, "live: observe this many seconds (else until Ctrl-C)")
-        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--uid", o->uid, "running processes of this real uid")->check(uid_number());
+    cmd->add_option("--comm", o->comm,
+                    "running processes with this command name (at most 15 characters)");
+    add_duration_option(*cmd, "--timeout", o->timeout,
+                        "live: observe this long (else until Ctrl-C)");
     cmd->add_option("--hook", o->hook,
                     "how to see capability checks: auto, tracepoint, fentry or "
                     "kprobe")
         ->capture_default_str();
     cmd->add_option("--owner", o->owner,
                     "the workload to patch, e.g. 'deployment/web -n shop' (k8s format)");
-    cmd->footer("After --: the command to trace and advise on.");
+    cmd->footer("After --: the command to trace and advise on."
+                "\n\nExamples:\n  capwise advise --verify -- ping -c1 127.0.0.1\n  capwise advise "
+                "--minimize --format k8s,docker -- sh -c 'chown 1 /tmp/f'\n  capwise advise "
+                "--bundle ./mybundle --verify\n  capwise advise -c web --timeout 60s --format k8s "
+                "--owner 'deployment/web -n shop'\n  capwise trace -o json --syscall-results -- "
+                "CMD > t.json && capwise advise --from t.json");
     cmd->callback([o, &ctx] { ctx.exit_code = run_advise(*o, ctx); });
 }
 

@@ -9,6 +9,7 @@ void add_list_command(CLI::App& app, Context& ctx) {
     auto format = std::make_shared<std::string>("text");
     auto* cmd = app.add_subcommand(
         "list", "every capability: number, name, risk, runtime defaults, Pod Security level");
+    cmd->footer("Examples:\n  capwise list\n  capwise list -o json");
     add_output_option(*cmd, *format);
     cmd->callback([format, &ctx] {
         const int last = core::running_last_cap();
@@ -26,6 +27,7 @@ void add_explain_command(CLI::App& app, Context& ctx) {
     auto opts = std::make_shared<Opts>();
     auto* cmd = app.add_subcommand(
         "explain", "what a capability allows, what checks it, its risk and safer alternatives");
+    cmd->footer("Examples:\n  capwise explain NET_RAW\n  capwise explain cap_sys_admin 12");
     cmd->add_option("name", opts->names, "capability, e.g. NET_RAW or cap_sys_admin")->required();
     add_output_option(*cmd, opts->format);
     cmd->callback([opts, &ctx] {

@@ -14,6 +14,8 @@ void add_decode_command(CLI::App& app, Context& ctx) {
     auto* cmd = app.add_subcommand(
         "decode", "name the capabilities in hex masks (as capsh --decode; /proc status values "
                   "and 0x prefixes accepted)");
+    cmd->footer("Examples:\n  capwise decode 0x00000000a80425fb\n  capwise decode \"$(grep CapEff "
+                "/proc/self/status)\"\n  capwise decode -o json 1ffffffffff");
     cmd->add_option("mask", opts->masks, "hex mask, e.g. 0x5fb or 000001ffffffffff")->required();
     add_output_option(*cmd, opts->format);
     cmd->callback([opts, &ctx] {
@@ -44,6 +46,8 @@ void add_encode_command(CLI::App& app, Context& ctx) {
     auto opts = std::make_shared<Opts>();
     auto* cmd = app.add_subcommand(
         "encode", "the hex mask of a list of capabilities (any spelling, numbers, ALL)");
+    cmd->footer("Examples:\n  capwise encode NET_BIND_SERVICE cap_chown\n  capwise encode "
+                "CHOWN,KILL 21\n  capwise encode none");
     cmd->add_option("name", opts->names, "capability names, e.g. NET_RAW cap_chown 21 ALL")
         ->required();
     add_output_option(*cmd, opts->format);

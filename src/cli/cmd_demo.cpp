@@ -74,6 +74,7 @@ void section(const output::Style& style, std::string_view title, std::string_vie
 void add_demo_command(CLI::App& app, Context& ctx) {
     auto scan_root = std::make_shared<std::string>("/usr");
     auto* cmd = app.add_subcommand("demo", "a short tour of capwise on this machine");
+    cmd->footer("Examples:\n  capwise demo   (as root)");
     cmd->add_option("--scan-root", *scan_root, "directory the file inventory walks")
         ->capture_default_str();
     cmd->callback([scan_root, &ctx] {

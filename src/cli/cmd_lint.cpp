@@ -5,6 +5,7 @@
 #include "output/lint_render.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <memory>
 
 #ifndef CAPWISE_VERSION
@@ -21,8 +22,9 @@ struct LintCliOptions {
     std::string fail_on = "high";
     std::string format = "text";
     std::string write;
-    std::string default_caps;
+    std::optional<std::string> default_caps;
     bool explain = false;
+    bool allow_empty = false;
 };
 
 int run_lint(const LintCliOptions& o) {
@@ -33,8 +35,8 @@ int run_lint(const LintCliOptions& o) {
         return 2;
     }
     options.runtime = *runtime;
-    if (!o.default_caps.empty()) {
-        auto caps = core::parse_cap_list(o.default_caps, core::kLastKnownCap);
+    if (o.default_caps) {
+        auto caps = core::parse_cap_list(*o.default_caps, core::kLastKnownCap);
         if (!caps) {
             print_error("--default-caps: " + caps.error().message);
             return 2;
@@ -74,6 +76,12 @@ int run_lint(const LintCliOptions& o) {
     writer.finish(report);
     for (const auto& e : report.errors) {
         print_error(e.message);
+    }
+    // `kubectl get … | capwise lint -` must not pass when kubectl printed nothing.
+    if (report.errors.empty() && report.documents == 0 && !o.allow_empty) {
+        print_error(fmt::format("no YAML or JSON documents in {} (--allow-empty accepts that)",
+                                fmt::join(o.paths, ", ")));
+        return 2;
     }
     if (!o.write.empty()) {
         if (auto written = core::write_file_atomically(o.write, whole); !written) {
@@ -118,6 +126,13 @@ void add_lint_command(CLI::App& app, Context& ctx) {
     cmd->add_option("--write", o->write,
                     "write the output to this file (replaced atomically) instead of stdout");
     cmd->add_flag("--explain", o->explain, "text: say how each effective set comes about");
+    cmd->add_flag("--allow-empty", o->allow_empty,
+                  "succeed when no documents were read (by default an error: an empty pipe "
+                  "usually means the command feeding it failed)");
+    cmd->footer("Examples:\n"
+                "  capwise lint deploy/\n"
+                "  kubectl get deploy -A -o yaml | capwise lint --pss restricted -\n"
+                "  capwise lint -o sarif --write lint.sarif charts/rendered.yaml");
     cmd->callback([o, &ctx] { ctx.exit_code = run_lint(*o); });
 }
 

@@ -1,10 +1,12 @@
 // `capwise inspect PID...` and `capwise ps`: capability sets of live processes.
 #include "cli/command.hpp"
+#include "cli/options.hpp"
 #include "container/registry.hpp"
 #include "core/process_query.hpp"
 #include "output/process_render.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 namespace capwise::cli {
 
@@ -17,7 +19,8 @@ void add_inspect_command(CLI::App& app, Context& ctx) {
     auto* cmd = app.add_subcommand(
         "inspect", "one process: its five capability sets, ids, no_new_privs, seccomp, "
                    "namespaces, and how it compares with root and runtime defaults");
-    cmd->add_option("pid", opts->pids, "process id")->required()->check(CLI::PositiveNumber);
+    cmd->footer("Examples:\n  capwise inspect $$\n  capwise inspect -o json 1 \"$(pidof sshd)\"");
+    cmd->add_option("pid", opts->pids, "process id")->required()->check(pid_number());
     add_output_option(*cmd, opts->format);
     cmd->callback([opts, &ctx] {
         const int last = core::running_last_cap();
@@ -51,17 +54,22 @@ void add_ps_command(CLI::App& app, Context& ctx) {
     };
     auto opts = std::make_shared<Opts>();
     auto* cmd = app.add_subcommand("ps", "every process with its capability sets");
+    cmd->footer("Examples:\n  capwise ps --with-caps\n  capwise ps --non-root --cap NET_RAW -w\n  "
+                "capwise ps --containers");
     cmd->add_flag("--containers", opts->containers,
                   "per container: the capabilities it was started with (its OCI config) and what "
                   "its processes hold now");
     cmd->add_option("--pid", opts->pids, "only these pids (repeatable, or comma-separated)")
         ->delimiter(',')
-        ->check(CLI::PositiveNumber);
-    cmd->add_option("--uid", opts->uid, "only processes whose real or effective uid is this");
+        ->check(pid_number());
+    cmd->add_option("--uid", opts->uid, "only processes whose real or effective uid is this")
+        ->check(uid_number());
     cmd->add_option("--comm", opts->comm, "only processes with this command name");
     cmd->add_option("--cap", opts->caps,
-                    "only processes whose effective set holds all of these (e.g. NET_RAW)")
-        ->delimiter(',');
+                    "only processes whose effective set holds all of these (repeatable, "
+                    "comma-separated, e.g. NET_RAW)")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_flag("--with-caps", opts->with_caps,
                   "only processes holding a capability (permitted, effective or ambient)");
     cmd->add_flag("--non-root", opts->non_root, "only processes whose effective uid is not 0");
@@ -77,9 +85,12 @@ void add_ps_command(CLI::App& app, Context& ctx) {
         filter.non_root = opts->non_root;
         for (const auto& name : opts->caps) {
             auto set = core::parse_cap_list(name, last);
+            if (set && set->empty()) {
+                set = core::make_error("'none' holds nothing to look for: name a capability");
+            }
             if (!set) {
-                print_error(set.error().message);
-                ctx.exit_code = 1;
+                print_error("--cap: " + set.error().message);
+                ctx.exit_code = 2;
                 return;
             }
             filter.holds = filter.holds | *set;
@@ -93,6 +104,14 @@ void add_ps_command(CLI::App& app, Context& ctx) {
             print_error(found.error().message);
             ctx.exit_code = 1;
             return;
+        }
+        if (found->empty() && errors != 0) {
+            ctx.exit_code = 1; // every process asked for is gone: no empty table
+            return;
+        }
+        if (opts->containers && ::geteuid() != 0) {
+            print_error("warning: not root: the runtimes' state under /run/runc, /run/containerd "
+                        "and other users' processes cannot be read, so containers may be missing");
         }
         if (opts->containers) {
             container::Registry registry(container::DiscoveryConfig::system_default());

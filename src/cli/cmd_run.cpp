@@ -24,7 +24,9 @@ void add_run_command(CLI::App& app, Context& ctx) {
     cmd->add_flag("--keep-groups", o->keep_groups, "keep the current supplementary groups");
     cmd->add_flag("--no-new-privs", o->no_new_privs,
                   "set no_new_privs: setuid and file capabilities cannot add privileges later");
-    cmd->footer("After --: the command and its arguments.");
+    cmd->footer("After --: the command and its arguments."
+                "\n\nExamples:\n  capwise run --caps NET_BIND_SERVICE --user nobody -- busybox "
+                "httpd -f -p 80\n  capwise run --caps none --no-new-privs -- id");
     cmd->callback([o, &ctx] {
         if (!ctx.has_command || ctx.command.empty()) {
             print_error("run needs a command after --");
@@ -32,11 +34,9 @@ void add_run_command(CLI::App& app, Context& ctx) {
             return;
         }
         core::LaunchSpec spec;
-        const bool none = o->caps == "none" || o->caps == "NONE";
-        auto caps = none ? core::Result<core::CapSet>(core::CapSet{})
-                         : core::parse_cap_list(o->caps, core::running_last_cap());
+        auto caps = core::parse_cap_list(o->caps, core::running_last_cap());
         if (!caps) {
-            print_error(caps.error().message);
+            print_error("--caps: " + caps.error().message);
             ctx.exit_code = 2;
             return;
         }
@@ -47,9 +47,7 @@ void add_run_command(CLI::App& app, Context& ctx) {
             ctx.exit_code = 2;
             return;
         }
-        spec.uid = creds->uid;
-        spec.gid = creds->gid;
-        spec.groups = creds->groups;
+        spec.creds = *creds;
         spec.keep_groups = o->keep_groups;
         spec.no_new_privs = o->no_new_privs;
         spec.argv = ctx.command;

@@ -1,8 +1,10 @@
 // `capwise trace`: every capability check the kernel makes, live.
 #include "cli/command.hpp"
 #include "cli/container_scope.hpp"
+#include "cli/options.hpp"
 #include "container/registry.hpp"
 #include "core/capability.hpp"
+#include "core/launch.hpp"
 #include "core/text.hpp"
 #include "output/trace_render.hpp"
 #include "trace/command.hpp"
@@ -51,7 +53,7 @@ struct Opts {
     bool kernel_stack = false;
     bool exact_stacks = false;
     bool syscall_results = false;
-    double timeout = 0;
+    std::optional<std::chrono::milliseconds> timeout;
     std::string hook = "auto";
     std::size_t buffer_size = 8u << 20;
     bool stats = false;
@@ -81,7 +83,48 @@ core::Result<std::vector<T>> parse_number_list(const std::string& list, std::str
     return out;
 }
 
+// Options that contradict each other or can never match: refused before anything is loaded.
+core::Status check_trace_options(const Opts& o, const Context& ctx) {
+    const bool command = !ctx.command.empty();
+    if (command && !o.pids.empty()) {
+        return core::make_error("--pid selects running processes, -- CMD traces CMD and its "
+                                "descendants: use one of them");
+    }
+    if (command && (o.containers.any() || o.host)) {
+        return core::make_error("container filters and --host select running processes, -- CMD "
+                                "traces CMD and its descendants: use one of them");
+    }
+    if (!command && (o.user || o.group)) {
+        return core::make_error("--user and --group say who runs CMD: they need -- CMD");
+    }
+    if (o.comm && o.comm->size() > 15) {
+        return core::make_error(fmt::format(
+            "--comm '{}' can never match: the kernel keeps the first 15 characters of a command "
+            "name ('{}')",
+            core::printable(*o.comm), core::printable(o.comm->substr(0, 15))));
+    }
+    if (o.comm && o.comm->empty()) {
+        return core::make_error("--comm: empty command name");
+    }
+    return core::Ok{};
+}
+
+// Every pid must name a running process now (the README's promise): a typo must not trace
+// nothing in silence.
+core::Status check_pids_exist(const std::vector<int>& pids) {
+    for (int pid : pids) {
+        if (::kill(pid, 0) != 0 && errno == ESRCH) {
+            return core::make_error(fmt::format("process {} does not exist", pid), ESRCH);
+        }
+    }
+    return core::Ok{};
+}
+
 int run_trace(const Opts& o, const Context& ctx) {
+    if (auto checked = check_trace_options(o, ctx); !checked) {
+        print_error(checked.error().message);
+        return 2;
+    }
     const int last = core::running_last_cap();
     trace::TraceOptions options;
     auto hook = trace::parse_hook_choice(o.hook);
@@ -98,12 +141,19 @@ int run_trace(const Opts& o, const Context& ctx) {
         }
         options.pids.insert(options.pids.end(), pids->begin(), pids->end());
     }
+    if (auto exist = check_pids_exist(options.pids); !exist) {
+        print_error(exist.error().message);
+        return 1;
+    }
     options.uid = o.uid;
     options.comm = o.comm;
     for (const auto& c : o.caps) {
         auto set = core::parse_cap_list(c, last);
+        if (set && set->empty()) {
+            set = core::make_error("'none' would show no check: name a capability");
+        }
         if (!set) {
-            print_error(set.error().message);
+            print_error("--cap: " + set.error().message);
             return 2;
         }
         options.caps = options.caps | *set;
@@ -148,6 +198,10 @@ int run_trace(const Opts& o, const Context& ctx) {
     }
     registry.rescan();
     ContainerScope scope(registry, cfilter, o.host);
+    if (auto matched = scope.check_start(o.containers); !matched) {
+        print_error(matched.error().message);
+        return 1;
+    }
     if (scope.active()) {
         options.filter_mntns = true;
         options.exclude_mntns = o.host;
@@ -212,7 +266,7 @@ int run_trace(const Opts& o, const Context& ctx) {
         }
         if (auto released = command->release(); !released) {
             print_error(released.error().message);
-            return 127;
+            return core::exec_failure_status(released.error().errno_value);
         }
     }
 
@@ -244,8 +298,8 @@ int run_trace(const Opts& o, const Context& ctx) {
     };
     flush();
 
-    const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::milliseconds(static_cast<long long>(o.timeout * 1000));
+    const auto deadline =
+        std::chrono::steady_clock::now() + o.timeout.value_or(std::chrono::milliseconds(0));
     std::optional<int> exit_status;
     // Stopping the command: first the signal (or SIGTERM at the timeout), then SIGKILL after a
     // grace period or on a second signal, so a command that ignores signals cannot hang capwise.
@@ -269,7 +323,7 @@ int run_trace(const Opts& o, const Context& ctx) {
             next_rescan = now + std::chrono::seconds(1);
         }
         int wait_ms = 200;
-        if (o.timeout > 0 && !asked_to_stop) {
+        if (o.timeout && !asked_to_stop) {
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
             wait_ms = static_cast<int>(std::clamp<long long>(left.count(), 0, 200));
         }
@@ -294,7 +348,7 @@ int run_trace(const Opts& o, const Context& ctx) {
             }
             stop_command(sig == SIGINT ? SIGINT : SIGTERM);
         }
-        if (o.timeout > 0 && std::chrono::steady_clock::now() >= deadline) {
+        if (o.timeout && std::chrono::steady_clock::now() >= deadline) {
             if (!command) {
                 break;
             }
@@ -337,11 +391,14 @@ void add_trace_command(CLI::App& app, Context& ctx) {
                  "CMD and its descendants");
     // One value per occurrence (commas inside it): a list option must never swallow what
     // follows "--".
-    cmd->add_option("--pid", o->pids, "only these processes (repeatable, comma-separated)")
+    cmd->add_option("--pid", o->pids,
+                    "only these running processes (repeatable, comma-separated); not with -- CMD")
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    cmd->add_option("--uid", o->uid, "only processes with this real uid");
-    cmd->add_option("--comm", o->comm, "only processes with this command name");
+    cmd->add_option("--uid", o->uid, "only processes with this real uid")->check(uid_number());
+    cmd->add_option("--comm", o->comm,
+                    "only processes with this command name (at most 15 characters, as the kernel "
+                    "keeps it)");
     cmd->add_option("--cap", o->caps, "only these capabilities (repeatable, comma-separated)")
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -354,7 +411,7 @@ void add_trace_command(CLI::App& app, Context& ctx) {
         ->check(CLI::IsMember({"columns", "json"}))
         ->capture_default_str();
     cmd->add_option("--columns", o->columns,
-                    "columns to show, e.g. pid,comm,syscall,capname,verdict,caller,kstack");
+                    "columns to show, comma-separated, from: " + output::trace_column_names());
     cmd->add_option("--audit-only", o->audit_only,
                     "drop non-audit checks (true, the default, like Inspektor Gadget and bcc)")
         ->capture_default_str();
@@ -367,11 +424,12 @@ void add_trace_command(CLI::App& app, Context& ctx) {
     cmd->add_flag("--syscall-results", o->syscall_results,
                   "with -o json: also record how each syscall with a denied check ended, for "
                   "`capwise advise --from`");
-    cmd->add_option("--timeout", o->timeout, "stop after this many seconds")
-        ->check(CLI::NonNegativeNumber);
+    add_duration_option(*cmd, "--timeout", o->timeout,
+                        "stop after this long (with -- CMD: send it SIGTERM, then SIGKILL 3 s "
+                        "later)");
     cmd->add_option("--hook", o->hook, "auto, tracepoint, fentry or kprobe")->capture_default_str();
     cmd->add_option("--buffer-size", o->buffer_size, "ring buffer bytes (a power of two)")
-        ->check(CLI::Range(std::size_t{4096}, std::size_t{1} << 30))
+        ->check(power_of_two(4096, 1LL << 30))
         ->capture_default_str();
     cmd->add_flag("--stats", o->stats, "print what the kernel side saw, dropped and lost");
     o->containers.add_to(*cmd);
@@ -379,7 +437,12 @@ void add_trace_command(CLI::App& app, Context& ctx) {
     cmd->add_option("--user", o->user, "run CMD as this user (name or uid)");
     cmd->add_option("--group", o->group, "run CMD with this group (name or gid)");
     cmd->footer("After --: the command to run and trace with all its descendants; capwise exits "
-                "with its status.");
+                "with its status (126/127 when it cannot be started).\n\n"
+                "Examples:\n"
+                "  capwise trace -- ping -c1 127.0.0.1\n"
+                "  capwise trace --unique -o json --syscall-results -- sh -c 'chown 1 f' > t.json\n"
+                "  capwise trace -c web --verdict deny --timeout 30s\n"
+                "  capwise trace -n shop -p web-1 --columns k8s.pod,comm,capname,verdict");
     cmd->callback([o, &ctx] {
         if (ctx.has_command && ctx.command.empty()) {
             print_error("no command after --");

@@ -16,6 +16,7 @@ namespace capwise::cli {
 
 void add_version_command(CLI::App& app, Context& ctx) {
     auto* cmd = app.add_subcommand("version", "version, commit, and what this kernel supports");
+    cmd->footer("Examples:\n  capwise version");
     cmd->callback([&ctx] {
         utsname uts{};
         ::uname(&uts);

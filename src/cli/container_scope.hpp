@@ -4,8 +4,10 @@
 
 #include "cli/command.hpp"
 #include "container/registry.hpp"
+#include "core/text.hpp"
 #include "trace/tracer.hpp"
 
+#include <fmt/format.h>
 #include <optional>
 #include <set>
 #include <string>
@@ -16,16 +18,37 @@ namespace capwise::cli {
 // -c -r -n -p --k8s-containername -l, as trace and advise take them.
 struct ContainerFilterOptions {
     std::optional<std::string> name, runtime, k8s_namespace, pod, k8s_container, selector;
+    bool wait = false; // a filter that matches nothing yet: wait for a container to start
 
     void add_to(CLI::App& cmd) {
         cmd.add_option("-c,--containername", name,
                        "only this container (runtime name, Kubernetes container name, or id)");
         cmd.add_option("-r,--runtime", runtime,
-                       "only containers of this runtime (runc, containerd, docker, cri-o, podman)");
+                       "only containers of this runtime (runc, containerd, docker, cri-o, podman)")
+            ->check(CLI::IsMember({"runc", "containerd", "docker", "cri-o", "podman"}));
         cmd.add_option("-n,--k8s-namespace", k8s_namespace, "only pods of this namespace");
         cmd.add_option("-p,--podname", pod, "only this pod");
         cmd.add_option("--k8s-containername", k8s_container, "only this Kubernetes container");
         cmd.add_option("-l,--selector", selector, "only pods with these labels (k=v[,k=v])");
+        cmd.add_flag("--wait", wait,
+                     "when no running container matches the filters yet, wait for one to start "
+                     "(without it, that is an error)");
+    }
+    // "-c web -n shop", for messages.
+    std::string describe() const {
+        std::string out;
+        auto add = [&](const char* flag, const std::optional<std::string>& v) {
+            if (v) {
+                out += fmt::format("{}{} {}", out.empty() ? "" : " ", flag, core::printable(*v));
+            }
+        };
+        add("-c", name);
+        add("-r", runtime);
+        add("-n", k8s_namespace);
+        add("-p", pod);
+        add("--k8s-containername", k8s_container);
+        add("-l", selector);
+        return out;
     }
     bool any() const {
         return name || runtime || k8s_namespace || pod || k8s_container || selector;
@@ -80,6 +103,21 @@ class ContainerScope {
     }
     void mark_installed(const std::vector<std::uint64_t>& ns) {
         installed_.insert(ns.begin(), ns.end());
+    }
+    // At start: filters that match no running container are an error, unless the user asked
+    // to wait for one (then a notice says so).
+    core::Status check_start(const ContainerFilterOptions& options) const {
+        if (host_ || !filter_.active() || !wanted().empty()) {
+            return core::Ok{};
+        }
+        if (!options.wait) {
+            return core::make_error(fmt::format("no running container matches {} (add --wait to "
+                                                "wait for one to start)",
+                                                options.describe()));
+        }
+        print_error(fmt::format("no running container matches {} yet; waiting for one to start",
+                                options.describe()));
+        return core::Ok{};
     }
 
   private:

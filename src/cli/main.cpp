@@ -1,6 +1,7 @@
 // capwise: the Linux capabilities a workload really needs, and the settings that grant no more.
 #include "cli/command.hpp"
 #include "core/fs_scan.hpp"
+#include "core/text.hpp"
 #include "output/json.hpp"
 
 #include <algorithm>
@@ -8,6 +9,9 @@
 #include <cstdlib>
 #include <exception>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <string>
+#include <vector>
 
 namespace capwise::cli {
 
@@ -41,8 +45,16 @@ int main(int argc, char** argv) {
     using namespace capwise::cli;
     CLI::App app{"capwise: find the Linux capabilities a workload really needs, and lock it down "
                  "to them"};
+    app.name("capwise");
     app.require_subcommand(1);
     app.set_help_all_flag("--help-all", "help for every subcommand");
+    bool version_flag = false; // handled before parsing; declared for --help
+    app.add_flag("-V,--version", version_flag, "the version (as `capwise version`)");
+    app.footer("Quick start:\n"
+               "  capwise trace -- ping -c1 127.0.0.1      every capability check, live\n"
+               "  capwise advise --verify -- ping -c1 127.0.0.1\n"
+               "                                          the least privilege, proven by a re-run\n"
+               "`capwise help SUBCOMMAND` (or SUBCOMMAND --help) shows its options and examples.");
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
         return fmt::format("capwise: {} (see --help)\n", e.what());
     });
@@ -65,6 +77,43 @@ int main(int argc, char** argv) {
     add_run_command(app, ctx);
     add_advise_command(app, ctx);
     add_lint_command(app, ctx);
+    // Before CLI11, which would answer each of these with "A subcommand is required".
+    std::vector<std::string> names;
+    for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+        names.push_back(sub->get_name());
+    }
+    auto known = [&](std::string_view name) {
+        return std::find(names.begin(), names.end(), name) != names.end();
+    };
+    std::vector<char*> args(argv, argv + argc);
+    static char kVersion[] = "version";
+    static char kHelpFlag[] = "--help";
+    if (argc == 1) {
+        std::fputs(app.help().c_str(), stderr);
+        print_error("name a subcommand (capwise help lists them)");
+        return 2;
+    }
+    const std::string_view first = argv[1];
+    if (first == "--version" || first == "-V") {
+        args[1] = kVersion;
+    } else if (first == "help") {
+        if (argc == 2) {
+            print_out(app.help());
+            return 0;
+        }
+        if (!known(argv[2])) {
+            print_error(fmt::format("no subcommand '{}' (capwise help lists them)",
+                                    capwise::core::printable(argv[2])));
+            return 2;
+        }
+        args = {argv[0], argv[2], kHelpFlag};
+    } else if (!first.starts_with("-") && !known(first)) {
+        print_error(fmt::format("unknown subcommand '{}' (one of: {})",
+                                capwise::core::printable(first), fmt::join(names, ", ")));
+        return 2;
+    }
+    argc = static_cast<int>(args.size());
+    argv = args.data();
     int parsed_argc = argc;
     for (int i = 1; i < argc; ++i) {
         if (std::string_view(argv[i]) == "--") {

@@ -1,7 +1,9 @@
 #include "container/runc_bundle.hpp"
 
 #include "container/oci_state.hpp"
+#include "container/runc_cli.hpp"
 #include "core/atomic_file.hpp"
+#include "core/process.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -10,46 +12,38 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sstream>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
 namespace capwise::container {
 namespace {
 
-// Runs runc with args, stdin from /dev/null, stdout/stderr inherited; returns its exit status.
-int runc(const std::vector<std::string>& args) {
-    pid_t pid = ::fork();
-    if (pid < 0) {
-        return -1;
-    }
-    if (pid == 0) {
-        int devnull = ::open("/dev/null", O_RDONLY);
-        ::dup2(devnull, 0);
-        std::vector<char*> argv{const_cast<char*>("runc")};
-        for (const auto& a : args) {
-            argv.push_back(const_cast<char*>(a.c_str()));
-        }
-        argv.push_back(nullptr);
-        ::execvp("runc", argv.data());
-        ::_exit(127);
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+using namespace std::chrono_literals;
+
+// runc's own work is quick; these only stop a wedged runc from hanging capwise.
+constexpr auto kRuncLimit = 60s;
+
+core::Error runc_failed(const std::string& step, const RuncResult& r) {
+    return core::make_error(r.message.empty()
+                                ? fmt::format("runc {} failed (status {})", step, r.status)
+                                : fmt::format("runc {} failed: {}", step, r.message));
 }
 
+// A config or state file: hostile input, so bounded (16 MiB is far beyond any real one).
 core::Result<std::string> read_text(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) {
-        return core::make_error(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+    auto text = core::read_small_file_at(AT_FDCWD, path.c_str(), 16u << 20);
+    if (!text) {
+        return core::make_error(fmt::format("cannot read {}: {}", path, text.error().message));
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    return text;
 }
 
 } // namespace
@@ -101,8 +95,8 @@ core::Status make_busybox_bundle(const std::string& dir, const std::string& scri
     }
     const std::string spec_dir = dir + "/spec";
     fs::create_directories(spec_dir, ec);
-    if (int status = runc({"spec", "--bundle", spec_dir}); status != 0) {
-        return core::make_error(fmt::format("runc spec failed (status {})", status));
+    if (auto r = run_runc({"spec", "--bundle", spec_dir}, kRuncLimit); r.status != 0) {
+        return runc_failed("spec", r);
     }
     auto text = read_text(spec_dir + "/config.json");
     if (!text) {
@@ -128,33 +122,102 @@ core::Status make_busybox_bundle(const std::string& dir, const std::string& scri
     return written;
 }
 
-core::Result<RuncRun> RuncRun::create(const std::string& bundle, const std::string& id) {
+class RuncRun::StderrRelay {
+  public:
+    // Quiet: what the container writes is read and dropped (it must not block on a full pipe).
+    StderrRelay(core::UniqueFd from, bool quiet) : from_(std::move(from)), quiet_(quiet) {
+        int stop[2];
+        if (!from_.valid() || ::pipe2(stop, O_CLOEXEC) != 0) {
+            return;
+        }
+        stop_read_.reset(stop[0]);
+        stop_write_.reset(stop[1]);
+        // Signals are for the main thread's loop: the relay inherits a mask that blocks them.
+        sigset_t all, old;
+        sigfillset(&all);
+        ::pthread_sigmask(SIG_SETMASK, &all, &old);
+        thread_ = std::thread([this] { run(); });
+        ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    }
+    StderrRelay(const StderrRelay&) = delete;
+    StderrRelay& operator=(const StderrRelay&) = delete;
+    ~StderrRelay() {
+        if (thread_.joinable()) {
+            char stop = 1;
+            (void)!::write(stop_write_.get(), &stop, 1);
+            thread_.join();
+        }
+    }
+
+  private:
+    void run() {
+        char buf[4096];
+        while (true) {
+            pollfd fds[2] = {{from_.get(), POLLIN, 0}, {stop_read_.get(), POLLIN, 0}};
+            if (::poll(fds, 2, -1) < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                return;
+            }
+            if (fds[1].revents != 0) { // stop: pass on what is already there, then end
+                ::fcntl(from_.get(), F_SETFL, ::fcntl(from_.get(), F_GETFL) | O_NONBLOCK);
+            }
+            ssize_t n = ::read(from_.get(), buf, sizeof(buf));
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n <= 0) {
+                return;
+            }
+            if (!quiet_) {
+                (void)core::write_fd_all(STDERR_FILENO,
+                                         std::string_view(buf, static_cast<std::size_t>(n)));
+            }
+        }
+    }
+    core::UniqueFd from_;
+    bool quiet_ = false;
+    core::UniqueFd stop_read_, stop_write_;
+    std::thread thread_;
+};
+
+void RuncRun::RelayDeleter::operator()(StderrRelay* relay) const {
+    delete relay;
+}
+
+core::Result<RuncRun> RuncRun::create(const std::string& bundle, const std::string& id,
+                                      bool quiet) {
     // The container's init outlives `runc create`: be its reaper, to learn how it ends.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-    if (int status = runc({"create", "--bundle", bundle, id}); status != 0) {
-        runc({"delete", "-f", id});
-        return core::make_error(fmt::format("runc create failed (status {})", status));
+    auto created = run_runc({"create", "--bundle", bundle, id}, kRuncLimit, /*keep_stderr=*/true,
+                            /*discard_stdout=*/quiet);
+    if (created.status != 0) {
+        (void)run_runc({"delete", "-f", id}, kRuncLimit);
+        return runc_failed("create", created);
     }
     auto state_text = read_text("/run/runc/" + id + "/state.json");
     if (!state_text) {
-        runc({"delete", "-f", id});
+        (void)run_runc({"delete", "-f", id}, kRuncLimit);
         return state_text.error();
     }
     auto state = parse_runc_state(*state_text);
     if (!state) {
-        runc({"delete", "-f", id});
+        (void)run_runc({"delete", "-f", id}, kRuncLimit);
         return state.error();
     }
-    return RuncRun(id, state->init_pid);
+    return RuncRun(id, state->init_pid, std::move(created.container_stderr), quiet);
 }
 
-RuncRun::RuncRun(std::string id, pid_t init_pid)
+RuncRun::RuncRun(std::string id, pid_t init_pid, core::UniqueFd container_stderr, bool quiet)
     : id_(std::move(id)), init_pid_(init_pid),
-      pidfd_(static_cast<int>(::syscall(SYS_pidfd_open, init_pid, 0))) {}
+      pidfd_(static_cast<int>(::syscall(SYS_pidfd_open, init_pid, 0))),
+      relay_(new StderrRelay(std::move(container_stderr), quiet)) {}
 
 RuncRun::RuncRun(RuncRun&& other) noexcept
     : id_(std::move(other.id_)), init_pid_(std::exchange(other.init_pid_, -1)),
-      pidfd_(std::exchange(other.pidfd_, -1)), reaped_(std::exchange(other.reaped_, true)) {}
+      pidfd_(std::exchange(other.pidfd_, -1)), reaped_(std::exchange(other.reaped_, true)),
+      relay_(std::move(other.relay_)) {}
 
 RuncRun::~RuncRun() {
     if (pidfd_ >= 0) {
@@ -163,15 +226,16 @@ RuncRun::~RuncRun() {
     if (init_pid_ <= 0) {
         return;
     }
-    runc({"delete", "-f", id_});
+    (void)run_runc({"delete", "-f", id_}, kRuncLimit);
     if (!reaped_) {
         ::waitpid(init_pid_, nullptr, 0);
     }
+    relay_.reset(); // every process of the container is gone: forward what is left, stop
 }
 
 core::Status RuncRun::start() {
-    if (int status = runc({"start", id_}); status != 0) {
-        return core::make_error(fmt::format("runc start failed (status {})", status));
+    if (auto r = run_runc({"start", id_}, kRuncLimit); r.status != 0) {
+        return runc_failed("start", r);
     }
     return core::Ok{};
 }

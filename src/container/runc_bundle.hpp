@@ -6,7 +6,9 @@
 
 #include "core/capability.hpp"
 #include "core/result.hpp"
+#include "core/unique_fd.hpp"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -25,8 +27,10 @@ core::Status make_busybox_bundle(const std::string& dir, const std::string& scri
 
 class RuncRun {
   public:
-    // runc create: the container exists, its init is waiting to exec.
-    static core::Result<RuncRun> create(const std::string& bundle, const std::string& id);
+    // runc create: the container exists, its init is waiting to exec. Quiet: the container's
+    // stdout and stderr are discarded (re-runs), else they reach capwise's own.
+    static core::Result<RuncRun> create(const std::string& bundle, const std::string& id,
+                                        bool quiet = false);
     RuncRun(RuncRun&& other) noexcept;
     RuncRun& operator=(RuncRun&&) = delete;
     RuncRun(const RuncRun&) = delete;
@@ -40,11 +44,18 @@ class RuncRun {
     int exit_fd() const { return pidfd_; }
 
   private:
-    RuncRun(std::string id, pid_t init_pid);
+    RuncRun(std::string id, pid_t init_pid, core::UniqueFd container_stderr, bool quiet);
     std::string id_;
     pid_t init_pid_ = -1;
     int pidfd_ = -1;
     bool reaped_ = false;
+    // The container writes its stderr into the pipe runc's own messages were captured from;
+    // a thread passes it on to capwise's stderr while the container lives.
+    class StderrRelay;
+    struct RelayDeleter {
+        void operator()(StderrRelay* relay) const;
+    };
+    std::unique_ptr<StderrRelay, RelayDeleter> relay_;
 };
 
 } // namespace capwise::container

@@ -1,5 +1,6 @@
 #include "core/atomic_file.hpp"
 
+#include "core/process.hpp"
 #include "core/unique_fd.hpp"
 
 #include <cerrno>
@@ -74,16 +75,8 @@ Status write_file_atomically(const std::string& path, std::string_view content) 
         ::unlink(temp.c_str());
         return make_error(path + ": " + what + ": " + std::strerror(saved), saved);
     };
-    std::string_view rest = content;
-    while (!rest.empty()) {
-        ssize_t n = ::write(fd.get(), rest.data(), rest.size());
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return fail("write failed");
-        }
-        rest.remove_prefix(static_cast<std::size_t>(n));
+    if (!write_fd_all(fd.get(), content)) {
+        return fail("write failed");
     }
     if (::fchmod(fd.get(), 0644) != 0 || ::fsync(fd.get()) != 0) {
         return fail("cannot finish the file");

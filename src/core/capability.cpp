@@ -138,27 +138,42 @@ std::vector<int> CapSet::members() const {
 }
 
 Result<CapSet> parse_cap_list(std::string_view text, int last_cap) {
+    if (iequals(trim(text), "none")) {
+        return CapSet{};
+    }
+    if (trim(text).empty()) {
+        return make_error("empty capability list (name capabilities, or 'none' for no "
+                          "capabilities)");
+    }
     CapSet set;
     std::size_t pos = 0;
     while (pos <= text.size()) {
-        std::size_t end = text.find_first_of(", \t\n", pos);
-        if (end == std::string_view::npos) {
-            end = text.size();
+        const std::size_t comma = std::min(text.find(',', pos), text.size());
+        const std::string_view piece = trim(text.substr(pos, comma - pos));
+        pos = comma + 1;
+        if (piece.empty()) {
+            return make_error(fmt::format("empty capability name in '{}'", printable(text)));
         }
-        std::string_view item = text.substr(pos, end - pos);
-        pos = end + 1;
-        if (item.empty()) {
-            continue;
+        // "CHOWN NET_RAW": white space separates too.
+        for (std::size_t at = 0; at < piece.size();) {
+            const std::size_t end = std::min(piece.find_first_of(" \t\n", at), piece.size());
+            const std::string_view item = piece.substr(at, end - at);
+            at = piece.find_first_not_of(" \t\n", end);
+            at = at == std::string_view::npos ? piece.size() : at;
+            if (iequals(item, "all")) {
+                set = set | CapSet::all_up_to(last_cap);
+                continue;
+            }
+            if (iequals(item, "none")) {
+                return make_error(fmt::format("'none' cannot be combined with capabilities in '{}'",
+                                              printable(text)));
+            }
+            auto cap = parse_cap(item);
+            if (!cap) {
+                return cap.error();
+            }
+            set.add(*cap);
         }
-        if (iequals(item, "all")) {
-            set = set | CapSet::all_up_to(last_cap);
-            continue;
-        }
-        auto cap = parse_cap(item);
-        if (!cap) {
-            return cap.error();
-        }
-        set.add(*cap);
     }
     return set;
 }

@@ -84,8 +84,10 @@ constexpr SetDiff diff_sets(CapSet have, CapSet reference) {
     return SetDiff{have - reference, reference - have};
 }
 
-// A list of capabilities: names or numbers separated by commas and/or white space; "ALL" (any
-// case) stands for every capability up to last_cap. An empty list is the empty set.
+// A list of capabilities: names or numbers separated by commas (white space around them is
+// allowed); "ALL" (any case) stands for every capability up to last_cap, and "none" alone for
+// the empty set. An empty list or an empty item ("", "A,,B", "A,") is an error: an empty name
+// must never quietly mean nothing or everything.
 Result<CapSet> parse_cap_list(std::string_view text, int last_cap);
 
 // A mask as hex: "0x5fb", "00000000000005fb" (a /proc status value), or a whole

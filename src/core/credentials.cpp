@@ -2,10 +2,14 @@
 
 #include "core/text.hpp"
 
+#include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <fmt/format.h>
 #include <grp.h>
 #include <pwd.h>
+#include <unistd.h>
 
 namespace capwise::core {
 namespace {
@@ -77,6 +81,53 @@ Result<Credentials> resolve_credentials(const std::optional<std::string>& user,
         creds.groups = {*creds.gid};
     }
     return creds;
+}
+
+Status switch_credentials(const Credentials& creds, bool keep_groups) {
+    auto failed = [](std::string_view step) {
+        const int err = errno;
+        return make_error(fmt::format("{}: {}", step, std::strerror(err)), err);
+    };
+    if (!creds.uid && !creds.gid) {
+        return Ok{};
+    }
+    if (!keep_groups && ::setgroups(creds.groups.size(), creds.groups.data()) != 0) {
+        return failed("setgroups");
+    }
+    if (creds.gid && ::setresgid(*creds.gid, *creds.gid, *creds.gid) != 0) {
+        return failed(fmt::format("setresgid({})", *creds.gid));
+    }
+    if (creds.uid && ::setresuid(*creds.uid, *creds.uid, *creds.uid) != 0) {
+        return failed(fmt::format("setresuid({})", *creds.uid));
+    }
+    uid_t ruid = 0, euid = 0, suid = 0;
+    gid_t rgid = 0, egid = 0, sgid = 0;
+    if (::getresuid(&ruid, &euid, &suid) != 0 || ::getresgid(&rgid, &egid, &sgid) != 0) {
+        return failed("reading the ids back");
+    }
+    if (creds.uid && (ruid != *creds.uid || euid != *creds.uid || suid != *creds.uid)) {
+        return make_error(fmt::format("asked for uid {}, the process has {}/{}/{} (real/effective/"
+                                      "saved): refusing to run",
+                                      *creds.uid, ruid, euid, suid),
+                          EPERM);
+    }
+    if (creds.gid && (rgid != *creds.gid || egid != *creds.gid || sgid != *creds.gid)) {
+        return make_error(fmt::format("asked for gid {}, the process has {}/{}/{} (real/effective/"
+                                      "saved): refusing to run",
+                                      *creds.gid, rgid, egid, sgid),
+                          EPERM);
+    }
+    if (!keep_groups) {
+        std::vector<gid_t> now(creds.groups.size() + 1);
+        const int n = ::getgroups(static_cast<int>(now.size()), now.data());
+        if (n < 0 || static_cast<std::size_t>(n) != creds.groups.size() ||
+            !std::is_permutation(creds.groups.begin(), creds.groups.end(), now.begin())) {
+            return make_error("the supplementary groups are not the ones asked for: refusing to "
+                              "run",
+                              EPERM);
+        }
+    }
+    return Ok{};
 }
 
 } // namespace capwise::core

@@ -21,4 +21,10 @@ struct Credentials {
 Result<Credentials> resolve_credentials(const std::optional<std::string>& user,
                                         const std::optional<std::string>& group);
 
+// Becomes creds in this process: the supplementary groups (unless keep_groups), then the gid,
+// then the uid; then reads them back, so a kernel that quietly left an id unchanged (-1, a
+// user namespace without a mapping) is caught before anything runs. The error names the step.
+// Async-signal-safe apart from the error path, so a forked child may call it.
+Status switch_credentials(const Credentials& creds, bool keep_groups);
+
 } // namespace capwise::core

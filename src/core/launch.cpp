@@ -1,11 +1,11 @@
 #include "core/launch.hpp"
 
 #include "core/process.hpp"
+#include "core/text.hpp"
 
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
-#include <grp.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -58,10 +58,10 @@ std::string launch_obstacles(const LaunchSpec& spec) {
     if (!(have.bounding - spec.caps).empty()) {
         needed.add(kSetpcap); // to shrink the bounding set
     }
-    if (spec.uid && *spec.uid != self->status.uid[1]) {
+    if (spec.creds.uid && *spec.creds.uid != self->status.uid[1]) {
         needed.add(kSetuid);
     }
-    if (spec.gid || (!spec.keep_groups && spec.uid)) {
+    if (spec.creds.gid || (!spec.keep_groups && spec.creds.uid)) {
         needed.add(kSetgid);
     }
     if (const CapSet lacking = needed - have.effective; !lacking.empty()) {
@@ -85,24 +85,17 @@ Error exec_with_caps(const LaunchSpec& spec) {
         }
     }
     // 2. Identity; KEEPCAPS keeps the permitted set across the uid change.
-    if (spec.uid && ::prctl(PR_SET_KEEPCAPS, 1) != 0) {
+    if (spec.creds.uid && ::prctl(PR_SET_KEEPCAPS, 1) != 0) {
         return step_failed("prctl(PR_SET_KEEPCAPS)");
     }
-    if (!spec.keep_groups && (spec.uid || spec.gid) &&
-        ::setgroups(spec.groups.size(), spec.groups.data()) != 0) {
-        return step_failed("setgroups");
-    }
-    if (spec.gid && ::setresgid(*spec.gid, *spec.gid, *spec.gid) != 0) {
-        return step_failed("setresgid");
-    }
-    if (spec.uid && ::setresuid(*spec.uid, *spec.uid, *spec.uid) != 0) {
-        return step_failed("setresuid");
+    if (auto switched = switch_credentials(spec.creds, spec.keep_groups); !switched) {
+        return switched.error();
     }
     // 3. Exactly the requested sets, then ambient, which carries them across exec.
     if (capset_all(spec.caps, spec.caps, spec.caps) != 0) {
         return step_failed("capset");
     }
-    if (spec.uid) {
+    if (spec.creds.uid) {
         ::prctl(PR_SET_KEEPCAPS, 0);
     }
     if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) {
@@ -122,7 +115,16 @@ Error exec_with_caps(const LaunchSpec& spec) {
     }
     args.push_back(nullptr);
     ::execvp(args[0], args.data());
-    return step_failed(fmt::format("cannot run {}", spec.argv[0]));
+    const int err = errno;
+    return make_error(exec_failure_message(spec.argv[0], err), err);
+}
+
+std::string exec_failure_message(const std::string& program, int err) {
+    return fmt::format("cannot run '{}': {}", printable(program), std::strerror(err));
+}
+
+int exec_failure_status(int err) {
+    return err == ENOENT || err == ENOTDIR ? 127 : 126;
 }
 
 } // namespace capwise::core

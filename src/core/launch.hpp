@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/capability.hpp"
+#include "core/credentials.hpp"
 
 #include <optional>
 #include <string>
@@ -15,10 +16,8 @@ namespace capwise::core {
 
 struct LaunchSpec {
     CapSet caps;
-    std::optional<uid_t> uid;
-    std::optional<gid_t> gid;
-    std::vector<gid_t> groups; // with uid/gid: the supplementary groups to set
-    bool keep_groups = false;  // keep the caller's supplementary groups instead
+    Credentials creds;        // unset ids: stay who the caller is
+    bool keep_groups = false; // keep the caller's supplementary groups instead of creds.groups
     bool no_new_privs = false;
     std::vector<std::string> argv;
 };
@@ -30,5 +29,12 @@ std::string launch_obstacles(const LaunchSpec& spec);
 // Becomes argv[0] (searched in PATH) with the spec applied; returns only on failure, with the
 // step that failed.
 Error exec_with_caps(const LaunchSpec& spec);
+
+// "cannot run 'nosuch': No such file or directory": one wording wherever capwise starts a
+// command, so run, trace and advise fail alike.
+std::string exec_failure_message(const std::string& program, int err);
+// The shell's convention for a command that could not be started: 127 when it was not found,
+// 126 when it was found but could not be run (or the switch to run it failed).
+int exec_failure_status(int err);
 
 } // namespace capwise::core

@@ -83,6 +83,20 @@ Result<std::string> read_fd_up_to(int fd, std::size_t max_bytes) {
     return out;
 }
 
+bool write_fd_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
 Result<ProcessInfo> read_process(int pid, const std::string& proc_root) {
     if (pid <= 0) {
         return make_error(fmt::format("invalid pid {}", pid), EINVAL);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace capwise::core {
@@ -30,6 +31,9 @@ Result<std::string> read_small_file_at(int dir_fd, const char* name, std::size_t
 // Reads fd to its end, but never more than max_bytes + 1 bytes: a result longer than max_bytes
 // tells the caller the input is too big. Regular files are read into one allocation.
 Result<std::string> read_fd_up_to(int fd, std::size_t max_bytes);
+// Writes all of data, resuming after EINTR and short writes; false (errno set) on an error.
+// Async-signal-safe: a forked child may use it.
+bool write_fd_all(int fd, std::string_view data);
 
 // Parses "mnt:[4026531841]", what readlink gives for /proc/PID/ns/mnt.
 std::optional<std::uint64_t> parse_ns_link(std::string_view link);

@@ -58,4 +58,19 @@ std::string printable(std::string_view s, std::size_t max_len) {
     return escape_bytes(s.substr(0, max_len)) + "...";
 }
 
+std::string shell_quote(std::string_view s) {
+    const bool safe =
+        !s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
+                                          "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                          "0123456789_@%+=:,./-") == std::string_view::npos;
+    if (safe) {
+        return std::string(s);
+    }
+    std::string out = "'";
+    for (char c : s) {
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    }
+    return out + "'";
+}
+
 } // namespace capwise::core

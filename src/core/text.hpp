@@ -15,5 +15,8 @@ std::string to_upper(std::string_view s);
 std::string printable(std::string_view s, std::size_t max_len = 64);
 // Like printable, for paths and names in tables: never cut, and a space stays a space.
 std::string escape_bytes(std::string_view s);
+// One word for a POSIX shell: as is when it holds only safe characters, else in single quotes
+// ('\'' for a quote inside). What capwise prints as a command must paste and run as printed.
+std::string shell_quote(std::string_view s);
 
 } // namespace capwise::core

@@ -1,5 +1,6 @@
 #include "lint/lint.hpp"
 
+#include "core/input.hpp"
 #include "core/process.hpp"
 #include "core/text.hpp"
 #include "core/unique_fd.hpp"
@@ -273,36 +274,18 @@ void lint_text(const std::string& file, std::string_view text, const LintOptions
 }
 
 void lint_path(const std::string& path, const LintOptions& options, LintReport& report) {
-    if (path == "-") {
-        ++report.files;
-        lint_fd(STDIN_FILENO, "<stdin>", options, report);
-        return;
-    }
     // A path the user names is opened as given (symlinks included); below it, none are followed.
-    core::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
-    if (!fd.valid()) {
-        report.errors.push_back(LintError{path, -1, 0, path + ": " + std::strerror(errno)});
+    auto input = core::open_input(path);
+    if (!input) {
+        report.errors.push_back(LintError{path, -1, 0, input.error().message});
         return;
     }
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) {
-        report.errors.push_back(LintError{path, -1, 0, path + ": " + std::strerror(errno)});
+    if (input->kind == core::InputKind::Directory) {
+        walk(input->fd.get(), path, 0, options, report);
         return;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        walk(fd.get(), path, 0, options, report);
-        return;
-    }
-    if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
-        report.errors.push_back(LintError{path, -1, 0, path + ": not a regular file"});
-        return;
-    }
-    if (S_ISFIFO(st.st_mode)) {
-        int flags = ::fcntl(fd.get(), F_GETFL);
-        ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
     }
     ++report.files;
-    lint_fd(fd.get(), path, options, report);
+    lint_fd(input->fd.get(), input->name, options, report);
 }
 
 } // namespace capwise::lint

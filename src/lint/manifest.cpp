@@ -105,6 +105,17 @@ class Reader {
                                                const std::string& at) {
         return scalar<std::int64_t>(p, k, at, scalar_int, "an integer");
     }
+    // A Linux user or group id as Kubernetes validates it: 0 to 2147483647.
+    std::optional<Field<std::int64_t>> id(const YamlNode* p, std::string_view k,
+                                          const std::string& at) {
+        return scalar<std::int64_t>(
+            p, k, at,
+            [](const YamlNode& n) -> std::optional<std::int64_t> {
+                auto v = scalar_int(n);
+                return v && *v >= 0 && *v <= 2147483647 ? v : std::nullopt;
+            },
+            "an id from 0 to 2147483647");
+    }
     std::optional<Field<std::string>> string(const YamlNode* p, std::string_view k,
                                              const std::string& at) {
         return scalar<std::string>(p, k, at, scalar_string, "a string");
@@ -146,7 +157,7 @@ SecurityContextSpec read_security_context(Reader& r, const YamlNode* parent,
     }
     sc.line = Reader::key_line(parent, "securityContext");
     sc.run_as_non_root = r.boolean(node, "runAsNonRoot", path);
-    sc.run_as_user = r.integer(node, "runAsUser", path);
+    sc.run_as_user = r.id(node, "runAsUser", path);
     if (const YamlNode* seccomp = r.mapping(node, "seccompProfile", path)) {
         sc.seccomp_type = r.string(seccomp, "type", join(path, "seccompProfile"));
     }
@@ -348,7 +359,7 @@ SccSpec read_scc(Reader& r, const YamlNode& root) {
         r.strings(&root, "requiredDropCapabilities", path, &scc.required_drop_line);
     if (const YamlNode* run_as = r.mapping(&root, "runAsUser", path)) {
         scc.run_as_user_type = r.string(run_as, "type", "runAsUser");
-        scc.run_as_user_uid = r.integer(run_as, "uid", "runAsUser");
+        scc.run_as_user_uid = r.id(run_as, "uid", "runAsUser");
     }
     scc.seccomp_profiles = r.strings(&root, "seccompProfiles", path);
     return scc;

@@ -1,14 +1,18 @@
 #include "output/style.hpp"
 
 #include <cstdlib>
+#include <string_view>
 #include <unistd.h>
 
 namespace capwise::output {
 
 Style Style::for_stream(std::FILE* stream) {
     const char* no_color = std::getenv("NO_COLOR");
-    bool tty = ::isatty(::fileno(stream)) == 1;
-    return Style(tty && (no_color == nullptr || *no_color == '\0'));
+    const char* term = std::getenv("TERM");
+    const bool tty = ::isatty(::fileno(stream)) == 1;
+    // TERM=dumb (Emacs shells, some CI logs) and an unset TERM cannot show escape sequences.
+    const bool capable = term != nullptr && *term != '\0' && std::string_view(term) != "dumb";
+    return Style(tty && capable && (no_color == nullptr || *no_color == '\0'));
 }
 
 std::string Style::paint(Color color, std::string_view text) const {

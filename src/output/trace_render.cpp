@@ -173,6 +173,14 @@ void append_json_string(std::string& out, std::string_view s) {
     out.push_back('"');
 }
 
+std::string trace_column_names() {
+    std::string valid;
+    for (const auto& i : kColumns) {
+        valid += (valid.empty() ? "" : ", ") + std::string(i.name);
+    }
+    return valid;
+}
+
 core::Result<std::vector<TraceColumn>> parse_trace_columns(std::string_view list) {
     std::vector<TraceColumn> out;
     std::size_t pos = 0;
@@ -195,12 +203,8 @@ core::Result<std::vector<TraceColumn>> parse_trace_columns(std::string_view list
             }
         }
         if (!found) {
-            std::string valid;
-            for (const auto& i : kColumns) {
-                valid += (valid.empty() ? "" : ", ") + std::string(i.name);
-            }
-            return core::make_error(
-                fmt::format("unknown column '{}' (columns: {})", core::printable(name), valid));
+            return core::make_error(fmt::format("unknown column '{}' (columns: {})",
+                                                core::printable(name), trace_column_names()));
         }
     }
     if (out.empty()) {

@@ -45,6 +45,8 @@ enum class TraceColumn {
 // "pid,comm,syscall" → columns; unknown names are an error naming them and the valid ones.
 core::Result<std::vector<TraceColumn>> parse_trace_columns(std::string_view list);
 std::vector<TraceColumn> default_trace_columns();
+// "timestamp, pid, tid, ...": every column --columns takes.
+std::string trace_column_names();
 
 class TraceRenderer {
   public:

@@ -1,6 +1,7 @@
 #include "trace/command.hpp"
 
 #include "core/launch.hpp"
+#include "core/process.hpp"
 #include "core/text.hpp"
 
 #include <cerrno>
@@ -18,36 +19,20 @@
 namespace capwise::trace {
 namespace {
 
-void write_all(int fd, const void* data, std::size_t size) {
-    const char* p = static_cast<const char*>(data);
-    while (size > 0) {
-        ssize_t n = ::write(fd, p, size);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return;
-        }
-        p += n;
-        size -= static_cast<std::size_t>(n);
-    }
-}
-
-// In the child: report why it could not become the command, then die.
-[[noreturn]] void child_fail(int error_fd, int stage, int err) {
-    int msg[2] = {stage, err};
-    write_all(error_fd, msg, sizeof(msg));
+// In the child: report why it could not become the command (errno, then the message), then die.
+[[noreturn]] void child_fail(int error_fd, const core::Error& error) {
+    (void)core::write_fd_all(error_fd,
+                             std::string_view(reinterpret_cast<const char*>(&error.errno_value),
+                                              sizeof(error.errno_value)));
+    (void)core::write_fd_all(error_fd, std::string_view(error.message).substr(0, 1024));
     ::_exit(127);
 }
-
-constexpr const char* kStages[] = {"waiting for the tracer", "setgroups", "setgid", "setuid",
-                                   "exec"};
 
 } // namespace
 
 core::Result<Command> Command::spawn(const std::vector<std::string>& argv,
                                      const core::Credentials& creds,
-                                     std::optional<core::CapSet> exact_caps) {
+                                     std::optional<core::CapSet> exact_caps, bool quiet) {
     if (argv.empty()) {
         return core::make_error("no command given");
     }
@@ -85,34 +70,34 @@ core::Result<Command> Command::spawn(const std::vector<std::string>& argv,
             n = ::read(gate[0], &byte, 1);
         } while (n < 0 && errno == EINTR);
         if (n != 1) {
-            child_fail(errors[1], 0, n == 0 ? EPIPE : errno);
+            child_fail(errors[1], core::make_error("the tracer went away before the command "
+                                                   "started",
+                                                   n == 0 ? EPIPE : errno));
+        }
+        if (quiet) {
+            if (int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC); devnull >= 0) {
+                ::dup2(devnull, STDOUT_FILENO);
+                ::dup2(devnull, STDERR_FILENO);
+            }
         }
         if (exact_caps) {
             ::prctl(PR_SET_PDEATHSIG, SIGKILL);
             core::LaunchSpec spec;
             spec.caps = *exact_caps;
-            spec.uid = creds.uid;
-            spec.gid = creds.gid;
-            spec.groups = creds.groups;
+            spec.creds = creds;
             spec.keep_groups = !creds.uid && !creds.gid;
             spec.argv = argv;
-            core::exec_with_caps(spec); // returns only on failure
-            child_fail(errors[1], 4, errno);
+            child_fail(errors[1], core::exec_with_caps(spec)); // returns only on failure
         }
-        if (!creds.groups.empty() && ::setgroups(creds.groups.size(), creds.groups.data()) != 0) {
-            child_fail(errors[1], 1, errno);
-        }
-        if (creds.gid && ::setresgid(*creds.gid, *creds.gid, *creds.gid) != 0) {
-            child_fail(errors[1], 2, errno);
-        }
-        if (creds.uid && ::setresuid(*creds.uid, *creds.uid, *creds.uid) != 0) {
-            child_fail(errors[1], 3, errno);
+        if (auto switched = core::switch_credentials(creds, /*keep_groups=*/false); !switched) {
+            child_fail(errors[1], switched.error());
         }
         // Die with capwise: a traced command must not outlive its tracer unseen. (Set after the
         // credential switch, which would clear it.)
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         ::execvp(args[0], args.data());
-        child_fail(errors[1], 4, errno);
+        const int err = errno;
+        child_fail(errors[1], core::make_error(core::exec_failure_message(argv[0], err), err));
     }
     ::close(gate[0]);
     ::close(errors[1]);
@@ -143,25 +128,35 @@ Command::~Command() {
 }
 
 core::Status Command::release() {
-    char go = 1;
-    write_all(gate_fd_, &go, 1);
+    (void)core::write_fd_all(gate_fd_, std::string_view("\1", 1));
     ::close(gate_fd_);
     gate_fd_ = -1;
-    int msg[2] = {0, 0};
-    ssize_t n;
-    do {
-        n = ::read(error_fd_, msg, sizeof(msg));
-    } while (n < 0 && errno == EINTR);
+    char buf[sizeof(int) + 1024];
+    std::size_t got = 0;
+    while (got < sizeof(buf)) {
+        ssize_t n = ::read(error_fd_, buf + got, sizeof(buf) - got);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        got += static_cast<std::size_t>(n);
+    }
     ::close(error_fd_);
     error_fd_ = -1;
-    if (n == 0) {
+    if (got == 0) {
         return core::Ok{}; // the pipe closed on exec: the command runs
     }
     ::waitpid(pid_, nullptr, 0);
     reaped_ = true;
-    const char* stage = msg[0] >= 0 && msg[0] < 5 ? kStages[msg[0]] : "start";
-    return core::make_error(
-        fmt::format("cannot run the command ({}): {}", stage, std::strerror(msg[1])), msg[1]);
+    int err = 0;
+    std::string message = "the command did not start";
+    if (got >= sizeof(int)) {
+        std::memcpy(&err, buf, sizeof(int));
+        message.assign(buf + sizeof(int), got - sizeof(int));
+    }
+    return core::make_error(core::printable(message, 1024), err);
 }
 
 std::optional<int> Command::try_wait() {

@@ -20,9 +20,11 @@ class Command {
     // Forks; the child waits at the gate. Fails if fork fails or argv is empty.
     // With exact_caps, the command gets exactly those capabilities in all five sets (see
     // core::exec_with_caps) — how advise --verify re-runs a command with the advised set.
+    // Quiet: its stdout and stderr go to /dev/null (re-runs).
     static core::Result<Command> spawn(const std::vector<std::string>& argv,
                                        const core::Credentials& creds,
-                                       std::optional<core::CapSet> exact_caps = std::nullopt);
+                                       std::optional<core::CapSet> exact_caps = std::nullopt,
+                                       bool quiet = false);
     Command(Command&& other) noexcept;
     Command& operator=(Command&&) = delete;
     Command(const Command&) = delete;

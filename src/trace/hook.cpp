@@ -25,7 +25,7 @@ core::Result<HookChoice> parse_hook_choice(std::string_view text) {
     if (text == "tracepoint") {
         return HookChoice::Tracepoint;
     }
-    if (text == "fentry" || text == "fexit") {
+    if (text == "fentry") {
         return HookChoice::Fentry;
     }
     if (text == "kprobe") {

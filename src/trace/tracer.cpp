@@ -292,8 +292,8 @@ std::string missing_trace_privileges() {
     if (eff.contains(kSysAdmin) || (eff.contains(kBpf) && eff.contains(kPerfmon))) {
         return {};
     }
-    return "capwise trace needs root, or CAP_BPF and CAP_PERFMON (CAP_SYS_ADMIN before Linux "
-           "5.8); this process's effective set lacks them";
+    return "tracing capability checks needs root, or CAP_BPF and CAP_PERFMON (CAP_SYS_ADMIN "
+           "before Linux 5.8); this process's effective set lacks them";
 }
 
 core::Result<KernelSymbols> load_symbols_for_tracing() {

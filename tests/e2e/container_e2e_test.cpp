@@ -178,7 +178,7 @@ TEST_F(ContainerE2E, AContainerStartedAfterTheTracerIsAttributed) {
         int fd = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         ::dup2(fd, 1);
         ::execl(CAPWISE_BINARY, CAPWISE_BINARY, "trace", "-o", "json", "--timeout", "4", "-p",
-                "web-7d4b9c6f8-x2kq9", nullptr);
+                "web-7d4b9c6f8-x2kq9", "--wait", nullptr);
         ::_exit(127);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
@@ -253,7 +253,7 @@ TEST_F(ContainerE2E, LiveAdviceForAPod) {
     // runc's default set lacks both: each check is denied and its syscall fails.
     EXPECT_EQ(json["add"], (Json{"CHOWN", "SYS_CHROOT"})) << r.out;
     EXPECT_GE(json["evidence"]["SYS_CHROOT"]["deniedFailed"].get<int>(), 1);
-    EXPECT_NE(r.out.find("- name: nginx"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("- name: \"nginx\""), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("kubectl patch deployment/web -n shop"), std::string::npos) << r.out;
 }
 
@@ -263,10 +263,16 @@ TEST_F(ContainerE2E, BadContainerFilters) {
     EXPECT_EQ(lines(sel.err).size(), 1U);
     auto both = capwise({"trace", "--host", "-p", "x", "--timeout", "0.1"});
     EXPECT_EQ(both.status, 2);
-    // A pod that does not exist: nothing matches, nothing is shown, no error.
+    // A pod that does not exist: an error at start, unless asked to wait for it.
     auto none = capwise({"trace", "-o", "json", "-p", "no-such-pod", "--timeout", "0.5"});
-    EXPECT_EQ(none.status, 0);
+    EXPECT_EQ(none.status, 1);
+    EXPECT_EQ(lines(none.err).size(), 1U) << none.err;
+    EXPECT_NE(none.err.find("no running container matches -p no-such-pod"), std::string::npos);
     EXPECT_EQ(none.out, "");
+    auto waiting =
+        capwise({"trace", "-o", "json", "-p", "no-such-pod", "--wait", "--timeout", "0.5"});
+    EXPECT_EQ(waiting.status, 0) << waiting.err;
+    EXPECT_EQ(waiting.out, "");
 }
 
 } // namespace

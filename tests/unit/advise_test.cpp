@@ -1,5 +1,6 @@
 #include "advise/analysis.hpp"
 #include "advise/formats.hpp"
+#include "lint/yaml_tree.hpp"
 
 #include <cerrno>
 #include <gtest/gtest.h>
@@ -130,6 +131,90 @@ TEST(Formats, SeveralGroupsAreKeyedInJson) {
     auto json = nlohmann::json::parse(render(a.finish(), Format::Json));
     EXPECT_EQ(json["shop/web/nginx"]["add"], (nlohmann::json{"SYS_CHROOT"}));
     EXPECT_EQ(json["data/db-0/postgres"]["add"], (nlohmann::json{"CHOWN"}));
+}
+
+// A recorded event naming a capability capwise does not know must stop the advice: dropped,
+// it would silently shrink the add list; kept, it would print "41".
+TEST(TraceLines, UnknownOrMisnamedCapabilitiesAreNotSkippable) {
+    for (const char* line :
+         {R"({"cap":99,"pid":1,"verdict":"Allow"})", R"({"cap":41,"pid":1,"verdict":"Allow"})",
+          R"({"cap":-1,"pid":1,"verdict":"Allow"})",
+          R"({"cap":12,"capName":"NET_RAW","pid":1,"verdict":"Allow"})"}) {
+        auto parsed = parse_trace_line(line, "host");
+        ASSERT_FALSE(parsed) << line;
+        EXPECT_EQ(parsed.error().errno_value, EDOM) << line;
+    }
+    EXPECT_TRUE(
+        parse_trace_line(R"({"cap":13,"capName":"NET_RAW","pid":1,"verdict":"Allow"})", "host"));
+    EXPECT_TRUE(parse_trace_line(R"({"cap":40,"pid":1,"verdict":"Deny"})", "host"));
+}
+
+TEST(Formats, ContainerNamesAreDns1123Labels) {
+    EXPECT_EQ(dns1123_label("nginx"), "nginx");
+    EXPECT_EQ(dns1123_label("My_App.sh"), "my-app-sh");
+    EXPECT_EQ(dns1123_label("--x--"), "x");
+    EXPECT_EQ(dns1123_label("___"), "app");
+    EXPECT_EQ(dns1123_label(""), "app");
+    EXPECT_EQ(dns1123_label(std::string(100, 'a')).size(), 63U);
+    EXPECT_EQ(dns1123_label(std::string(62, 'a') + "_b"), std::string(62, 'a'));
+}
+
+// `true`, `null`, `1234`, `on` as names: YAML must read every one back as that string.
+TEST(Formats, YamlScalarsAreNeverRetyped) {
+    for (const char* name : {"true", "null", "1234", "on", "~", "0x10", "1e3"}) {
+        Analyzer a;
+        auto o = check(10, true);
+        o.group = name;
+        a.add(o);
+        for (auto f : {Format::K8s, Format::Compose, Format::Scc}) {
+            const std::string out = render(a.finish(), f);
+            int docs = 0;
+            lint::parse_yaml_stream(out, {}, [&](lint::YamlDocument&& doc) {
+                ++docs;
+                ASSERT_FALSE(doc.error) << out;
+                ASSERT_NE(doc.root, nullptr) << out;
+                const lint::YamlNode* named = nullptr;
+                if (f == Format::K8s) {
+                    ASSERT_TRUE(doc.root->is_sequence());
+                    named = doc.root->items.at(0)->find("name");
+                } else if (f == Format::Compose) {
+                    const lint::YamlNode* services = doc.root->find("services");
+                    ASSERT_NE(services, nullptr);
+                    ASSERT_EQ(services->entries.size(), 1U);
+                    EXPECT_EQ(services->entries[0].key, dns1123_label(name)) << out;
+                    EXPECT_NE(out.find("\"" + dns1123_label(name) + "\":"), std::string::npos)
+                        << out;
+                    named = services->entries[0].value;
+                } else {
+                    named = doc.root->find("allowedCapabilities");
+                }
+                ASSERT_NE(named, nullptr) << out;
+                if (f == Format::K8s) {
+                    auto value = lint::scalar_string(*named);
+                    ASSERT_TRUE(value) << out;
+                    EXPECT_EQ(*value, dns1123_label(name)) << out;
+                    EXPECT_FALSE(named->plain) << out;
+                    EXPECT_FALSE(lint::scalar_bool(*named)) << out;
+                    EXPECT_FALSE(lint::scalar_int(*named)) << out;
+                }
+            });
+            EXPECT_EQ(docs, 1) << out;
+        }
+    }
+}
+
+TEST(Formats, TheCapwiseRunLineIsTheCommandQuoted) {
+    Analyzer a;
+    a.add(check(1, true, 1, "openat", true, 65534));
+    RenderOptions options;
+    options.command = {"sh", "-c", "cat /root/it's"};
+    const auto text = render(a.finish(), Format::Text, options);
+    EXPECT_NE(text.find("capwise run --user 65534 --caps DAC_OVERRIDE -- sh -c 'cat "
+                        "/root/it'\\''s'\n"),
+              std::string::npos)
+        << text;
+    options.text_includes_k8s = false;
+    EXPECT_EQ(render(a.finish(), Format::Text, options).find("securityContext"), std::string::npos);
 }
 
 } // namespace

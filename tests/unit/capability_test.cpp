@@ -73,16 +73,28 @@ TEST(CapSet, Operations) {
 }
 
 TEST(ParseCapList, NamesNumbersAndAll) {
-    auto set = parse_cap_list("NET_RAW, cap_chown 21,,", 40);
+    auto set = parse_cap_list("NET_RAW, cap_chown 21", 40);
     ASSERT_TRUE(set);
     EXPECT_EQ(*set, CapSet::of({13, 0, 21}));
     auto all = parse_cap_list("all", 37);
     ASSERT_TRUE(all);
     EXPECT_EQ(all->count(), 38);
-    auto empty = parse_cap_list("", 40);
-    ASSERT_TRUE(empty);
-    EXPECT_TRUE(empty->empty());
     EXPECT_FALSE(parse_cap_list("NET_RAW,BOGUS", 40));
+}
+
+// An empty name never means "nothing" or "everything": 'none' is the word for the empty set.
+TEST(ParseCapList, EmptyNamesAreErrorsAndNoneIsTheEmptySet) {
+    for (const char* bad :
+         {"", " ", ",", "NET_RAW,,CHOWN", "NET_RAW,", ",NET_RAW", "none,CHOWN", "CHOWN none"}) {
+        auto r = parse_cap_list(bad, 40);
+        EXPECT_FALSE(r) << "'" << bad << "'";
+    }
+    EXPECT_NE(parse_cap_list("", 40).error().message.find("'none'"), std::string::npos);
+    for (const char* none : {"none", "NONE", " None "}) {
+        auto r = parse_cap_list(none, 40);
+        ASSERT_TRUE(r) << none;
+        EXPECT_TRUE(r->empty());
+    }
 }
 
 TEST(ParseCapMask, AcceptsWhatUsersPaste) {

@@ -65,7 +65,8 @@ TEST(HookSelection, TotalFailureNamesEveryHookInOneLine) {
 
 TEST(HookSelection, ParseChoices) {
     EXPECT_EQ(*parse_hook_choice("auto"), HookChoice::Auto);
-    EXPECT_EQ(*parse_hook_choice("fexit"), HookChoice::Fentry);
+    EXPECT_EQ(*parse_hook_choice("fentry"), HookChoice::Fentry);
+    EXPECT_FALSE(parse_hook_choice("fexit")); // one spelling, the one --help and the README use
     EXPECT_EQ(*parse_hook_choice("kprobe"), HookChoice::Kprobe);
     EXPECT_FALSE(parse_hook_choice("uprobe"));
 }

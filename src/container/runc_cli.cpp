@@ -1,0 +1,138 @@
+#include "container/runc_cli.hpp"
+
+#include "core/text.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace capwise::container {
+namespace {
+
+constexpr std::size_t kMaxCaptured = 64 * 1024;
+
+// Appends what the pipe holds now (non-blocking), keeping at most kMaxCaptured bytes.
+void read_available(int fd, std::string& out) {
+    char buf[4096];
+    while (true) {
+        ssize_t n = ::read(fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return;
+        }
+        out.append(buf, std::min(static_cast<std::size_t>(n),
+                                 kMaxCaptured - std::min(out.size(), kMaxCaptured)));
+    }
+}
+
+} // namespace
+
+RuncResult run_runc(const std::vector<std::string>& args, std::chrono::milliseconds limit,
+                    bool keep_stderr, bool discard_stdout) {
+    RuncResult result;
+    int err[2];
+    if (::pipe2(err, O_CLOEXEC) != 0) {
+        result.status = 126;
+        result.message = fmt::format("pipe: {}", std::strerror(errno));
+        return result;
+    }
+    std::vector<char*> argv{const_cast<char*>("runc")};
+    for (const auto& a : args) {
+        argv.push_back(const_cast<char*>(a.c_str()));
+    }
+    argv.push_back(nullptr);
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        result.status = 126;
+        result.message = fmt::format("fork: {}", std::strerror(errno));
+        ::close(err[0]);
+        ::close(err[1]);
+        return result;
+    }
+    if (pid == 0) {
+        int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+        ::dup2(devnull, 0);
+        if (discard_stdout) {
+            ::dup2(devnull, 1);
+        }
+        ::dup2(err[1], 2); // dup2 leaves the copy open across exec
+        ::execvp("runc", argv.data());
+        const std::string why = fmt::format("cannot run runc: {}\n", std::strerror(errno));
+        (void)!::write(2, why.data(), why.size());
+        ::_exit(127);
+    }
+    ::close(err[1]);
+    core::UniqueFd read_end(err[0]);
+    ::fcntl(read_end.get(), F_SETFL, ::fcntl(read_end.get(), F_GETFL) | O_NONBLOCK);
+    std::string text;
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    int status = 0;
+    bool killed = false;
+    while (true) {
+        read_available(read_end.get(), text);
+        pid_t done = ::waitpid(pid, &status, WNOHANG);
+        if (done == pid) {
+            break;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            killed = true;
+            break;
+        }
+        pollfd p{read_end.get(), POLLIN, 0};
+        ::poll(&p, 1, 50);
+    }
+    read_available(read_end.get(), text);
+    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    result.message =
+        killed ? fmt::format("runc {} did not finish within {} s and was killed",
+                             args.empty() ? "" : args.front(),
+                             std::chrono::duration_cast<std::chrono::seconds>(limit).count())
+               : runc_error_message(text);
+    if (keep_stderr && !killed) {
+        ::fcntl(read_end.get(), F_SETFL, ::fcntl(read_end.get(), F_GETFL) & ~O_NONBLOCK);
+        result.container_stderr = std::move(read_end);
+    }
+    return result;
+}
+
+std::string runc_error_message(const std::string& stderr_text) {
+    std::string last_line;
+    std::string last_error;
+    std::size_t pos = 0;
+    while (pos < stderr_text.size()) {
+        std::size_t end = std::min(stderr_text.find('\n', pos), stderr_text.size());
+        std::string_view line = core::trim(std::string_view(stderr_text).substr(pos, end - pos));
+        pos = end + 1;
+        if (line.empty()) {
+            continue;
+        }
+        last_line = std::string(line);
+        const bool error = line.find("level=error") != std::string_view::npos ||
+                           line.find("level=fatal") != std::string_view::npos;
+        auto msg = line.find("msg=\"");
+        if (!error || msg == std::string_view::npos) {
+            continue;
+        }
+        // msg="…" with \" and \\ escaped, as logrus quotes it.
+        std::string value;
+        for (std::size_t i = msg + 5; i < line.size() && line[i] != '"'; ++i) {
+            if (line[i] == '\\' && i + 1 < line.size()) {
+                ++i;
+            }
+            value += line[i];
+        }
+        last_error = value;
+    }
+    return core::printable(last_error.empty() ? last_line : last_error, 1024);
+}
+
+} // namespace capwise::container

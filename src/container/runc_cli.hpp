@@ -1,0 +1,32 @@
+// Invoking the runc binary: bounded in time, its own complaints captured as one message
+// (runc writes logrus lines, `time="…" level=error msg="…"`, which are not for the user).
+#pragma once
+
+#include "core/unique_fd.hpp"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace capwise::container {
+
+struct RuncResult {
+    int status = 0;      // exit status; 128+signal when killed
+    std::string message; // what runc said went wrong (its last error line), or empty
+    // `runc create` only: the read end of the pipe runc's stderr was, which the container
+    // inherits; whoever owns the container forwards it to the user's stderr.
+    core::UniqueFd container_stderr;
+};
+
+// Runs `runc args...` with stdin from /dev/null, stdout inherited, stderr captured; kills it
+// past `limit` (status 137, message saying so). With keep_stderr, the pipe is handed back
+// instead of closed (for `runc create`, whose container writes to it after runc exits).
+// With discard_stdout, stdout goes to /dev/null (a quiet re-run's container inherits it).
+RuncResult run_runc(const std::vector<std::string>& args, std::chrono::milliseconds limit,
+                    bool keep_stderr = false, bool discard_stdout = false);
+
+// From runc's stderr, the message of its last error: the msg="…" of a logrus line at level
+// error or fatal, else the last non-empty line; empty when runc said nothing.
+std::string runc_error_message(const std::string& stderr_text);
+
+} // namespace capwise::container
