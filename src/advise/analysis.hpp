@@ -58,6 +58,7 @@ struct GroupAdvice {
     core::CapSet not_needed;      // denied, yet the syscall succeeded, and never needed
     core::CapSet undecided;       // denied with no recorded outcome
     core::CapSet capset_requests; // only asked for through capset(2)
+    core::CapSet minimized_away;  // advised, but re-runs ended the same without them
     std::map<int, Evidence> evidence;
 };
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 namespace capwise::advise {
@@ -39,22 +40,23 @@ std::string comment_name(const GroupAdvice& g) {
     return core::printable(g.group, 253);
 }
 
-// The container's own name (the last part of namespace/pod/container), as a valid name.
-std::string raw_container_name(const GroupAdvice& g) {
+// The container's own name: in a pod its real one (the last part of namespace/pod/container);
+// for a command or a bundle the one --container gives, else the command's.
+std::string raw_container_name(const GroupAdvice& g, const RenderOptions& options) {
     if (!g.in_pod) {
-        return g.group;
+        return options.container_name.empty() ? g.group : options.container_name;
     }
     auto slash = g.group.rfind('/');
     return slash == std::string::npos ? g.group : g.group.substr(slash + 1);
 }
 
-std::string container_name(const GroupAdvice& g) {
-    return dns1123_label(raw_container_name(g));
+std::string container_name(const GroupAdvice& g, const RenderOptions& options) {
+    return dns1123_label(raw_container_name(g, options));
 }
 
-// Says so when the name had to change to be valid.
-std::string renamed_note(const GroupAdvice& g) {
-    const std::string raw = raw_container_name(g);
+// Says so when the name had to change to be valid, and that a command's name is a stand-in.
+std::string renamed_note(const GroupAdvice& g, const RenderOptions& options) {
+    const std::string raw = raw_container_name(g, options);
     const std::string valid = dns1123_label(raw);
     return raw == valid ? std::string()
                         : fmt::format("# '{}' is not a valid container name (a DNS-1123 label): "
@@ -62,12 +64,15 @@ std::string renamed_note(const GroupAdvice& g) {
                                       core::printable(raw, 253), valid);
 }
 
-std::string k8s_yaml(const GroupAdvice& g) {
+std::string k8s_yaml(const GroupAdvice& g, const RenderOptions& options) {
     auto add = sorted_k8s_names(g.add);
     std::string out = fmt::format("# {}: capabilities meet Pod Security Standards \"{}\"\n",
                                   comment_name(g), core::pss_level_name(pss_level(g.add)));
-    out += renamed_note(g);
-    out += fmt::format("- name: {}\n  securityContext:\n", yaml_string(container_name(g)));
+    out += renamed_note(g, options);
+    if (!g.in_pod && options.container_name.empty()) {
+        out += "# the name is the command's: give your container's with --container NAME\n";
+    }
+    out += fmt::format("- name: {}\n  securityContext:\n", yaml_string(container_name(g, options)));
     out += "    allowPrivilegeEscalation: false\n    capabilities:\n      drop: [\"ALL\"]\n";
     if (!add.empty()) {
         out += fmt::format("      add: [{}]\n", yaml_list(add));
@@ -94,17 +99,43 @@ Json evidence_json(const GroupAdvice& g) {
     return ev;
 }
 
-Json group_json(const GroupAdvice& g) {
-    return Json{
+Json denied_json(const std::map<int, std::set<std::string>>& denied) {
+    Json out = Json::object();
+    for (const auto& [cap, syscalls] : denied) {
+        out[core::cap_k8s_name(cap)] = syscalls;
+    }
+    return out;
+}
+
+Json group_json(const GroupAdvice& g, const RenderOptions& options) {
+    Json j{
         {"add", sorted_k8s_names(g.add)},
         {"drop", {"ALL"}},
         {"notNeeded", sorted_k8s_names(g.not_needed)},
+        {"minimizedAway", sorted_k8s_names(g.minimized_away)},
         {"undecided", sorted_k8s_names(g.undecided)},
         {"capsetRequests", sorted_k8s_names(g.capset_requests)},
         {"nonRoot", g.non_root},
         {"pss", core::pss_level_name(pss_level(g.add))},
         {"evidence", evidence_json(g)},
+        {"warnings", options.warnings},
     };
+    if (options.run) {
+        j["exitStatus"] = options.run->exit_status;
+        j["run"] = Json{{"end", options.run->end}, {"durationMs", options.run->duration_ms}};
+    }
+    if (const auto& v = options.verification) {
+        j["verification"] = Json{
+            {"caps", sorted_k8s_names(v->caps)},
+            {"exitStatus", v->exit_status},
+            {"firstExitStatus", v->first_status},
+            {"outcome", v->outcome},
+            {"end", v->end},
+            {"denied", denied_json(v->denied)},
+            {"verified", v->verified},
+        };
+    }
+    return j;
 }
 
 // `capwise run` as the entrypoint of a non-root workload: exact when capwise ran the command.
@@ -125,6 +156,9 @@ std::string capwise_run_line(const GroupAdvice& g, const RenderOptions& options)
 
 std::string text_report(const GroupAdvice& g, const RenderOptions& options) {
     std::string out = fmt::format("== {}\n", comment_name(g));
+    for (const auto& w : options.warnings) {
+        out += "Warning: " + w + "\n";
+    }
     auto add = sorted_k8s_names(g.add);
     out += add.empty() ? "Needs no capabilities: drop ALL and add nothing.\n"
                        : fmt::format("Needs: {} (drop ALL, add these)\n", list(add));
@@ -152,6 +186,10 @@ std::string text_report(const GroupAdvice& g, const RenderOptions& options) {
     if (!g.not_needed.empty()) {
         out += fmt::format("Denied but not needed (the syscalls succeeded anyway): {}\n",
                            list(sorted_k8s_names(g.not_needed)));
+    }
+    if (!g.minimized_away.empty()) {
+        out += fmt::format("Dropped by --minimize (the run ended the same without them): {}\n",
+                           list(sorted_k8s_names(g.minimized_away)));
     }
     if (!g.undecided.empty()) {
         out +=
@@ -187,7 +225,7 @@ std::string text_report(const GroupAdvice& g, const RenderOptions& options) {
                capwise_run_line(g, options) + "\n";
     }
     if (options.text_includes_k8s) {
-        out += "\nKubernetes:\n" + k8s_yaml(g);
+        out += "\nKubernetes:\n" + k8s_yaml(g, options);
     }
     return out;
 }
@@ -247,19 +285,111 @@ std::string dns1123_label(std::string_view name) {
     return out.empty() ? "app" : out;
 }
 
+namespace {
+
+std::string kubectl_patch(const GroupAdvice& g, const RenderOptions& options) {
+    // The owning workload: as given, or derived from the pod ("deployment/web -n shop").
+    std::string target = options.owner_hint;
+    if (target.empty() && g.owner.find('/') != std::string::npos) {
+        std::string kind = g.owner.substr(0, g.owner.find('/'));
+        for (auto& ch : kind) {
+            ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        }
+        target = kind + g.owner.substr(g.owner.find('/')) +
+                 (g.k8s_namespace.empty() ? "" : " -n " + g.k8s_namespace);
+    }
+    if (target.empty()) {
+        return {};
+    }
+    const Json security{{"allowPrivilegeEscalation", false},
+                        {"capabilities", {{"drop", {"ALL"}}, {"add", sorted_k8s_names(g.add)}}}};
+    const Json container{{"name", container_name(g, options)}, {"securityContext", security}};
+    Json patch;
+    patch["spec"]["template"]["spec"]["containers"] = Json::array({container});
+    return fmt::format("# kubectl patch {} --type strategic -p {}\n", target,
+                       core::shell_quote(patch.dump()));
+}
+
+Json oci_json(const GroupAdvice& g) {
+    Json caps = Json::array();
+    for (const auto& a : sorted_k8s_names(g.add)) {
+        caps.push_back("CAP_" + a);
+    }
+    return Json{{"process",
+                 {{"noNewPrivileges", true},
+                  {"capabilities",
+                   {{"bounding", caps},
+                    {"effective", caps},
+                    {"permitted", caps},
+                    {"inheritable", caps},
+                    {"ambient", caps}}}}}};
+}
+
+} // namespace
+
+std::string denied_text(const std::map<int, std::set<std::string>>& denied) {
+    std::string out;
+    for (const auto& [cap, syscalls] : denied) {
+        out += fmt::format("{}{} ({})", out.empty() ? "" : ", ", core::cap_k8s_name(cap),
+                           fmt::join(syscalls, ", "));
+    }
+    return out;
+}
+
+// Every format is one valid document however many groups there are: JSON and OCI key them by
+// group, compose has one `services:`, an SCC one set of fields (the union, each group said in a
+// comment), YAML lists one item per container.
 std::string render(const std::vector<GroupAdvice>& groups, Format format,
                    const RenderOptions& options) {
-    const std::string& owner_hint = options.owner_hint;
+    const bool several = groups.size() > 1;
     std::string out;
-    if (format == Format::Json) {
-        if (groups.size() == 1) {
-            return group_json(groups[0]).dump(2) + "\n";
+    switch (format) {
+    case Format::Json:
+    case Format::Oci: {
+        auto one = [&](const GroupAdvice& g) {
+            return format == Format::Json ? group_json(g, options) : oci_json(g);
+        };
+        if (!several) {
+            return one(groups.at(0)).dump(2) + "\n";
         }
         Json all = Json::object();
         for (const auto& g : groups) {
-            all[g.group] = group_json(g);
+            all[g.group] = one(g);
         }
         return all.dump(2) + "\n";
+    }
+    case Format::Compose:
+        out += "services:\n";
+        for (const auto& g : groups) {
+            auto add = sorted_k8s_names(g.add);
+            out += "  # " + comment_name(g) + "\n";
+            std::string note = renamed_note(g, options);
+            if (!note.empty()) {
+                out += "  " + note;
+            }
+            out += fmt::format("  {}:\n    cap_drop: [\"ALL\"]\n",
+                               yaml_string(container_name(g, options)));
+            if (!add.empty()) {
+                out += fmt::format("    cap_add: [{}]\n", yaml_list(add));
+            }
+            out += "    security_opt: [\"no-new-privileges:true\"]\n";
+        }
+        return out;
+    case Format::Scc: {
+        core::CapSet all;
+        out += "# SecurityContextConstraints fields";
+        for (const auto& g : groups) {
+            all = all | g.add;
+            out += fmt::format("\n#   {}: [{}]", comment_name(g), list(sorted_k8s_names(g.add)));
+        }
+        out += "\nrequiredDropCapabilities: [\"ALL\"]\n";
+        out += fmt::format("allowedCapabilities: [{}]\ndefaultAddCapabilities: []\n",
+                           yaml_list(sorted_k8s_names(all)));
+        out += "allowPrivilegeEscalation: false\n";
+        return out;
+    }
+    default:
+        break;
     }
     for (const auto& g : groups) {
         auto add = sorted_k8s_names(g.add);
@@ -267,82 +397,23 @@ std::string render(const std::vector<GroupAdvice>& groups, Format format,
         case Format::Text:
             out += text_report(g, options);
             break;
-        case Format::K8s: {
-            out += k8s_yaml(g);
-            // The owning workload: as given, or derived from the pod ("deployment/web -n shop").
-            std::string target = owner_hint;
-            if (target.empty() && g.owner.find('/') != std::string::npos) {
-                std::string kind = g.owner.substr(0, g.owner.find('/'));
-                for (auto& ch : kind) {
-                    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-                }
-                target = kind + g.owner.substr(g.owner.find('/')) +
-                         (g.k8s_namespace.empty() ? "" : " -n " + g.k8s_namespace);
-            }
-            if (!target.empty()) {
-                out += fmt::format(
-                    "# kubectl patch {} --type strategic -p '{}'\n", target,
-                    Json{{"spec",
-                          {{"template",
-                            {{"spec",
-                              {{"containers",
-                                {{{"name", container_name(g)},
-                                  {"securityContext",
-                                   {{"allowPrivilegeEscalation", false},
-                                    {"capabilities", {{"drop", {"ALL"}}, {"add", add}}}}}}}}}}}}}}}
-                        .dump());
-            }
+        case Format::K8s:
+            out += k8s_yaml(g, options);
+            out += kubectl_patch(g, options);
             break;
-        }
         case Format::Docker:
         case Format::Podman: {
             std::string flags = "--cap-drop=ALL";
             for (const auto& a : add) {
                 flags += " --cap-add=" + a;
             }
+            std::string args;
+            for (const auto& arg : options.command) {
+                args += " " + core::shell_quote(arg);
+            }
             out += fmt::format("# {}\n{} run {} --security-opt=no-new-privileges IMAGE{}\n",
                                comment_name(g), format == Format::Docker ? "docker" : "podman",
-                               flags, [&] {
-                                   std::string args;
-                                   for (const auto& arg : options.command) {
-                                       args += " " + core::shell_quote(arg);
-                                   }
-                                   return args;
-                               }());
-            break;
-        }
-        case Format::Compose: {
-            out += renamed_note(g);
-            out += fmt::format("services:\n  {}:\n    cap_drop: [\"ALL\"]\n",
-                               yaml_string(container_name(g)));
-            if (!add.empty()) {
-                out += fmt::format("    cap_add: [{}]\n", yaml_list(add));
-            }
-            out += "    security_opt: [\"no-new-privileges:true\"]\n";
-            break;
-        }
-        case Format::Oci: {
-            Json caps = Json::array();
-            for (const auto& a : add) {
-                caps.push_back("CAP_" + a);
-            }
-            Json oci{{"process",
-                      {{"noNewPrivileges", true},
-                       {"capabilities",
-                        {{"bounding", caps},
-                         {"effective", caps},
-                         {"permitted", caps},
-                         {"inheritable", caps},
-                         {"ambient", caps}}}}}};
-            out += oci.dump(2) + "\n";
-            break;
-        }
-        case Format::Scc: {
-            out += fmt::format("# {}: SecurityContextConstraints fields\n", comment_name(g));
-            out += "requiredDropCapabilities: [\"ALL\"]\n";
-            out += fmt::format("allowedCapabilities: [{}]\ndefaultAddCapabilities: []\n",
-                               yaml_list(add));
-            out += "allowPrivilegeEscalation: false\n";
+                               flags, args);
             break;
         }
         case Format::Systemd: {
@@ -359,10 +430,13 @@ std::string render(const std::vector<GroupAdvice>& groups, Format format,
             out += "NoNewPrivileges=yes\n";
             break;
         }
-        case Format::Json:
+        default:
             break;
         }
-        out += "\n";
+        // Blank lines separate groups; within the YAML list of k8s they are harmless.
+        if (format != Format::K8s || &g != &groups.back()) {
+            out += "\n";
+        }
     }
     return out;
 }

@@ -6,6 +6,9 @@
 #include "advise/analysis.hpp"
 #include "core/catalog.hpp"
 
+#include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,13 +22,40 @@ std::vector<std::string> sorted_k8s_names(core::CapSet set);
 // The strictest Pod Security Standards level whose capability rules the add list meets.
 core::PssLevel pss_level(core::CapSet add);
 
+// How the advised workload's run went, when capwise ran it.
+struct RunSummary {
+    int exit_status = 0;
+    std::string end; // "ended by itself", "stopped at its time limit", "interrupted"
+    long long duration_ms = 0;
+};
+
+// A re-run with exactly the advised set, judged against the first run.
+struct Verification {
+    core::CapSet caps;
+    int exit_status = 0;
+    int first_status = 0;
+    std::string outcome; // "same", "fixed" (the first run failed, this one succeeds), "different"
+    std::string end;     // as RunSummary::end
+    // Audited checks denied in the re-run: capability → the syscalls that asked.
+    std::map<int, std::set<std::string>> denied;
+    bool verified = false; // ends as the first run did, or now succeeds
+};
+
 struct RenderOptions {
     std::string owner_hint;        // "deployment/web -n shop", for the kubectl patch line
     bool text_includes_k8s = true; // false when the k8s format is printed as well
     // The advised command's argv, when capwise ran it: printed commands then use it and run as
     // printed; otherwise they say where the container's command goes.
     std::vector<std::string> command;
+    // The container's name for a command or a bundle (--container); pods keep their own.
+    std::string container_name;
+    std::optional<RunSummary> run;
+    std::optional<Verification> verification;
+    std::vector<std::string> warnings; // thin or partial evidence, said in every format
 };
+
+// "CHOWN (fchownat), SETGID (setgroups, setresgid)".
+std::string denied_text(const std::map<int, std::set<std::string>>& denied);
 
 std::string render(const std::vector<GroupAdvice>& groups, Format format,
                    const RenderOptions& options = {});

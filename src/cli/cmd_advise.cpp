@@ -10,6 +10,7 @@
 #include "core/launch.hpp"
 #include "core/text.hpp"
 #include "trace/command.hpp"
+#include "trace/run_control.hpp"
 #include "trace/syscalls.hpp"
 #include "trace/tracer.hpp"
 
@@ -22,6 +23,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <functional>
+#include <map>
+#include <set>
 #include <signal.h>
 #include <unistd.h>
 
@@ -45,12 +48,19 @@ struct Opts {
     std::optional<std::string> comm;
     std::string hook = "auto";
     bool rerun_output = false;
+    std::optional<std::chrono::milliseconds> rerun_timeout;
+    bool accept_partial = false;
+    std::string container; // the container's name in k8s/compose output
 };
 
 struct RunOutcome {
     int status = 0;
+    trace::RunEnd end = trace::RunEnd::Exited;
+    std::chrono::milliseconds duration{0};
+    int leftovers = 0; // processes the command left running, stopped by capwise
     std::vector<advise::GroupAdvice> advice;
     std::uint64_t audited_denies = 0;
+    std::map<int, std::set<std::string>> denied; // audited denials: capability → syscalls
     std::uint64_t lost = 0;
     // The command could not be started (not found, not executable, the switch failed): no
     // outcome, and capwise exits as a shell would (126/127).
@@ -85,9 +95,11 @@ class Collector {
         return options;
     }
 
-    // Collects until finished() gives the exit status; exit_fd wakes the wait early.
+    // Collects until finished() gives the exit status; exit_fd wakes the wait early. With a run
+    // control, the user's signals and the time limit end the workload through it.
     core::Result<RunOutcome> collect(int exit_fd,
-                                     const std::function<std::optional<int>()>& finished) {
+                                     const std::function<std::optional<int>()>& finished,
+                                     trace::RunControl* control = nullptr) {
         advise::Analyzer analyzer;
         RunOutcome outcome;
         auto sink = [&](const trace::TraceEvent& event) {
@@ -119,16 +131,30 @@ class Collector {
             o.syscall = trace::syscall_name(event.syscall);
             o.caller = resolved.caller;
             o.timestamp_ns = event.timestamp_ns;
-            outcome.audited_denies += event.audit && !event.allowed() ? 1 : 0;
+            if (event.audit && !event.allowed()) {
+                ++outcome.audited_denies;
+                outcome.denied[event.cap].insert(o.syscall);
+            }
             analyzer.add(o);
         };
         std::optional<int> status;
         while (!status) {
-            auto polled = tracer_->poll(200, sink, exit_fd);
+            auto polled =
+                tracer_->poll(control != nullptr ? control->wait_ms() : 200, sink, exit_fd);
             if (!polled) {
                 return polled.error();
             }
             status = finished();
+            if (!status && control != nullptr) {
+                if (int sig = take_stop_signal(); sig != 0) {
+                    control->on_signal(sig);
+                }
+                control->tick();
+            }
+        }
+        if (control != nullptr) {
+            outcome.end = control->end();
+            outcome.duration = control->elapsed();
         }
         if (auto drained = tracer_->drain(sink); !drained) {
             return drained.error();
@@ -156,14 +182,17 @@ struct Workload {
     bool quiet_reruns = true; // re-runs' stdout/stderr discarded: the first run's output is enough
 };
 
-// A scratch directory removed with everything in it.
+// A scratch directory, made when asked for and removed with everything in it.
 struct ScratchDir {
     std::string path;
-    ScratchDir() {
+    ScratchDir() = default;
+    bool make() {
         char tmpl[] = "/tmp/capwise-bundle-XXXXXX";
-        if (::mkdtemp(tmpl) != nullptr) {
-            path = tmpl;
+        if (::mkdtemp(tmpl) == nullptr) {
+            return false;
         }
+        path = tmpl;
+        return true;
     }
     ScratchDir(const ScratchDir&) = delete;
     ScratchDir& operator=(const ScratchDir&) = delete;
@@ -177,11 +206,12 @@ struct ScratchDir {
 
 core::Result<RunOutcome> trace_bundle(const std::string& original,
                                       std::optional<core::CapSet> exact_caps, bool quiet,
+                                      std::optional<std::chrono::milliseconds> limit,
                                       Collector& collector) {
     ScratchDir scratch;
     std::string bundle = original;
     if (exact_caps) { // the same bundle with exactly these capabilities
-        if (scratch.path.empty()) {
+        if (!scratch.make()) {
             return core::make_error(fmt::format("mkdtemp: {}", std::strerror(errno)));
         }
         if (auto written = container::write_bundle_with_caps(original, *exact_caps, scratch.path);
@@ -190,8 +220,8 @@ core::Result<RunOutcome> trace_bundle(const std::string& original,
         }
         bundle = scratch.path;
     }
-    auto run =
-        container::RuncRun::create(bundle, fmt::format("capwise-advise-{}", ::getpid()), quiet);
+    auto run = container::RuncRun::create(bundle, fmt::format("capwise-advise-{}", ::getpid()),
+                                          quiet, scratch.path);
     if (!run) {
         return run.error();
     }
@@ -201,11 +231,15 @@ core::Result<RunOutcome> trace_bundle(const std::string& original,
     if (auto started = run->start(); !started) {
         return started.error();
     }
-    return collector.collect(run->exit_fd(), [&] { return run->try_wait(); });
+    trace::RunControl control([&](int sig) { run->signal(sig); }, [&] { run->stop_all(); }, limit);
+    return collector.collect(
+        run->exit_fd(), [&] { return run->try_wait(); }, &control);
 }
 
+// One run of the workload, ended by capwise past `limit` (politely, then its whole tree).
 core::Result<RunOutcome> trace_workload(const Workload& w, std::optional<core::CapSet> exact_caps,
-                                        const trace::KernelSymbols& symbols) {
+                                        const trace::KernelSymbols& symbols,
+                                        std::optional<std::chrono::milliseconds> limit) {
     // Named like the container it becomes: the bundle's directory, or the command.
     Collector collector(
         symbols, w.hook,
@@ -222,7 +256,7 @@ core::Result<RunOutcome> trace_workload(const Workload& w, std::optional<core::C
         }
     }
     if (!w.bundle.empty()) {
-        return trace_bundle(w.bundle, exact_caps, quiet, collector);
+        return trace_bundle(w.bundle, exact_caps, quiet, limit, collector);
     }
     auto command = trace::Command::spawn(w.argv, w.creds, exact_caps, quiet);
     if (!command) {
@@ -236,18 +270,20 @@ core::Result<RunOutcome> trace_workload(const Workload& w, std::optional<core::C
         failed.start_error = released.error();
         return failed;
     }
-    return collector.collect(command->exit_fd(), [&] { return command->try_wait(); });
-}
-
-std::atomic<int> g_advise_stop{0};
-void on_advise_stop(int sig) {
-    g_advise_stop.store(sig);
+    trace::RunControl control([&](int sig) { command->signal(sig); }, [&] { command->stop_tree(); },
+                              limit);
+    auto outcome = collector.collect(
+        command->exit_fd(), [&] { return command->try_wait(); }, &control);
+    if (outcome) {
+        outcome->leftovers = command->leftovers();
+    }
+    return outcome;
 }
 
 // Advice for running containers: traced (filtered to them in the kernel) until the timeout or
 // Ctrl-C, then grouped per container.
-core::Result<std::vector<advise::GroupAdvice>> advise_live(const Opts& o,
-                                                           const trace::KernelSymbols& symbols) {
+core::Result<std::vector<advise::GroupAdvice>>
+advise_live(const Opts& o, const trace::KernelSymbols& symbols, std::uint64_t& lost) {
     auto filter = o.containers.filter();
     if (!filter) {
         return filter.error();
@@ -276,11 +312,6 @@ core::Result<std::vector<advise::GroupAdvice>> advise_live(const Opts& o,
     if (auto started = collector.start(options); !started) {
         return started.error();
     }
-    struct sigaction sa {};
-    sa.sa_handler = on_advise_stop;
-    sigemptyset(&sa.sa_mask);
-    ::sigaction(SIGINT, &sa, nullptr);
-    ::sigaction(SIGTERM, &sa, nullptr);
     const auto deadline =
         std::chrono::steady_clock::now() + o.timeout.value_or(std::chrono::milliseconds(0));
     auto next_rescan = std::chrono::steady_clock::now() + std::chrono::seconds(1);
@@ -293,7 +324,7 @@ core::Result<std::vector<advise::GroupAdvice>> advise_live(const Opts& o,
             }
             next_rescan = now + std::chrono::seconds(1);
         }
-        if (g_advise_stop.load() != 0 || (o.timeout && now >= deadline)) {
+        if (stop_signal_pending() || (o.timeout && now >= deadline)) {
             return 0;
         }
         return std::nullopt;
@@ -301,10 +332,7 @@ core::Result<std::vector<advise::GroupAdvice>> advise_live(const Opts& o,
     if (!outcome) {
         return outcome.error();
     }
-    if (outcome->lost != 0) {
-        print_error(
-            fmt::format("{} events were lost: the advice may be incomplete", outcome->lost));
-    }
+    lost = outcome->lost;
     return std::move(outcome->advice);
 }
 
@@ -413,8 +441,26 @@ int run_advise(const Opts& o, const Context& ctx) {
                     "--bundle");
         return 2;
     }
+    if (!o.container.empty() && advise::dns1123_label(o.container) != o.container) {
+        print_error(fmt::format("--container '{}' is not a valid container name: lower-case "
+                                "letters, digits and '-', at most 63 (e.g. '{}')",
+                                core::printable(o.container), advise::dns1123_label(o.container)));
+        return 2;
+    }
+    install_stop_handlers();
     std::vector<advise::GroupAdvice> advice;
-    std::optional<int> original_status;
+    advise::RenderOptions render_options;
+    render_options.owner_hint = o.owner;
+    render_options.container_name = o.container;
+    render_options.text_includes_k8s =
+        std::find(formats.begin(), formats.end(), advise::Format::K8s) == formats.end();
+    if (ctx.has_command) {
+        render_options.command = ctx.command;
+    }
+    // Evidence that is not the whole story: the advice says so and the exit status too.
+    bool partial = false;
+    bool interrupted = false;
+    std::optional<RunOutcome> first;
     std::optional<trace::KernelSymbols> symbols;
     Workload workload;
     auto hook = trace::parse_hook_choice(o.hook);
@@ -443,7 +489,7 @@ int run_advise(const Opts& o, const Context& ctx) {
             return 1;
         }
         symbols = std::move(*loaded);
-        auto outcome = trace_workload(workload, std::nullopt, *symbols);
+        auto outcome = trace_workload(workload, std::nullopt, *symbols, o.timeout);
         if (!outcome) {
             print_error(outcome.error().message);
             return 1;
@@ -452,12 +498,8 @@ int run_advise(const Opts& o, const Context& ctx) {
             print_error(outcome->start_error->message);
             return core::exec_failure_status(outcome->start_error->errno_value);
         }
-        if (outcome->lost != 0) {
-            print_error(
-                fmt::format("{} events were lost: the advice may be incomplete", outcome->lost));
-        }
-        original_status = outcome->status;
-        advice = std::move(outcome->advice);
+        first = std::move(*outcome);
+        advice = first->advice;
         if (advice.empty()) {
             advise::GroupAdvice nothing;
             nothing.group = std::filesystem::path(workload.bundle.empty() ? workload.argv.front()
@@ -466,18 +508,55 @@ int run_advise(const Opts& o, const Context& ctx) {
                                 .string();
             advice.push_back(nothing);
         }
+        render_options.run = advise::RunSummary{first->status, trace::run_end_text(first->end),
+                                                first->duration.count()};
+        if (first->end == trace::RunEnd::TimedOut) {
+            partial = true;
+            render_options.warnings.push_back(fmt::format(
+                "the run was stopped at --timeout ({} ms): the advice covers only what ran until "
+                "then",
+                o.timeout->count()));
+        } else if (first->end == trace::RunEnd::Interrupted) {
+            partial = interrupted = true;
+            render_options.warnings.push_back("the run was interrupted: the advice covers only "
+                                              "what ran until then");
+        }
+        if (first->status != 0 && first->end == trace::RunEnd::Exited &&
+            first->audited_denies == 0) {
+            render_options.warnings.push_back(fmt::format(
+                "the workload failed (exit status {}) with no capability denied: it failed for "
+                "another reason, and the advice covers only what ran",
+                first->status));
+        }
+        if (first->leftovers != 0) {
+            render_options.warnings.push_back(fmt::format(
+                "the workload left {} process{} running when it ended; capwise stopped them",
+                first->leftovers, first->leftovers == 1 ? "" : "es"));
+        }
+        if (first->lost != 0) {
+            partial = true;
+            render_options.warnings.push_back(
+                fmt::format("{} events were lost (ring buffer full): the advice may be incomplete",
+                            first->lost));
+        }
     } else if (live) {
         auto loaded = trace::load_symbols_for_tracing();
         if (!loaded) {
             print_error(loaded.error().message);
             return 1;
         }
-        auto analysed = advise_live(o, *loaded);
+        std::uint64_t lost = 0;
+        auto analysed = advise_live(o, *loaded, lost);
         if (!analysed) {
             print_error(analysed.error().message);
             return 1;
         }
         advice = std::move(*analysed);
+        if (lost != 0) {
+            partial = true;
+            render_options.warnings.push_back(fmt::format(
+                "{} events were lost (ring buffer full): the advice may be incomplete", lost));
+        }
         if (advice.empty()) {
             print_error(fmt::format("no audited capability checks seen in {}",
                                     o.containers.any() ? "the matching containers"
@@ -494,107 +573,168 @@ int run_advise(const Opts& o, const Context& ctx) {
         advice = std::move(*analysed);
     }
 
-    if (o.minimize) {
-        // Drop each candidate in turn and keep it only if the run then ends differently; then
-        // confirm every survivor against the final set, so the answer is 1-minimal.
-        // The reference is the run with the whole advised set; removing `cap` breaks the run
-        // when the command then ends differently.
-        auto status_with = [&](core::CapSet set) -> std::optional<int> {
-            auto r = trace_workload(workload, set, *symbols);
-            if (!r || r->start_error) {
-                print_error(r ? r->start_error->message : r.error().message);
-                return std::nullopt;
-            }
-            return r->status;
-        };
-        auto reference = status_with(advice.front().add);
-        if (!reference) {
-            return 1;
+    // Re-runs: each bounded by --rerun-timeout, else by the first run's own limit when it had
+    // one, else by a generous multiple of how long the first run took.
+    std::optional<std::chrono::milliseconds> rerun_limit = o.rerun_timeout;
+    if (!rerun_limit && first) {
+        rerun_limit = first->end == trace::RunEnd::TimedOut
+                          ? *o.timeout
+                          : std::max<std::chrono::milliseconds>(std::chrono::seconds(10),
+                                                                first->duration * 4);
+    }
+    bool stop_reruns = interrupted;
+    // A re-run with exactly `set`, judged against the first run: the same exit status and the
+    // same kind of end, or (when the first failed) success.
+    enum class Match { Same, Fixed, Different };
+    auto judge = [&](const RunOutcome& r) {
+        if (r.status == first->status && r.end == first->end) {
+            return Match::Same;
         }
-        if (*reference != 0) {
-            print_error(fmt::format("minimize: the command fails (status {}) even with the whole "
-                                    "advised set, so nothing can be proven",
-                                    *reference));
-            return 3;
+        if (first->status != 0 && first->end == trace::RunEnd::Exited && r.status == 0 &&
+            r.end == trace::RunEnd::Exited) {
+            return Match::Fixed;
         }
-        core::CapSet kept = advice.front().add;
-        // Does the run end differently once `cap` is taken out of the kept set?
-        auto needed = [&](int cap) -> std::optional<bool> {
-            core::CapSet without = kept;
-            without.remove(cap);
-            auto status = status_with(without);
-            return status ? std::optional<bool>(*status != *reference) : std::nullopt;
-        };
-        for (int cap : advice.front().add.members()) {
-            auto n = needed(cap);
-            if (!n) {
-                return 1;
+        return Match::Different;
+    };
+    auto describe = [](const RunOutcome& r) {
+        return r.end == trace::RunEnd::Exited
+                   ? fmt::format("exit status {}", r.status)
+                   : fmt::format("{} after {} ms (status {})", trace::run_end_text(r.end),
+                                 r.duration.count(), r.status);
+    };
+    auto rerun = [&](core::CapSet set) -> std::optional<RunOutcome> {
+        if (stop_reruns) {
+            return std::nullopt;
+        }
+        auto r = trace_workload(workload, set, *symbols, rerun_limit);
+        if (!r || r->start_error) {
+            print_error(r ? r->start_error->message : r.error().message);
+            stop_reruns = true;
+            return std::nullopt;
+        }
+        if (r->end == trace::RunEnd::Interrupted) {
+            stop_reruns = interrupted = partial = true;
+            render_options.warnings.push_back("interrupted during a re-run: the advice is that "
+                                              "of the first run, neither minimized nor verified");
+            return std::nullopt;
+        }
+        return std::move(*r);
+    };
+
+    int verdict_status = 0;
+    if (o.minimize && first && !stop_reruns) {
+        // The reference: the run with the whole advised set, which must end as the first run
+        // did (or succeed where it failed). Then each candidate is dropped in turn and kept
+        // only if the run then ends differently; survivors are confirmed against the final set.
+        auto& group = advice.front();
+        auto reference = rerun(group.add);
+        if (reference && judge(*reference) == Match::Different) {
+            print_error(fmt::format("minimize: with the whole advised set [{}] the workload ends "
+                                    "differently ({}; first run {}){}: nothing can be dropped "
+                                    "safely",
+                                    fmt::join(advise::sorted_k8s_names(group.add), ", "),
+                                    describe(*reference), describe(*first),
+                                    reference->denied.empty()
+                                        ? std::string()
+                                        : "; denied: " + advise::denied_text(reference->denied)));
+            verdict_status = 3;
+        } else if (reference) {
+            core::CapSet kept = group.add;
+            std::vector<std::string> reasons;
+            auto ends_differently = [&](int cap) -> std::optional<std::string> {
+                core::CapSet without = kept;
+                without.remove(cap);
+                auto r = rerun(without);
+                if (!r) {
+                    return std::nullopt;
+                }
+                const bool same = r->status == reference->status && r->end == reference->end;
+                return same ? std::string()
+                            : fmt::format("{}: {} instead of {}", core::cap_k8s_name(cap),
+                                          describe(*r), describe(*reference));
+            };
+            for (int cap : group.add.members()) {
+                auto why = ends_differently(cap);
+                if (!why) {
+                    break;
+                }
+                if (why->empty()) {
+                    kept.remove(cap);
+                }
             }
-            if (!*n) {
-                kept.remove(cap);
+            for (int cap : kept.members()) { // each survivor, against the final set
+                auto why = ends_differently(cap);
+                if (!why) {
+                    break;
+                }
+                if (why->empty()) {
+                    print_error(fmt::format("minimize: {} alone is not needed once others are "
+                                            "gone; the result is not 1-minimal",
+                                            core::cap_k8s_name(cap)));
+                } else {
+                    reasons.push_back(*why);
+                }
+            }
+            if (!stop_reruns) {
+                const core::CapSet dropped = group.add - kept;
+                std::fflush(stdout);
+                fmt::print(stderr, "capwise: minimize: kept [{}]{}{}\n",
+                           fmt::join(advise::sorted_k8s_names(kept), ", "),
+                           reasons.empty() ? std::string()
+                                           : fmt::format(" ({})", fmt::join(reasons, "; ")),
+                           dropped.empty()
+                               ? std::string()
+                               : fmt::format(", dropped [{}] (the run ends the same without)",
+                                             fmt::join(advise::sorted_k8s_names(dropped), ", ")));
+                group.minimized_away = dropped;
+                group.add = kept;
             }
         }
-        for (int cap : kept.members()) { // each survivor, against the final set
-            auto n = needed(cap);
-            if (!n) {
-                return 1;
-            }
-            if (!*n) {
-                print_error(fmt::format("{} alone is not needed once others are gone; the result "
-                                        "is not 1-minimal",
-                                        core::cap_k8s_name(cap)));
-            }
-        }
-        const core::CapSet dropped = advice.front().add - kept;
-        std::fflush(stdout);
-        fmt::print(stderr, "capwise: minimize: kept [{}]{}\n",
-                   fmt::join(advise::sorted_k8s_names(kept), ", "),
-                   dropped.empty()
-                       ? std::string()
-                       : fmt::format(", dropped [{}] (the run ends the same without)",
-                                     fmt::join(advise::sorted_k8s_names(dropped), ", ")));
-        for (int cap : dropped.members()) {
-            advice.front().not_needed.add(cap);
-        }
-        advice.front().add = kept;
     }
 
-    advise::RenderOptions render_options;
-    render_options.owner_hint = o.owner;
-    render_options.text_includes_k8s =
-        std::find(formats.begin(), formats.end(), advise::Format::K8s) == formats.end();
-    if (ctx.has_command) {
-        render_options.command = ctx.command;
+    if (o.verify && first && !stop_reruns) {
+        const core::CapSet set = advice.front().add;
+        if (auto r = rerun(set)) {
+            const Match m = judge(*r);
+            advise::Verification v;
+            v.caps = set;
+            v.exit_status = r->status;
+            v.first_status = first->status;
+            v.outcome = m == Match::Same ? "same" : m == Match::Fixed ? "fixed" : "different";
+            v.end = trace::run_end_text(r->end);
+            v.denied = r->denied;
+            v.verified = m != Match::Different;
+            render_options.verification = v;
+            std::fflush(stdout);
+            fmt::print(stderr, "capwise: verify with exactly [{}]: {} (first run {}){} → {}{}\n",
+                       fmt::join(advise::sorted_k8s_names(set), ", "), describe(*r),
+                       describe(*first),
+                       m == Match::Fixed       ? ": the advised set makes it succeed"
+                       : m == Match::Different ? ": DIFFERENT"
+                                               : "",
+                       v.verified ? "verified" : "NOT verified",
+                       r->denied.empty() ? std::string()
+                                         : fmt::format(" (audited checks denied: {})",
+                                                       advise::denied_text(r->denied)));
+            if (!v.verified) {
+                verdict_status = 3;
+            }
+        }
     }
+
     std::fflush(stdout);
     for (auto f : formats) {
         print_out(advise::render(advice, f, render_options));
     }
-
-    if (o.verify) {
-        const core::CapSet set = advice.front().add;
-        auto rerun = trace_workload(workload, set, *symbols);
-        if (!rerun || rerun->start_error) {
-            print_error(rerun ? rerun->start_error->message : rerun.error().message);
-            return 1;
-        }
-        // Verified: it ends as before (or, if it failed for want of capabilities, now succeeds)
-        // and no audited check was denied.
-        const bool fixed = *original_status != 0 && rerun->status == 0;
-        const bool same = rerun->status == *original_status || fixed;
-        const bool clean = rerun->audited_denies == 0;
-        std::fflush(stdout);
-        fmt::print(stderr,
-                   "capwise: verify with exactly [{}]: exit status {} (first run {}{}), {} audited "
-                   "denials → {}\n",
-                   fmt::join(advise::sorted_k8s_names(set), ", "), rerun->status, *original_status,
-                   fixed  ? ": the advised set makes it succeed"
-                   : same ? ""
-                          : ": DIFFERENT",
-                   rerun->audited_denies, same && clean ? "verified" : "NOT verified");
-        return same && clean ? 0 : 3;
+    if (interrupted) {
+        return o.accept_partial ? verdict_status : 130;
     }
-    return 0;
+    if (partial && !o.accept_partial) {
+        print_error("the evidence is partial (see the warnings): exit status 4 (--accept-partial "
+                    "accepts it)");
+        return 4;
+    }
+    return verdict_status;
 }
 
 } // namespace
@@ -633,7 +773,18 @@ void add_advise_command(CLI::App& app, Context& ctx) {
     cmd->add_option("--comm", o->comm,
                     "running processes with this command name (at most 15 characters)");
     add_duration_option(*cmd, "--timeout", o->timeout,
-                        "live: observe this long (else until Ctrl-C)");
+                        "observe this long: live, else until Ctrl-C; with a command or bundle, "
+                        "end it then (SIGTERM, 3 s later its whole tree)");
+    add_duration_option(*cmd, "--rerun-timeout", o->rerun_timeout,
+                        "end a --verify or --minimize re-run past this (default: --timeout if "
+                        "given, else 4 times the first run, at least 10 s); a re-run ended so "
+                        "counts as ending differently");
+    cmd->add_flag("--accept-partial", o->accept_partial,
+                  "exit 0 even when the evidence is partial (events lost, the run ended by "
+                  "--timeout or a signal); the warnings still say so");
+    cmd->add_option("--container", o->container,
+                    "the container's name in k8s and compose output (for a command or a bundle; "
+                    "pods keep their own)");
     cmd->add_option("--hook", o->hook,
                     "how to see capability checks: auto, tracepoint, fentry or "
                     "kprobe")

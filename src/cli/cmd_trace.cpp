@@ -8,6 +8,7 @@
 #include "core/text.hpp"
 #include "output/trace_render.hpp"
 #include "trace/command.hpp"
+#include "trace/run_control.hpp"
 #include "trace/syscalls.hpp"
 #include "trace/tracer.hpp"
 
@@ -22,22 +23,6 @@
 
 namespace capwise::cli {
 namespace {
-
-std::atomic<int> g_stop_signal{0};
-
-void on_stop_signal(int sig) {
-    g_stop_signal.store(sig);
-}
-
-void install_stop_handlers() {
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0; // no SA_RESTART: the poll must return
-    ::sigaction(SIGINT, &sa, nullptr);
-    ::sigaction(SIGTERM, &sa, nullptr);
-    ::sigaction(SIGHUP, &sa, nullptr);
-}
 
 struct Opts {
     std::vector<std::string> pids;
@@ -301,16 +286,13 @@ int run_trace(const Opts& o, const Context& ctx) {
     const auto deadline =
         std::chrono::steady_clock::now() + o.timeout.value_or(std::chrono::milliseconds(0));
     std::optional<int> exit_status;
-    // Stopping the command: first the signal (or SIGTERM at the timeout), then SIGKILL after a
-    // grace period or on a second signal, so a command that ignores signals cannot hang capwise.
-    std::optional<std::chrono::steady_clock::time_point> asked_to_stop;
-    int signals_seen = 0;
-    auto stop_command = [&](int sig) {
-        if (!asked_to_stop) {
-            command->signal(sig);
-            asked_to_stop = std::chrono::steady_clock::now();
-        }
-    };
+    // With a command: the run control ends it at the timeout or on a signal (politely, then its
+    // whole tree), so a command that ignores signals cannot hang capwise.
+    std::optional<trace::RunControl> control;
+    if (command) {
+        control.emplace([&](int sig) { command->signal(sig); }, [&] { command->stop_tree(); },
+                        o.timeout);
+    }
     auto next_rescan = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     while (true) {
         const auto now = std::chrono::steady_clock::now();
@@ -323,7 +305,9 @@ int run_trace(const Opts& o, const Context& ctx) {
             next_rescan = now + std::chrono::seconds(1);
         }
         int wait_ms = 200;
-        if (o.timeout && !asked_to_stop) {
+        if (control) {
+            wait_ms = control->wait_ms();
+        } else if (o.timeout) {
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
             wait_ms = static_cast<int>(std::clamp<long long>(left.count(), 0, 200));
         }
@@ -339,25 +323,19 @@ int run_trace(const Opts& o, const Context& ctx) {
                 break;
             }
         }
-        if (int sig = g_stop_signal.exchange(0); sig != 0) {
-            if (!command) {
-                break;
+        const int sig = take_stop_signal();
+        if (control) {
+            if (sig != 0) {
+                control->on_signal(sig);
             }
-            if (++signals_seen > 1) {
-                command->signal(SIGKILL);
-            }
-            stop_command(sig == SIGINT ? SIGINT : SIGTERM);
+            control->tick();
+        } else if (sig != 0 || (o.timeout && std::chrono::steady_clock::now() >= deadline)) {
+            break;
         }
-        if (o.timeout && std::chrono::steady_clock::now() >= deadline) {
-            if (!command) {
-                break;
-            }
-            stop_command(SIGTERM);
-        }
-        if (asked_to_stop &&
-            std::chrono::steady_clock::now() - *asked_to_stop > std::chrono::seconds(3)) {
-            command->signal(SIGKILL);
-        }
+    }
+    if (command && command->leftovers() != 0) {
+        print_error(fmt::format("the command left {} process{} running; they were stopped",
+                                command->leftovers(), command->leftovers() == 1 ? "" : "es"));
     }
     // Whatever the kernel wrote before the end.
     if (auto drained = (*tracer)->drain(sink); !drained) {
@@ -425,8 +403,8 @@ void add_trace_command(CLI::App& app, Context& ctx) {
                   "with -o json: also record how each syscall with a denied check ended, for "
                   "`capwise advise --from`");
     add_duration_option(*cmd, "--timeout", o->timeout,
-                        "stop after this long (with -- CMD: send it SIGTERM, then SIGKILL 3 s "
-                        "later)");
+                        "stop after this long (with -- CMD: send it SIGTERM, and 3 s later end its "
+                        "whole tree)");
     cmd->add_option("--hook", o->hook, "auto, tracepoint, fentry or kprobe")->capture_default_str();
     cmd->add_option("--buffer-size", o->buffer_size, "ring buffer bytes (a power of two)")
         ->check(power_of_two(4096, 1LL << 30))

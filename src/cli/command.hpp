@@ -25,6 +25,13 @@ void print_out(std::string_view text);
 // argument, an array for several.
 void print_one_or_many(const std::string& format, const std::string& text,
                        const nlohmann::json& items);
+// SIGINT, SIGTERM, SIGHUP, for the commands that run or watch workloads: the handler only
+// records the signal (without SA_RESTART, so a wait returns) and the loop decides what follows.
+void install_stop_handlers();
+// The last stop signal received, cleared (0 when none).
+int take_stop_signal();
+// Whether a stop signal was received, without clearing it.
+bool stop_signal_pending();
 // Adds "-o/--output text|json" to a listing command.
 void add_output_option(CLI::App& cmd, std::string& format);
 

@@ -5,6 +5,8 @@
 #include "output/json.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -31,6 +33,31 @@ void print_one_or_many(const std::string& format, const std::string& text,
     } else {
         print_out(capwise::output::dump_json(items.size() == 1 ? items[0] : items, 2) + "\n");
     }
+}
+
+namespace {
+std::atomic<int> g_stop_signal{0};
+void on_stop_signal(int sig) {
+    g_stop_signal.store(sig);
+}
+} // namespace
+
+void install_stop_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; // no SA_RESTART: the poll must return
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+        ::sigaction(sig, &sa, nullptr);
+    }
+}
+
+int take_stop_signal() {
+    return g_stop_signal.exchange(0);
+}
+
+bool stop_signal_pending() {
+    return g_stop_signal.load() != 0;
 }
 
 void add_output_option(CLI::App& cmd, std::string& format) {

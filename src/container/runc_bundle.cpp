@@ -186,37 +186,97 @@ void RuncRun::RelayDeleter::operator()(StderrRelay* relay) const {
     delete relay;
 }
 
-core::Result<RuncRun> RuncRun::create(const std::string& bundle, const std::string& id,
-                                      bool quiet) {
+namespace {
+
+// A process that outlives capwise to delete its container: it waits for EOF on a pipe only
+// capwise holds; a byte before EOF means capwise cleaned up itself. Only read, execve and _exit
+// run in the forked child.
+core::Result<std::pair<pid_t, core::UniqueFd>> start_guard(const std::string& id,
+                                                           const std::string& scratch_dir) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) {
+        return core::make_error(fmt::format("pipe: {}", std::strerror(errno)), errno);
+    }
+    const std::string script = "runc delete -f \"$1\" >/dev/null 2>&1; "
+                               "[ -z \"$2\" ] || rm -rf -- \"$2\"";
+    const char* argv[] = {"/bin/sh",           "-c",   script.c_str(), "capwise-guard", id.c_str(),
+                          scratch_dir.c_str(), nullptr};
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        const int err = errno;
+        ::close(p[0]);
+        ::close(p[1]);
+        return core::make_error(fmt::format("fork: {}", std::strerror(err)), err);
+    }
+    if (pid == 0) {
+        ::close(p[1]);
+        // Its own process group: a Ctrl-C meant for capwise must not take the guard with it; and
+        // its own name, so that `pkill capwise` does not either.
+        ::setpgid(0, 0);
+        ::prctl(PR_SET_NAME, "cw-guard");
+        char byte = 0;
+        ssize_t n;
+        do {
+            n = ::read(p[0], &byte, 1);
+        } while (n < 0 && errno == EINTR);
+        if (n == 1) {
+            ::_exit(0);
+        }
+        ::execv("/bin/sh", const_cast<char* const*>(argv));
+        ::_exit(127);
+    }
+    ::close(p[0]);
+    return std::make_pair(pid, core::UniqueFd(p[1]));
+}
+
+} // namespace
+
+core::Result<RuncRun> RuncRun::create(const std::string& bundle, const std::string& id, bool quiet,
+                                      const std::string& scratch_dir) {
     // The container's init outlives `runc create`: be its reaper, to learn how it ends.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    auto guard = start_guard(id, scratch_dir);
+    if (!guard) {
+        return guard.error();
+    }
+    auto finish_guard = [&] {
+        (void)core::write_fd_all(guard->second.get(), "1");
+        guard->second.reset();
+        ::waitpid(guard->first, nullptr, 0);
+    };
     auto created = run_runc({"create", "--bundle", bundle, id}, kRuncLimit, /*keep_stderr=*/true,
                             /*discard_stdout=*/quiet);
     if (created.status != 0) {
         (void)run_runc({"delete", "-f", id}, kRuncLimit);
+        finish_guard();
         return runc_failed("create", created);
     }
     auto state_text = read_text("/run/runc/" + id + "/state.json");
     if (!state_text) {
         (void)run_runc({"delete", "-f", id}, kRuncLimit);
+        finish_guard();
         return state_text.error();
     }
     auto state = parse_runc_state(*state_text);
     if (!state) {
         (void)run_runc({"delete", "-f", id}, kRuncLimit);
+        finish_guard();
         return state.error();
     }
-    return RuncRun(id, state->init_pid, std::move(created.container_stderr), quiet);
+    return RuncRun(id, state->init_pid, std::move(created.container_stderr), quiet, guard->first,
+                   std::move(guard->second));
 }
 
-RuncRun::RuncRun(std::string id, pid_t init_pid, core::UniqueFd container_stderr, bool quiet)
+RuncRun::RuncRun(std::string id, pid_t init_pid, core::UniqueFd container_stderr, bool quiet,
+                 pid_t guard, core::UniqueFd guard_fd)
     : id_(std::move(id)), init_pid_(init_pid),
-      pidfd_(static_cast<int>(::syscall(SYS_pidfd_open, init_pid, 0))),
-      relay_(new StderrRelay(std::move(container_stderr), quiet)) {}
+      pidfd_(static_cast<int>(::syscall(SYS_pidfd_open, init_pid, 0))), guard_(guard),
+      guard_fd_(std::move(guard_fd)), relay_(new StderrRelay(std::move(container_stderr), quiet)) {}
 
 RuncRun::RuncRun(RuncRun&& other) noexcept
     : id_(std::move(other.id_)), init_pid_(std::exchange(other.init_pid_, -1)),
       pidfd_(std::exchange(other.pidfd_, -1)), reaped_(std::exchange(other.reaped_, true)),
+      guard_(std::exchange(other.guard_, -1)), guard_fd_(std::move(other.guard_fd_)),
       relay_(std::move(other.relay_)) {}
 
 RuncRun::~RuncRun() {
@@ -231,6 +291,19 @@ RuncRun::~RuncRun() {
         ::waitpid(init_pid_, nullptr, 0);
     }
     relay_.reset(); // every process of the container is gone: forward what is left, stop
+    if (guard_ > 0) {
+        (void)core::write_fd_all(guard_fd_.get(), "1"); // cleaned up: the guard just exits
+        guard_fd_.reset();
+        ::waitpid(guard_, nullptr, 0);
+    }
+}
+
+void RuncRun::signal(int sig) const {
+    (void)run_runc({"kill", id_, std::to_string(sig)}, kRuncLimit);
+}
+
+void RuncRun::stop_all() const {
+    (void)run_runc({"kill", "--all", id_, "KILL"}, kRuncLimit);
 }
 
 core::Status RuncRun::start() {

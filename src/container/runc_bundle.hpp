@@ -28,9 +28,11 @@ core::Status make_busybox_bundle(const std::string& dir, const std::string& scri
 class RuncRun {
   public:
     // runc create: the container exists, its init is waiting to exec. Quiet: the container's
-    // stdout and stderr are discarded (re-runs), else they reach capwise's own.
+    // stdout and stderr are discarded (re-runs), else they reach capwise's own. A guard process
+    // deletes the container (and removes scratch_dir, when given) if capwise dies, even by
+    // SIGKILL, before this object cleaned up.
     static core::Result<RuncRun> create(const std::string& bundle, const std::string& id,
-                                        bool quiet = false);
+                                        bool quiet = false, const std::string& scratch_dir = "");
     RuncRun(RuncRun&& other) noexcept;
     RuncRun& operator=(RuncRun&&) = delete;
     RuncRun(const RuncRun&) = delete;
@@ -42,13 +44,20 @@ class RuncRun {
     std::optional<int> try_wait();
     // Readable when the container process ends (a pidfd; -1 before Linux 5.3).
     int exit_fd() const { return pidfd_; }
+    // The container's init gets sig (runc kill).
+    void signal(int sig) const;
+    // Every process of the container gets SIGKILL (runc kill --all).
+    void stop_all() const;
 
   private:
-    RuncRun(std::string id, pid_t init_pid, core::UniqueFd container_stderr, bool quiet);
+    RuncRun(std::string id, pid_t init_pid, core::UniqueFd container_stderr, bool quiet,
+            pid_t guard, core::UniqueFd guard_fd);
     std::string id_;
     pid_t init_pid_ = -1;
     int pidfd_ = -1;
     bool reaped_ = false;
+    pid_t guard_ = -1;
+    core::UniqueFd guard_fd_; // write end: one byte says "cleaned up", EOF alone "capwise died"
     // The container writes its stderr into the pipe runc's own messages were captured from;
     // a thread passes it on to capwise's stderr while the container lives.
     class StderrRelay;

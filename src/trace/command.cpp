@@ -3,6 +3,7 @@
 #include "core/launch.hpp"
 #include "core/process.hpp"
 #include "core/text.hpp"
+#include "trace/keeper.hpp"
 
 #include <cerrno>
 #include <charconv>
@@ -30,111 +31,143 @@ namespace {
 
 } // namespace
 
+namespace {
+
+// What the command's process needs after the keeper forks it.
+struct StartContext {
+    const std::vector<std::string>* argv;
+    const core::Credentials* creds;
+    std::optional<core::CapSet> exact_caps;
+    bool quiet;
+    int error_fd;
+    char* const* args;
+};
+
+[[noreturn]] void start_command(void* raw) {
+    const auto& c = *static_cast<StartContext*>(raw);
+    if (c.quiet) {
+        if (int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC); devnull >= 0) {
+            ::dup2(devnull, STDOUT_FILENO);
+            ::dup2(devnull, STDERR_FILENO);
+        }
+    }
+    if (c.exact_caps) {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        core::LaunchSpec spec;
+        spec.caps = *c.exact_caps;
+        spec.creds = *c.creds;
+        spec.keep_groups = !c.creds->uid && !c.creds->gid;
+        spec.argv = *c.argv;
+        child_fail(c.error_fd, core::exec_with_caps(spec)); // returns only on failure
+    }
+    if (auto switched = core::switch_credentials(*c.creds, /*keep_groups=*/false); !switched) {
+        child_fail(c.error_fd, switched.error());
+    }
+    // Die with the keeper. (Set after the credential switch, which would clear it.)
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    ::execvp(c.args[0], c.args);
+    const int err = errno;
+    child_fail(c.error_fd, core::make_error(core::exec_failure_message((*c.argv)[0], err), err));
+}
+
+core::Error pipe_error() {
+    const int err = errno;
+    return core::make_error(fmt::format("pipe: {}", std::strerror(err)), err);
+}
+
+} // namespace
+
 core::Result<Command> Command::spawn(const std::vector<std::string>& argv,
                                      const core::Credentials& creds,
                                      std::optional<core::CapSet> exact_caps, bool quiet) {
     if (argv.empty()) {
         return core::make_error("no command given");
     }
-    int gate[2];
-    int errors[2];
+    Command command;
+    int gate[2], status[2], errors[2];
     if (::pipe2(gate, O_CLOEXEC) != 0) {
-        return core::make_error(fmt::format("pipe: {}", std::strerror(errno)), errno);
+        return pipe_error();
     }
-    if (::pipe2(errors, O_CLOEXEC) != 0) {
-        int err = errno;
+    command.gate_fd_ = gate[1];
+    if (::pipe2(status, O_CLOEXEC) != 0) {
         ::close(gate[0]);
-        ::close(gate[1]);
-        return core::make_error(fmt::format("pipe: {}", std::strerror(err)), err);
+        return pipe_error();
     }
+    command.status_fd_ = status[0];
+    if (::pipe2(errors, O_CLOEXEC) != 0) {
+        ::close(gate[0]);
+        ::close(status[1]);
+        return pipe_error();
+    }
+    command.error_fd_ = errors[0];
     std::vector<char*> args;
     for (const auto& a : argv) {
         args.push_back(const_cast<char*>(a.c_str()));
     }
     args.push_back(nullptr);
+    StartContext context{&argv, &creds, exact_caps, quiet, errors[1], args.data()};
 
-    pid_t pid = ::fork();
-    if (pid < 0) {
-        int err = errno;
-        for (int fd : {gate[0], gate[1], errors[0], errors[1]}) {
+    const pid_t capwise = ::getpid();
+    const pid_t keeper = ::fork();
+    if (keeper < 0) {
+        const int err = errno;
+        for (int fd : {gate[0], status[1], errors[1]}) {
             ::close(fd);
         }
         return core::make_error(fmt::format("fork: {}", std::strerror(err)), err);
     }
-    if (pid == 0) {
+    if (keeper == 0) {
         ::close(gate[1]);
+        ::close(status[0]);
         ::close(errors[0]);
-        char byte = 0;
-        ssize_t n;
-        do {
-            n = ::read(gate[0], &byte, 1);
-        } while (n < 0 && errno == EINTR);
-        if (n != 1) {
-            child_fail(errors[1], core::make_error("the tracer went away before the command "
-                                                   "started",
-                                                   n == 0 ? EPIPE : errno));
-        }
-        if (quiet) {
-            if (int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC); devnull >= 0) {
-                ::dup2(devnull, STDOUT_FILENO);
-                ::dup2(devnull, STDERR_FILENO);
-            }
-        }
-        if (exact_caps) {
-            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-            core::LaunchSpec spec;
-            spec.caps = *exact_caps;
-            spec.creds = creds;
-            spec.keep_groups = !creds.uid && !creds.gid;
-            spec.argv = argv;
-            child_fail(errors[1], core::exec_with_caps(spec)); // returns only on failure
-        }
-        if (auto switched = core::switch_credentials(creds, /*keep_groups=*/false); !switched) {
-            child_fail(errors[1], switched.error());
-        }
-        // Die with capwise: a traced command must not outlive its tracer unseen. (Set after the
-        // credential switch, which would clear it.)
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        ::execvp(args[0], args.data());
-        const int err = errno;
-        child_fail(errors[1], core::make_error(core::exec_failure_message(argv[0], err), err));
+        run_keeper(capwise, gate[0], status[1], errors[1], start_command, &context);
     }
     ::close(gate[0]);
+    ::close(status[1]);
     ::close(errors[1]);
-    Command command(pid, gate[1], errors[0]);
-    command.pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    command.keeper_ = keeper;
+    command.pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, keeper, 0));
     return command;
 }
 
 Command::Command(Command&& other) noexcept
-    : pid_(std::exchange(other.pid_, -1)), gate_fd_(std::exchange(other.gate_fd_, -1)),
+    : keeper_(std::exchange(other.keeper_, -1)), command_(std::exchange(other.command_, -1)),
+      command_pidfd_(std::exchange(other.command_pidfd_, -1)),
+      gate_fd_(std::exchange(other.gate_fd_, -1)), status_fd_(std::exchange(other.status_fd_, -1)),
       error_fd_(std::exchange(other.error_fd_, -1)), pidfd_(std::exchange(other.pidfd_, -1)),
-      reaped_(std::exchange(other.reaped_, true)) {}
+      reaped_(std::exchange(other.reaped_, true)), leftovers_(other.leftovers_) {}
 
 Command::~Command() {
-    if (gate_fd_ >= 0) {
-        ::close(gate_fd_);
+    if (keeper_ > 0 && !reaped_) {
+        ::kill(keeper_, SIGUSR1); // end the tree
+        // The keeper kills and reaps within a few hundred milliseconds; if it cannot, it goes
+        // (and its children follow it through their parent-death signal).
+        bool gone = false;
+        for (int i = 0; i < 100 && !gone; ++i) {
+            gone = ::waitpid(keeper_, nullptr, WNOHANG) == keeper_;
+            if (!gone) {
+                ::usleep(50'000);
+            }
+        }
+        if (!gone) {
+            ::kill(keeper_, SIGKILL);
+            ::waitpid(keeper_, nullptr, 0);
+        }
     }
-    if (error_fd_ >= 0) {
-        ::close(error_fd_);
-    }
-    if (pidfd_ >= 0) {
-        ::close(pidfd_);
-    }
-    if (pid_ > 0 && !reaped_) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
+    for (int fd : {gate_fd_, status_fd_, error_fd_, pidfd_, command_pidfd_}) {
+        if (fd >= 0) {
+            ::close(fd);
+        }
     }
 }
 
-core::Status Command::release() {
-    (void)core::write_fd_all(gate_fd_, std::string_view("\1", 1));
-    ::close(gate_fd_);
-    gate_fd_ = -1;
-    char buf[sizeof(int) + 1024];
+namespace {
+
+// Reads exactly size bytes unless the writer closed first; returns how many were read.
+std::size_t read_full(int fd, void* data, std::size_t size) {
     std::size_t got = 0;
-    while (got < sizeof(buf)) {
-        ssize_t n = ::read(error_fd_, buf + got, sizeof(buf) - got);
+    while (got < size) {
+        ssize_t n = ::read(fd, static_cast<char*>(data) + got, size - got);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -143,12 +176,28 @@ core::Status Command::release() {
         }
         got += static_cast<std::size_t>(n);
     }
+    return got;
+}
+
+} // namespace
+
+core::Status Command::release() {
+    (void)core::write_fd_all(gate_fd_, std::string_view("\1", 1));
+    ::close(gate_fd_);
+    gate_fd_ = -1;
+    int pid = -1;
+    if (read_full(status_fd_, &pid, sizeof(pid)) == sizeof(pid) && pid > 0) {
+        command_ = pid;
+        command_pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    }
+    char buf[sizeof(int) + 1024];
+    const std::size_t got = read_full(error_fd_, buf, sizeof(buf));
     ::close(error_fd_);
     error_fd_ = -1;
-    if (got == 0) {
+    if (got == 0 && command_ > 0) {
         return core::Ok{}; // the pipe closed on exec: the command runs
     }
-    ::waitpid(pid_, nullptr, 0);
+    ::waitpid(keeper_, nullptr, 0);
     reaped_ = true;
     int err = 0;
     std::string message = "the command did not start";
@@ -163,18 +212,34 @@ std::optional<int> Command::try_wait() {
     if (reaped_) {
         return std::nullopt;
     }
-    int status = 0;
-    pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r != pid_) {
+    int keeper_status = 0;
+    if (::waitpid(keeper_, &keeper_status, WNOHANG) != keeper_) {
         return std::nullopt;
     }
     reaped_ = true;
+    KeeperReport report;
+    if (read_full(status_fd_, &report, sizeof(report)) != sizeof(report)) {
+        return 128 + SIGKILL; // the keeper was killed: so was the command
+    }
+    leftovers_ = report.leftovers;
+    const int status = report.wait_status;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 void Command::signal(int sig) const {
-    if (pid_ > 0 && !reaped_) {
-        ::kill(pid_, sig);
+    if (reaped_) {
+        return;
+    }
+    if (command_pidfd_ >= 0) {
+        ::syscall(SYS_pidfd_send_signal, command_pidfd_, sig, nullptr, 0);
+    } else if (command_ > 0) {
+        ::kill(command_, sig);
+    }
+}
+
+void Command::stop_tree() const {
+    if (keeper_ > 0 && !reaped_) {
+        ::kill(keeper_, SIGUSR1);
     }
 }
 

@@ -176,4 +176,31 @@ void RootTest::SetUp() {
     }
 }
 
+int capwise_programs_loaded() {
+    auto r = run({"bpftool", "prog", "list"});
+    int count = 0;
+    for (const auto& l : lines(r.out)) {
+        for (const char* name : {"capable__", "follow__", "mmap__", "result__"}) {
+            if (l.find(name) != std::string::npos) {
+                ++count;
+            }
+        }
+    }
+    return count;
+}
+
+bool programs_gone() {
+    for (int i = 0; i < 300; ++i) {
+        if (capwise_programs_loaded() == 0) {
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+}
+
+int processes_matching(const std::string& cmdline) {
+    return static_cast<int>(lines(run({"pgrep", "-fx", cmdline}).out).size());
+}
+
 } // namespace capwise::e2e

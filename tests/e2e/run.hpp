@@ -42,6 +42,13 @@ class Background {
     pid_t pid_ = -1;
 };
 
+// capwise's BPF programs loaded now (bpftool), and a bounded wait for them to be freed (after
+// an RCU grace period).
+int capwise_programs_loaded();
+bool programs_gone();
+// Processes whose whole command line is exactly `cmdline` (pgrep -fx).
+int processes_matching(const std::string& cmdline);
+
 // /proc/PID/status field value ("CapEff" → "000001fffeffffff").
 std::string status_field(pid_t pid, const std::string& key);
 

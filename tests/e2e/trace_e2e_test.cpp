@@ -446,30 +446,6 @@ TEST_F(TraceE2E, WithoutPrivilegesOneClearLine) {
     EXPECT_NE(r.err.find("needs root, or CAP_BPF and CAP_PERFMON"), std::string::npos) << r.err;
 }
 
-int capwise_programs_loaded() {
-    auto r = run({"bpftool", "prog", "list"});
-    int count = 0;
-    for (const auto& l : lines(r.out)) {
-        for (const char* name : {"capable__", "follow__", "mmap__", "result__"}) {
-            if (l.find(name) != std::string::npos) {
-                ++count;
-            }
-        }
-    }
-    return count;
-}
-
-// Programs are freed after an RCU grace period: wait for them to go, a little.
-bool programs_gone() {
-    for (int i = 0; i < 300; ++i) {
-        if (capwise_programs_loaded() == 0) {
-            return true;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return false;
-}
-
 TEST_F(TraceE2E, DetachesCleanlyOnExitSignalsAndSigkill) {
     ASSERT_TRUE(programs_gone()) << "capwise programs loaded before the test";
     EXPECT_EQ(capwise({"trace", "--", "true"}).status, 0);

@@ -217,5 +217,63 @@ TEST(Formats, TheCapwiseRunLineIsTheCommandQuoted) {
     EXPECT_EQ(render(a.finish(), Format::Text, options).find("securityContext"), std::string::npos);
 }
 
+// Several groups: each format stays one valid document, each group labelled.
+TEST(Formats, SeveralGroupsMakeOneDocumentPerFormat) {
+    Analyzer a;
+    auto web = check(10, true);
+    web.group = "web";
+    auto db = check(0, true);
+    db.group = "db";
+    a.add(web);
+    a.add(db);
+    const auto groups = a.finish();
+    for (auto f : {Format::Compose, Format::Scc, Format::K8s}) {
+        const std::string out = render(groups, f);
+        int docs = 0;
+        lint::parse_yaml_stream(out, {}, [&](lint::YamlDocument&& doc) {
+            ++docs;
+            ASSERT_FALSE(doc.error) << out;
+            ASSERT_TRUE(doc.warnings.empty()) << "duplicate keys in\n" << out;
+            if (f == Format::Compose) {
+                const auto* services = doc.root->find("services");
+                ASSERT_NE(services, nullptr) << out;
+                EXPECT_EQ(services->entries.size(), 2U) << out;
+            } else if (f == Format::K8s) {
+                EXPECT_EQ(doc.root->items.size(), 2U) << out;
+            }
+        });
+        EXPECT_EQ(docs, 1) << out;
+    }
+    const auto scc = render(groups, Format::Scc);
+    EXPECT_NE(scc.find("allowedCapabilities: [\"CHOWN\", \"NET_BIND_SERVICE\"]"), std::string::npos)
+        << scc;
+    auto oci = nlohmann::json::parse(render(groups, Format::Oci));
+    EXPECT_EQ(oci["web"]["process"]["capabilities"]["ambient"],
+              (nlohmann::json{"CAP_NET_BIND_SERVICE"}));
+    EXPECT_EQ(oci["db"]["process"]["capabilities"]["bounding"], (nlohmann::json{"CAP_CHOWN"}));
+}
+
+TEST(Formats, RunVerificationAndWarningsReachJson) {
+    Analyzer a;
+    a.add(check(18, true));
+    RenderOptions options;
+    options.run = RunSummary{124, "ended by itself", 2000};
+    options.warnings = {"thin"};
+    Verification v;
+    v.caps = core::CapSet::of({18});
+    v.exit_status = 124;
+    v.first_status = 124;
+    v.outcome = "same";
+    v.denied[0] = {"fchownat"};
+    v.verified = true;
+    options.verification = v;
+    auto j = nlohmann::json::parse(render(a.finish(), Format::Json, options));
+    EXPECT_EQ(j["exitStatus"], 124);
+    EXPECT_EQ(j["warnings"], (nlohmann::json{"thin"}));
+    EXPECT_EQ(j["verification"]["denied"]["CHOWN"], (nlohmann::json{"fchownat"}));
+    EXPECT_EQ(denied_text(v.denied), "CHOWN (fchownat)");
+    EXPECT_NE(render(a.finish(), Format::Text, options).find("Warning: thin"), std::string::npos);
+}
+
 } // namespace
 } // namespace capwise::advise

@@ -5,11 +5,14 @@
 #include "trace/event.hpp"
 #include "trace/hook.hpp"
 #include "trace/kernel_symbols.hpp"
+#include "trace/run_control.hpp"
 #include "trace/syscalls.hpp"
 
+#include <csignal>
 #include <cstring>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 namespace capwise::trace {
 namespace {
@@ -263,6 +266,38 @@ TEST(Render, JsonStringEscaping) {
     std::string out;
     output::append_json_string(out, "a\\b\"c\n\xe2\x82\xac\xed\xa0\x80");
     EXPECT_EQ(out, "\"a\\\\b\\\"c\\u000a\xe2\x82\xac\\ufffd\\ufffd\\ufffd\"");
+}
+
+// The one stop policy: a polite signal at the limit (or the user's first signal), the whole tree
+// after the grace period (or at the second signal).
+TEST(RunControl, PoliteFirstThenTheWholeTree) {
+    std::vector<std::string> calls;
+    RunControl limited([&](int sig) { calls.push_back("signal " + std::to_string(sig)); },
+                       [&] { calls.push_back("tree"); }, std::chrono::milliseconds(20),
+                       std::chrono::milliseconds(30));
+    limited.tick();
+    EXPECT_TRUE(calls.empty());
+    EXPECT_LE(limited.wait_ms(), 20);
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    limited.tick();
+    EXPECT_EQ(calls, (std::vector<std::string>{"signal 15"}));
+    EXPECT_EQ(limited.end(), RunEnd::TimedOut);
+    std::this_thread::sleep_for(std::chrono::milliseconds(35));
+    limited.tick();
+    limited.tick();
+    EXPECT_EQ(calls, (std::vector<std::string>{"signal 15", "tree"}));
+
+    calls.clear();
+    RunControl unlimited([&](int sig) { calls.push_back("signal " + std::to_string(sig)); },
+                         [&] { calls.push_back("tree"); }, std::nullopt);
+    EXPECT_EQ(unlimited.wait_ms(), 200);
+    unlimited.tick();
+    EXPECT_TRUE(calls.empty());
+    unlimited.on_signal(SIGINT);
+    EXPECT_EQ(unlimited.end(), RunEnd::Interrupted);
+    unlimited.on_signal(SIGINT);
+    EXPECT_EQ(calls, (std::vector<std::string>{"signal 2", "tree"}));
+    EXPECT_STREQ(run_end_text(RunEnd::TimedOut), "stopped at its time limit");
 }
 
 } // namespace
