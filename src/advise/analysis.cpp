@@ -1,7 +1,9 @@
 #include "advise/analysis.hpp"
 
+#include "advise/best_effort.hpp"
 #include "core/text.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -33,6 +35,7 @@ void Analyzer::add(const Observation& o) {
     if (!o.caller.empty()) {
         e.callers.insert(o.caller);
     }
+    e.required_caller = e.required_caller || find_best_effort(o.cap, o.caller) == nullptr;
     e.processes.insert(o.comm);
     e.first_ns = e.first_ns == 0 ? o.timestamp_ns : std::min(e.first_ns, o.timestamp_ns);
     e.last_ns = std::max(e.last_ns, o.timestamp_ns);
@@ -40,7 +43,12 @@ void Analyzer::add(const Observation& o) {
         ++e.allowed;
     } else {
         ++e.denied_unknown;
-        pending_[o.tid].push_back(Pending{o.group, o.cap});
+        static constexpr std::string_view kProbes[] = {
+            "execve", "execveat", "newfstatat", "stat",       "lstat",
+            "statx",  "access",   "faccessat",  "faccessat2", "readlink"};
+        const bool probe =
+            std::find(std::begin(kProbes), std::end(kProbes), o.syscall) != std::end(kProbes);
+        pending_[o.tid].push_back(Pending{o.group, o.cap, probe});
     }
 }
 
@@ -56,15 +64,38 @@ void Analyzer::add_result(int tid, long ret) {
             --e.denied_unknown;
         }
         ++(failed_for_lack ? e.denied_failed : e.denied_succeeded);
+        if (failed_for_lack && p.probe) {
+            probes_[tid].push_back(p);
+        }
     }
     pending_.erase(it);
+}
+
+void Analyzer::add_exec(int pid, int ppid) {
+    for (int prober : {pid, ppid}) {
+        auto it = probes_.find(prober);
+        if (it == probes_.end()) {
+            continue;
+        }
+        for (const auto& p : it->second) {
+            Evidence& e = groups_[p.group].evidence[p.cap];
+            if (e.denied_failed > 0) {
+                --e.denied_failed;
+                ++e.denied_succeeded;
+            }
+        }
+        probes_.erase(it);
+    }
 }
 
 std::vector<GroupAdvice> Analyzer::finish() const {
     std::vector<GroupAdvice> out;
     for (auto [name, g] : groups_) {
         for (const auto& [cap, e] : g.evidence) {
-            if (e.allowed > 0 || e.denied_failed > 0) {
+            if (e.denied_failed == 0 && !e.required_caller) {
+                // Only asked where the operation goes on without it.
+                g.best_effort[cap] = std::string(find_best_effort(cap, *e.callers.begin())->loses);
+            } else if (e.allowed > 0 || e.denied_failed > 0) {
                 g.add.add(cap);
             } else if (e.denied_unknown > 0) {
                 g.undecided.add(cap);
@@ -102,7 +133,17 @@ core::Result<TraceLine> parse_trace_line(std::string_view line, std::string_view
         if (!tid || !ret) {
             return core::make_error("syscallResult without tid or ret");
         }
-        out.result = {static_cast<int>(*tid), static_cast<long>(*ret)};
+        out.result =
+            TraceLine::Result{static_cast<int>(*tid), static_cast<long>(*ret), str("syscall")};
+        return out;
+    }
+    if (str("type") == "exec") {
+        auto pid = num("pid");
+        auto ppid = num("ppid");
+        if (!pid || !ppid) {
+            return core::make_error("exec without pid or ppid");
+        }
+        out.exec = {static_cast<int>(*pid), static_cast<int>(*ppid)};
         return out;
     }
     auto cap = num("cap");

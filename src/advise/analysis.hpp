@@ -41,6 +41,7 @@ struct Evidence {
     std::uint64_t denied_succeeded = 0; // denied, and the syscall succeeded anyway
     std::uint64_t denied_unknown = 0;   // denied, outcome not recorded
     std::set<std::string> syscalls, callers, processes;
+    bool required_caller = false; // a check at a call site that is not known to be best effort
     std::uint64_t first_ns = 0, last_ns = 0;
     std::uint64_t count() const {
         return allowed + denied_failed + denied_succeeded + denied_unknown;
@@ -59,6 +60,9 @@ struct GroupAdvice {
     core::CapSet undecided;       // denied with no recorded outcome
     core::CapSet capset_requests; // only asked for through capset(2)
     core::CapSet minimized_away;  // advised, but re-runs ended the same without them
+    // Allowed only where the operation goes on without it (see best_effort.hpp): not advised;
+    // capability → what the workload loses without it.
+    std::map<int, std::string> best_effort;
     std::map<int, Evidence> evidence;
 };
 
@@ -67,21 +71,33 @@ class Analyzer {
     void add(const Observation& o);
     // How the syscall of the thread's last denied check ended.
     void add_result(int tid, long ret);
+    // Process pid (child of ppid) exec'd: the lookups and execs that failed for want of a
+    // capability before it, in it or in its parent, were probes of PATH entries (execvp, a
+    // shell's command search), not evidence of need.
+    void add_exec(int pid, int ppid);
     std::vector<GroupAdvice> finish() const;
 
   private:
     struct Pending {
         std::string group;
         int cap;
+        bool probe = false; // by a syscall that probes paths: exec, stat, access
     };
     std::map<std::string, GroupAdvice> groups_;
     std::map<int, std::vector<Pending>> pending_; // by tid: denied checks awaiting an outcome
+    std::map<int, std::vector<Pending>> probes_;  // by tid: failed path probes, until an exec
 };
 
 // A line of `capwise trace -o json`: a check, or a syscall result record.
 struct TraceLine {
     std::optional<Observation> check;
-    std::optional<std::pair<int, long>> result; // tid, return value
+    struct Result {
+        int tid = 0;
+        long ret = 0;
+        std::string syscall;
+    };
+    std::optional<Result> result;
+    std::optional<std::pair<int, int>> exec; // pid, ppid
 };
 // Errors: a line that is not a trace event (a log line mixed in: the caller may skip it), or,
 // with errno_value EDOM, an event whose capability is unknown or misnamed (never to be skipped:

@@ -113,6 +113,14 @@ Json group_json(const GroupAdvice& g, const RenderOptions& options) {
         {"drop", {"ALL"}},
         {"notNeeded", sorted_k8s_names(g.not_needed)},
         {"minimizedAway", sorted_k8s_names(g.minimized_away)},
+        {"bestEffort",
+         [&] {
+             Json b = Json::object();
+             for (const auto& [cap, loses] : g.best_effort) {
+                 b[core::cap_k8s_name(cap)] = loses;
+             }
+             return b;
+         }()},
         {"undecided", sorted_k8s_names(g.undecided)},
         {"capsetRequests", sorted_k8s_names(g.capset_requests)},
         {"nonRoot", g.non_root},
@@ -186,6 +194,11 @@ std::string text_report(const GroupAdvice& g, const RenderOptions& options) {
     if (!g.not_needed.empty()) {
         out += fmt::format("Denied but not needed (the syscalls succeeded anyway): {}\n",
                            list(sorted_k8s_names(g.not_needed)));
+    }
+    for (const auto& [cap, loses] : g.best_effort) {
+        out += fmt::format("Best effort, not added: {} (without it, {}); add it only to keep "
+                           "that behaviour\n",
+                           core::cap_k8s_name(cap), loses);
     }
     if (!g.minimized_away.empty()) {
         out += fmt::format("Dropped by --minimize (the run ended the same without them): {}\n",

@@ -624,6 +624,16 @@ int BPF_PROG(follow__exec, struct task_struct *task)
 	if (state && *state == CAPWISE_FOLLOW_PENDING) {
 		__u8 active = CAPWISE_FOLLOW_ACTIVE;
 		bpf_map_update_elem(&follow, &tgid, &active, BPF_ANY);
+	} else if (state && want_results) {
+		/* A followed process exec'd: the execs and lookups that failed for want of a
+		 * capability before it, in it or in its parent, were probes of PATH entries. */
+		struct capwise_exec_record r = {
+			.timestamp_ns = bpf_ktime_get_boot_ns(),
+			.pid = tgid,
+			.ppid = BPF_CORE_READ(task, real_parent, tgid),
+		};
+		if (bpf_ringbuf_output(&events, &r, sizeof(r), 0))
+			count(CAPWISE_COUNT_LOST);
 	}
 	return 0;
 }

@@ -77,6 +77,15 @@ struct capwise_syscall_result {
 	__s64 ret;
 };
 
+/* A followed process exec'd (with syscall results on): the advisor then knows that the failed
+ * path probes before it (execvp, a shell's PATH search in the parent) were not needs. Told apart
+ * by its size (16 bytes). */
+struct capwise_exec_record {
+	__u64 timestamp_ns;
+	__u32 pid;
+	__u32 ppid;
+};
+
 /* Per-CPU counters, summed by user space. */
 enum capwise_counter {
 	CAPWISE_COUNT_SEEN = 0,     /* checks the hook saw: the sum of the others, by user space */

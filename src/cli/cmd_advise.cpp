@@ -107,6 +107,10 @@ class Collector {
                 analyzer.add_result(event.tid, event.syscall_ret);
                 return;
             }
+            if (event.kind == trace::TraceEvent::Kind::Exec) {
+                analyzer.add_exec(event.pid, event.ppid);
+                return;
+            }
             trace::TraceEvent resolved = event;
             trace::resolve(resolved, symbols_);
             advise::Observation o;
@@ -371,7 +375,9 @@ analyse_files(const std::vector<std::string>& files) {
                 if (parsed->check) {
                     analyzer.add(*parsed->check);
                 } else if (parsed->result) {
-                    analyzer.add_result(parsed->result->first, parsed->result->second);
+                    analyzer.add_result(parsed->result->tid, parsed->result->ret);
+                } else if (parsed->exec) {
+                    analyzer.add_exec(parsed->exec->first, parsed->exec->second);
                 }
                 return core::Ok{};
             });

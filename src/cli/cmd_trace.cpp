@@ -273,6 +273,11 @@ int run_trace(const Opts& o, const Context& ctx) {
                 event.syscall_ret);
             return;
         }
+        if (event.kind == trace::TraceEvent::Kind::Exec) {
+            buffer += fmt::format("{{\"type\":\"exec\",\"timestamp\":{},\"pid\":{},\"ppid\":{}}}\n",
+                                  event.timestamp_ns, event.pid, event.ppid);
+            return;
+        }
         trace::TraceEvent resolved = event;
         trace::resolve(resolved, *symbols);
         renderer.render(resolved, registry.resolve_mntns(event.mntns), buffer);

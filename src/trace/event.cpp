@@ -26,6 +26,17 @@ core::Result<TraceEvent> decode_event(std::span<const std::uint8_t> record,
         e.syscall_ret = static_cast<long>(r.ret);
         return e;
     }
+    if (record.size() == sizeof(capwise_exec_record)) {
+        capwise_exec_record r{};
+        std::memcpy(&r, record.data(), sizeof(r));
+        TraceEvent e;
+        e.kind = TraceEvent::Kind::Exec;
+        e.timestamp_ns =
+            static_cast<std::uint64_t>(static_cast<std::int64_t>(r.timestamp_ns) + boot_to_wall_ns);
+        e.pid = e.tid = static_cast<int>(r.pid);
+        e.ppid = static_cast<int>(r.ppid);
+        return e;
+    }
     capwise_event raw{};
     if (record.size() < sizeof(raw)) {
         return core::make_error(fmt::format("short trace record: {} bytes", record.size()));

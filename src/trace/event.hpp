@@ -12,9 +12,10 @@
 namespace capwise::trace {
 
 struct TraceEvent {
-    // A capability check, or (with syscall results on) how the syscall of a denied check ended:
-    // then only timestamp_ns, tid, syscall and syscall_ret are set.
-    enum class Kind { Check, SyscallResult };
+    // A capability check, or (with syscall results on) how the syscall of a denied check ended
+    // (then only timestamp_ns, tid, syscall and syscall_ret are set), or that a followed process
+    // exec'd (timestamp_ns, pid, ppid).
+    enum class Kind { Check, SyscallResult, Exec };
     Kind kind = Kind::Check;
     long syscall_ret = 0;
     std::uint64_t timestamp_ns = 0; // wall clock, ns since the epoch

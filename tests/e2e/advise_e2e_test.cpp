@@ -203,5 +203,81 @@ TEST_F(AdviseE2E, FromRecordedTraces) {
     EXPECT_EQ(capwise({"advise", "--format", "yaml", "--", "true"}).status, 2);
 }
 
+// The best-effort table (src/advise/best_effort.cpp) as experiments: each operation, run as
+// root with only the capability and with none (setpriv's bounding set: ground truth outside
+// capwise), succeeds both times and differs only as the table says; and advise lists the
+// capability as best effort, not in `add` — which it would put there if this kernel reported a
+// call site the table does not know.
+TEST_F(AdviseE2E, BestEffortFsetidOnChmodOfAForeignGroupsFile) {
+    TempDir t;
+    const auto f = t.write("f", "").string();
+    ASSERT_EQ(::chown(f.c_str(), 0, 12345), 0);
+    auto mode_after = [&](const std::string& bounding) {
+        ::chmod(f.c_str(), 0755);
+        auto r = run({"setpriv", "--bounding-set=" + bounding, "chmod", "2755", f});
+        EXPECT_EQ(r.status, 0) << bounding << r.err;
+        struct stat st {};
+        ::stat(f.c_str(), &st);
+        return st.st_mode & 07777;
+    };
+    EXPECT_EQ(mode_after("-all,+fsetid"), 02755U);
+    EXPECT_EQ(mode_after("-all"), 0755U) << "without FSETID the setgid bit is cleared";
+    ::chmod(f.c_str(), 0755);
+    auto r = capwise({"advise", "--format", "json", "--", "chmod", "2755", f});
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto j = Json::parse(r.out);
+    EXPECT_EQ(j["add"], Json::array()) << r.out;
+    EXPECT_TRUE(j["bestEffort"].contains("FSETID")) << r.out;
+    EXPECT_TRUE(j["evidence"].contains("FSETID")) << "no FSETID check seen: " << r.out;
+}
+
+TEST_F(AdviseE2E, BestEffortFsetidOnAWriteToASetuidFile) {
+    TempDir t;
+    const auto f = t.write("s", "").string();
+    auto mode_after = [&](const std::string& bounding) {
+        ::chmod(f.c_str(), 04755);
+        auto r = run({"setpriv", "--bounding-set=" + bounding, "sh", "-c", "echo x >> " + f});
+        EXPECT_EQ(r.status, 0) << bounding << r.err;
+        struct stat st {};
+        ::stat(f.c_str(), &st);
+        return st.st_mode & 07777;
+    };
+    EXPECT_EQ(mode_after("-all,+fsetid"), 04755U);
+    EXPECT_EQ(mode_after("-all"), 0755U) << "without FSETID the setuid bit is cleared";
+    ::chmod(f.c_str(), 04755);
+    auto r = capwise({"advise", "--format", "json", "--", "sh", "-c", "echo x >> " + f});
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto j = Json::parse(r.out);
+    EXPECT_EQ(j["add"], Json::array()) << r.out;
+    EXPECT_TRUE(j["bestEffort"].contains("FSETID")) << r.out;
+}
+
+// A non-root command whose PATH starts with a directory it cannot search: the shell's command
+// search (and execvp) fails there for want of DAC_READ_SEARCH/DAC_OVERRIDE, then runs the
+// program found further on. Those probes are not needs: the command succeeds with nothing.
+TEST_F(AdviseE2E, FailedPathProbesBeforeAnExecAreNotNeeds) {
+    TempDir t;
+    const auto hidden = t.path() / "hidden";
+    std::filesystem::create_directories(hidden);
+    ASSERT_EQ(::chmod(hidden.c_str(), 0700), 0);
+    ASSERT_EQ(::chmod(t.path().c_str(), 0755), 0);
+    const std::string path = "PATH=" + hidden.string() + ":/usr/bin:/bin";
+    auto r = run({"env", path, CAPWISE_BINARY, "advise", "--hook", hook_under_test(), "--user",
+                  "nobody", "--format", "json", "--", "sh", "-c", "ls / >/dev/null && id -u"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    ASSERT_EQ(r.out.rfind("65534\n{", 0), 0U) << r.out; // the command's output, then the advice
+    auto j = Json::parse(r.out.substr(r.out.find('{')));
+    EXPECT_EQ(j["add"], Json::array()) << r.out;
+    EXPECT_EQ(j["exitStatus"], 0);
+    // The probes were seen, and judged: denied, and the command went on.
+    ASSERT_TRUE(j["evidence"].contains("DAC_READ_SEARCH")) << r.out;
+    EXPECT_GE(j["evidence"]["DAC_READ_SEARCH"]["deniedSucceeded"].get<int>(), 1);
+    // Ground truth: as nobody with no capability at all, it works.
+    auto truth =
+        run({"env", path, "setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+             "--inh-caps=-all", "--bounding-set=-all", "sh", "-c", "ls / >/dev/null && id -u"});
+    EXPECT_EQ(truth.status, 0) << truth.err;
+}
+
 } // namespace
 } // namespace capwise::e2e

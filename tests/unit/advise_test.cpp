@@ -74,7 +74,8 @@ TEST(TraceLines, ChecksResultsAndGarbage) {
     auto result = parse_trace_line(R"({"type":"syscallResult","tid":6,"ret":-1})", "host");
     ASSERT_TRUE(result);
     ASSERT_TRUE(result->result);
-    EXPECT_EQ(result->result->second, -1);
+    EXPECT_EQ(result->result->ret, -1);
+    EXPECT_EQ(result->result->tid, 6);
     for (const char* bad : {"", "[]", "{", R"({"pid":1})", R"({"pid":1,"cap":2,"verdict":"x"})",
                             R"({"pid":"1","cap":2,"verdict":"Allow"})"}) {
         EXPECT_FALSE(parse_trace_line(bad, "host")) << bad;
@@ -273,6 +274,59 @@ TEST(Formats, RunVerificationAndWarningsReachJson) {
     EXPECT_EQ(j["verification"]["denied"]["CHOWN"], (nlohmann::json{"fchownat"}));
     EXPECT_EQ(denied_text(v.denied), "CHOWN (fchownat)");
     EXPECT_NE(render(a.finish(), Format::Text, options).find("Warning: thin"), std::string::npos);
+}
+
+TEST(Analyzer, BestEffortCallSitesAreNotAdvised) {
+    Analyzer a;
+    auto chmod_check = check(4, true, 1, "fchmodat");
+    chmod_check.caller = "setattr_prepare";
+    a.add(chmod_check);
+    auto out = a.finish();
+    ASSERT_EQ(out.size(), 1U);
+    EXPECT_TRUE(out[0].add.empty());
+    ASSERT_EQ(out[0].best_effort.count(4), 1U);
+    EXPECT_NE(out[0].best_effort.at(4).find("setgid"), std::string::npos);
+    // The same capability asked anywhere else (or nowhere known) is advised.
+    auto elsewhere = check(4, true, 2, "fchmodat");
+    elsewhere.caller = "some_required_site";
+    a.add(elsewhere);
+    out = a.finish();
+    EXPECT_EQ(out[0].add, core::CapSet::of({4}));
+    EXPECT_TRUE(out[0].best_effort.empty());
+    Analyzer b;
+    auto no_caller = check(4, true);
+    no_caller.caller.clear();
+    b.add(no_caller);
+    EXPECT_EQ(b.finish()[0].add, core::CapSet::of({4}));
+}
+
+// execvp walking PATH: execve of /root/bin/ls fails for want of DAC_READ_SEARCH, then
+// /usr/bin/ls runs. The failed probes are not evidence of need; a failed exec with no success
+// after it is.
+TEST(Analyzer, FailedExecProbesBeforeASuccessfulExecAreNotNeeded) {
+    Analyzer a;
+    a.add(check(2, false, 9, "execve"));
+    a.add_result(9, -EACCES);
+    auto before = a.finish();
+    EXPECT_EQ(before[0].add, core::CapSet::of({2})) << "no exec seen yet: needed";
+    a.add_exec(9, 1); // the tracer's "it exec'd" record
+    auto after = a.finish();
+    EXPECT_TRUE(after[0].add.empty());
+    EXPECT_EQ(after[0].not_needed, core::CapSet::of({2}));
+    EXPECT_EQ(after[0].evidence.at(2).denied_succeeded, 1U);
+    // Other syscalls' failures stay evidence, exec or not.
+    Analyzer b;
+    b.add(check(2, false, 9, "openat"));
+    b.add_result(9, -EACCES);
+    b.add_exec(9, 1);
+    EXPECT_EQ(b.finish()[0].add, core::CapSet::of({2}));
+    // A shell's command search: the parent stats, its child execs.
+    Analyzer c;
+    c.add(check(2, false, 9, "newfstatat"));
+    c.add_result(9, -EACCES);
+    c.add_exec(10, 9);
+    EXPECT_TRUE(c.finish()[0].add.empty());
+    EXPECT_TRUE(parse_trace_line(R"({"type":"exec","pid":10,"ppid":9})", "host")->exec);
 }
 
 } // namespace
