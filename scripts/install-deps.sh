@@ -19,8 +19,8 @@ packages=(
   runc podman busybox-static catatonit
   # the lint benchmark's reference (PyYAML on libyaml)
   python3-yaml
-  # workloads for the advise ground-truth tests
-  perl python3
+  # workloads for the advise ground-truth tests, and real daemons (started by the tests only)
+  perl python3 nginx-light dnsmasq-base tcpdump
   # the older-kernel tests: Debian 12's kernel (fetched by apt-get download, never installed)
   # booted under QEMU with an initramfs of busybox-static
   qemu-system-x86 gzip
@@ -44,5 +44,12 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Installed daemons must not start as services (nginx would hold port 80): the Debian way to say
+# so during an install is a policy-rc.d that refuses, removed afterwards.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod 0755 /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
