@@ -114,7 +114,7 @@ TEST_F(DaemonE2E, Tcpdump) {
     TempDir t;
     const std::string script = write_script(
         t, "tcpdump.sh",
-        "out=$(mktemp)\n"
+        "out=$(mktemp --suffix=.pcap)\n" // what AppArmor's tcpdump profile lets it write
         "timeout 10 tcpdump -n -i lo -c 1 -w \"$out\" udp port 9 2>/dev/null &\n"
         "pid=$!\n"
         "for i in $(seq 1 40); do python3 -c \"import socket; "
