@@ -59,7 +59,6 @@ struct RunOutcome {
     std::chrono::milliseconds duration{0};
     int leftovers = 0; // processes the command left running, stopped by capwise
     std::vector<advise::GroupAdvice> advice;
-    std::uint64_t audited_denies = 0;
     std::map<int, std::set<std::string>> denied; // audited denials: capability → syscalls
     std::uint64_t lost = 0;
     // The command could not be started (not found, not executable, the switch failed): no
@@ -136,7 +135,6 @@ class Collector {
             o.caller = resolved.caller;
             o.timestamp_ns = event.timestamp_ns;
             if (event.audit && !event.allowed()) {
-                ++outcome.audited_denies;
                 outcome.denied[event.cap].insert(o.syscall);
             }
             analyzer.add(o);
@@ -430,17 +428,13 @@ int run_advise(const Opts& o, const Context& ctx) {
         print_error("--user and --group say who runs the command: they need -- CMD");
         return 2;
     }
-    if (o.comm && o.comm->size() > 15) {
-        print_error(fmt::format("--comm '{}' can never match: the kernel keeps the first 15 "
-                                "characters of a command name ('{}')",
-                                core::printable(*o.comm), core::printable(o.comm->substr(0, 15))));
+    if (auto comm = trace::check_comm_filter(o.comm); !comm) {
+        print_error(comm.error().message);
         return 2;
     }
-    for (int pid : o.pids) {
-        if (::kill(pid, 0) != 0 && errno == ESRCH) {
-            print_error(fmt::format("process {} does not exist", pid));
-            return 1;
-        }
+    if (auto exist = trace::check_pids_exist(o.pids); !exist) {
+        print_error(exist.error().message);
+        return 1;
     }
     if ((o.verify || o.minimize) && !runs) {
         print_error("--verify and --minimize re-run the workload: use them with -- CMD or "
@@ -527,8 +521,7 @@ int run_advise(const Opts& o, const Context& ctx) {
             render_options.warnings.push_back("the run was interrupted: the advice covers only "
                                               "what ran until then");
         }
-        if (first->status != 0 && first->end == trace::RunEnd::Exited &&
-            first->audited_denies == 0) {
+        if (first->status != 0 && first->end == trace::RunEnd::Exited && first->denied.empty()) {
             render_options.warnings.push_back(fmt::format(
                 "the workload failed (exit status {}) with no capability denied: it failed for "
                 "another reason, and the advice covers only what ran",

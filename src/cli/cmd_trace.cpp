@@ -82,27 +82,7 @@ core::Status check_trace_options(const Opts& o, const Context& ctx) {
     if (!command && (o.user || o.group)) {
         return core::make_error("--user and --group say who runs CMD: they need -- CMD");
     }
-    if (o.comm && o.comm->size() > 15) {
-        return core::make_error(fmt::format(
-            "--comm '{}' can never match: the kernel keeps the first 15 characters of a command "
-            "name ('{}')",
-            core::printable(*o.comm), core::printable(o.comm->substr(0, 15))));
-    }
-    if (o.comm && o.comm->empty()) {
-        return core::make_error("--comm: empty command name");
-    }
-    return core::Ok{};
-}
-
-// Every pid must name a running process now (the README's promise): a typo must not trace
-// nothing in silence.
-core::Status check_pids_exist(const std::vector<int>& pids) {
-    for (int pid : pids) {
-        if (::kill(pid, 0) != 0 && errno == ESRCH) {
-            return core::make_error(fmt::format("process {} does not exist", pid), ESRCH);
-        }
-    }
-    return core::Ok{};
+    return trace::check_comm_filter(o.comm);
 }
 
 int run_trace(const Opts& o, const Context& ctx) {
@@ -126,7 +106,8 @@ int run_trace(const Opts& o, const Context& ctx) {
         }
         options.pids.insert(options.pids.end(), pids->begin(), pids->end());
     }
-    if (auto exist = check_pids_exist(options.pids); !exist) {
+    // Every pid must name a running process now: a typo must not trace nothing in silence.
+    if (auto exist = trace::check_pids_exist(options.pids); !exist) {
         print_error(exist.error().message);
         return 1;
     }

@@ -197,7 +197,7 @@ core::Result<std::pair<pid_t, core::UniqueFd>> start_guard(const std::string& id
     if (::pipe2(p, O_CLOEXEC) != 0) {
         return core::make_error(fmt::format("pipe: {}", std::strerror(errno)), errno);
     }
-    const std::string script = "runc delete -f \"$1\" >/dev/null 2>&1; "
+    const std::string script = "timeout -k 5 60 runc delete -f \"$1\" >/dev/null 2>&1; "
                                "[ -z \"$2\" ] || rm -rf -- \"$2\"";
     const char* argv[] = {"/bin/sh",           "-c",   script.c_str(), "capwise-guard", id.c_str(),
                           scratch_dir.c_str(), nullptr};
@@ -288,6 +288,9 @@ RuncRun::~RuncRun() {
     }
     (void)run_runc({"delete", "-f", id_}, kRuncLimit);
     if (!reaped_) {
+        // Deleted, the container's init is gone; if runc could not delete it, it goes now (it is
+        // our child, so the pid cannot have been reused).
+        ::kill(init_pid_, SIGKILL);
         ::waitpid(init_pid_, nullptr, 0);
     }
     relay_.reset(); // every process of the container is gone: forward what is left, stop

@@ -14,13 +14,20 @@ namespace capwise::trace {
 
 core::Result<TraceEvent> decode_event(std::span<const std::uint8_t> record,
                                       std::int64_t boot_to_wall_ns) {
-    if (record.size() == sizeof(capwise_syscall_result)) {
-        capwise_syscall_result r{};
+    auto wall = [&](__u64 boot_ns) {
+        return static_cast<std::uint64_t>(static_cast<std::int64_t>(boot_ns) + boot_to_wall_ns);
+    };
+    // The small records are told apart by their size.
+    auto small = [&](auto& r, TraceEvent::Kind kind) {
         std::memcpy(&r, record.data(), sizeof(r));
         TraceEvent e;
-        e.kind = TraceEvent::Kind::SyscallResult;
-        e.timestamp_ns =
-            static_cast<std::uint64_t>(static_cast<std::int64_t>(r.timestamp_ns) + boot_to_wall_ns);
+        e.kind = kind;
+        e.timestamp_ns = wall(r.timestamp_ns);
+        return e;
+    };
+    if (record.size() == sizeof(capwise_syscall_result)) {
+        capwise_syscall_result r{};
+        TraceEvent e = small(r, TraceEvent::Kind::SyscallResult);
         e.tid = static_cast<int>(r.tid);
         e.syscall = r.syscall;
         e.syscall_ret = static_cast<long>(r.ret);
@@ -28,11 +35,7 @@ core::Result<TraceEvent> decode_event(std::span<const std::uint8_t> record,
     }
     if (record.size() == sizeof(capwise_exec_record)) {
         capwise_exec_record r{};
-        std::memcpy(&r, record.data(), sizeof(r));
-        TraceEvent e;
-        e.kind = TraceEvent::Kind::Exec;
-        e.timestamp_ns =
-            static_cast<std::uint64_t>(static_cast<std::int64_t>(r.timestamp_ns) + boot_to_wall_ns);
+        TraceEvent e = small(r, TraceEvent::Kind::Exec);
         e.pid = e.tid = static_cast<int>(r.pid);
         e.ppid = static_cast<int>(r.ppid);
         return e;
@@ -47,8 +50,7 @@ core::Result<TraceEvent> decode_event(std::span<const std::uint8_t> record,
         return core::make_error("malformed trace record: stack longer than the record");
     }
     TraceEvent e;
-    e.timestamp_ns =
-        static_cast<std::uint64_t>(static_cast<std::int64_t>(raw.timestamp_ns) + boot_to_wall_ns);
+    e.timestamp_ns = wall(raw.timestamp_ns);
     e.mntns = raw.mntns;
     e.pid = static_cast<int>(raw.pid);
     e.tid = static_cast<int>(raw.tid);

@@ -1,5 +1,7 @@
 #include "trace/keeper.hpp"
 
+#include "core/process.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <ctime>
@@ -23,22 +25,6 @@ struct LinuxDirent64 {
     unsigned char d_type;
     char d_name[1]; // NUL-terminated, d_reclen long in all
 };
-
-bool write_all(int fd, const void* data, std::size_t size) {
-    const char* p = static_cast<const char*>(data);
-    while (size > 0) {
-        ssize_t n = ::write(fd, p, size);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return false;
-        }
-        p += n;
-        size -= static_cast<std::size_t>(n);
-    }
-    return true;
-}
 
 long now_ns() {
     timespec ts{};
@@ -156,7 +142,8 @@ void run_keeper(pid_t capwise, int gate_fd, int status_fd, int command_fd,
     }
     ::close(command_fd);
     int command_pid = command;
-    write_all(status_fd, &command_pid, sizeof(command_pid));
+    (void)core::write_fd_all(
+        status_fd, std::string_view(reinterpret_cast<const char*>(&command_pid), sizeof(int)));
     KeeperReport report;
     report.wait_status = command < 0 ? (127 << 8) : 0;
     bool command_done = command < 0;
@@ -192,7 +179,8 @@ void run_keeper(pid_t capwise, int gate_fd, int status_fd, int command_fd,
             stopping = true;
         }
     }
-    write_all(status_fd, &report, sizeof(report));
+    (void)core::write_fd_all(
+        status_fd, std::string_view(reinterpret_cast<const char*>(&report), sizeof(report)));
     ::_exit(0);
 }
 

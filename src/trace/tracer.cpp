@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include <cerrno>
 #include <charconv>
+#include <csignal>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -294,6 +295,29 @@ std::string missing_trace_privileges() {
     }
     return "tracing capability checks needs root, or CAP_BPF and CAP_PERFMON (CAP_SYS_ADMIN "
            "before Linux 5.8); this process's effective set lacks them";
+}
+
+core::Status check_comm_filter(const std::optional<std::string>& comm) {
+    constexpr std::size_t kCommChars = CAPWISE_COMM_LEN - 1;
+    if (comm && comm->empty()) {
+        return core::make_error("--comm: empty command name");
+    }
+    if (comm && comm->size() > kCommChars) {
+        return core::make_error(fmt::format(
+            "--comm '{}' can never match: the kernel keeps the first {} characters of a command "
+            "name ('{}')",
+            core::printable(*comm), kCommChars, core::printable(comm->substr(0, kCommChars))));
+    }
+    return core::Ok{};
+}
+
+core::Status check_pids_exist(const std::vector<int>& pids) {
+    for (int pid : pids) {
+        if (::kill(pid, 0) != 0 && errno == ESRCH) {
+            return core::make_error(fmt::format("process {} does not exist", pid), ESRCH);
+        }
+    }
+    return core::Ok{};
 }
 
 core::Result<KernelSymbols> load_symbols_for_tracing() {

@@ -85,6 +85,11 @@ class Tracer {
 // missing, not a symptom), then load the kernel symbols.
 core::Result<KernelSymbols> load_symbols_for_tracing();
 
+// Filters that could never match, refused before anything is loaded: a command name longer
+// than the 15 characters the kernel keeps (or empty), and pids of processes that do not exist.
+core::Status check_comm_filter(const std::optional<std::string>& comm);
+core::Status check_pids_exist(const std::vector<int>& pids);
+
 // The capabilities a process needs to trace, and whether this process has them: an empty
 // string when it does, otherwise one sentence naming what is missing.
 std::string missing_trace_privileges();

@@ -34,7 +34,8 @@ int run_with_exactly(const std::string& script, core::CapSet set) {
 
 // advise without --minimize, then the ground truth for its add list.
 void expect_exact_advice(const std::string& script, const Json& expected) {
-    auto r = capwise({"advise", "--format", "json", "--", script});
+    // Bounded: a daemon that does not stop ends the run at 60 s (exit 4: partial, a failure).
+    auto r = capwise({"advise", "--timeout", "60s", "--format", "json", "--", script});
     ASSERT_EQ(r.status, 0) << r.err;
     auto j = Json::parse(r.out.substr(r.out.find('{')));
     EXPECT_EQ(j["exitStatus"], 0) << r.out;

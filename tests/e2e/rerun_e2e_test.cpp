@@ -37,10 +37,19 @@ double seconds_since(Clock::time_point start) {
 struct Started {
     pid_t pid = -1;
     std::string out_path, err_path;
+    // Bounded: past 60 s the test fails and capwise's process group is killed.
     int wait() const {
         int status = 0;
+        for (int i = 0; i < 600; ++i) {
+            if (::waitpid(pid, &status, WNOHANG) == pid) {
+                return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        ADD_FAILURE() << "capwise did not end within 60 s";
+        ::kill(-pid, SIGKILL);
         ::waitpid(pid, &status, 0);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return -1;
     }
 };
 

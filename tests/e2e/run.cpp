@@ -38,6 +38,7 @@ RunResult run(const std::vector<std::string>& argv, int timeout_s) {
     }
     pid_t pid = ::fork();
     if (pid == 0) {
+        ::setpgid(0, 0); // its own process group: past the limit, the whole tree is killed
         ::dup2(out_pipe[1], 1);
         ::dup2(err_pipe[1], 2);
         int devnull = ::open("/dev/null", O_RDONLY);
@@ -54,7 +55,7 @@ RunResult run(const std::vector<std::string>& argv, int timeout_s) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
-            ::kill(pid, SIGKILL);
+            ::kill(-pid, SIGKILL);
             ADD_FAILURE() << argv[0] << " timed out after " << timeout_s << " s";
             break;
         }
