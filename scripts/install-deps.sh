@@ -9,6 +9,8 @@ packages=(
   # libraries
   libcli11-dev nlohmann-json3-dev libyaml-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # seccomp profiles: compiled and system calls named by libseccomp
+  libseccomp-dev
   # the tracer: BPF compiled by clang into bpftool skeletons, loaded with libbpf
   clang libbpf-dev bpftool libelf-dev zlib1g-dev
   # fuzzing (clang's libFuzzer and sanitizer runtimes)

@@ -137,6 +137,14 @@ core::Result<TraceLine> parse_trace_line(std::string_view line, std::string_view
             TraceLine::Result{static_cast<int>(*tid), static_cast<long>(*ret), str("syscall")};
         return out;
     }
+    if (str("type") == "syscalls") {
+        auto recording = seccomp::parse_recording(j); // errors carry EDOM: never skipped
+        if (!recording) {
+            return recording.error();
+        }
+        out.syscalls = std::move(*recording);
+        return out;
+    }
     if (str("type") == "exec") {
         auto pid = num("pid");
         auto ppid = num("ppid");

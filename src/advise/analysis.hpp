@@ -4,6 +4,7 @@
 // the capability is not needed. Non-audit checks never count; capset requests are reported apart.
 #pragma once
 
+#include "advise/seccomp_advice.hpp"
 #include "core/capability.hpp"
 
 #include <cstdint>
@@ -64,6 +65,8 @@ struct GroupAdvice {
     // capability → what the workload loses without it.
     std::map<int, std::string> best_effort;
     std::map<int, Evidence> evidence;
+    // With advise --seccomp: the profile of the recorded system calls.
+    std::optional<SeccompAdvice> seccomp;
 };
 
 class Analyzer {
@@ -97,7 +100,8 @@ struct TraceLine {
         std::string syscall;
     };
     std::optional<Result> result;
-    std::optional<std::pair<int, int>> exec; // pid, ppid
+    std::optional<std::pair<int, int>> exec;    // pid, ppid
+    std::optional<seccomp::Recording> syscalls; // a {"type":"syscalls"} record
 };
 // Errors: a line that is not a trace event (a log line mixed in: the caller may skip it), or,
 // with errno_value EDOM, an event whose capability is unknown or misnamed (never to be skipped:

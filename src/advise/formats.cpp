@@ -1,6 +1,7 @@
 #include "advise/formats.hpp"
 
 #include "core/text.hpp"
+#include "seccomp/profile.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -77,7 +78,71 @@ std::string k8s_yaml(const GroupAdvice& g, const RenderOptions& options) {
     if (!add.empty()) {
         out += fmt::format("      add: [{}]\n", yaml_list(add));
     }
+    if (g.seccomp) {
+        out += fmt::format("    # the profile (capwise advise --format seccomp) goes on every node "
+                           "at {}/profiles/{}\n",
+                           kKubeletSeccompDir, g.seccomp->file_name);
+        out += fmt::format("    seccompProfile:\n      type: Localhost\n      localhostProfile: "
+                           "{}\n",
+                           yaml_string("profiles/" + g.seccomp->file_name));
+    }
     return out;
+}
+
+// The seccomp part of the human report.
+std::string seccomp_text(const SeccompAdvice& s) {
+    std::string per_arch;
+    for (const auto& [arch, calls] : s.recording.used) {
+        per_arch += fmt::format("{}{} {}", per_arch.empty() ? "" : ", ", calls.size(),
+                                seccomp::arch_name(arch));
+    }
+    std::string out = fmt::format(
+        "\nSeccomp: {} system calls recorded ({}){}{}; profile {} (print it with --format "
+        "seccomp)\n",
+        s.recording.names().size(), per_arch.empty() ? "none" : per_arch,
+        s.recording.from_seccomp ? ", from where the runtime installs its filter"
+                                 : ", from the command's exec",
+        s.recording.recordings > 1
+            ? fmt::format(", merged from {} recordings", s.recording.recordings)
+            : std::string(),
+        s.file_name);
+    if (!s.runtime_default_refuses.empty()) {
+        out += "RuntimeDefault would refuse, with the advised capabilities:\n";
+        for (const auto& r : s.runtime_default_refuses) {
+            out += "  " + r + "\n";
+        }
+    }
+    for (const auto& n : s.notes) {
+        out += "Note: " + n + "\n";
+    }
+    return out;
+}
+
+Json seccomp_json(const SeccompAdvice& s) {
+    Json used = Json::array();
+    for (const auto& [arch, calls] : s.recording.used) {
+        for (const auto& [name, count] : calls) {
+            used.push_back(
+                Json{{"name", name}, {"arch", seccomp::arch_name(arch)}, {"recordings", count}});
+        }
+    }
+    Json unknown = Json::array();
+    for (const auto& [arch, numbers] : s.recording.unknown) {
+        for (int n : numbers) {
+            unknown.push_back(Json{{"number", n}, {"arch", seccomp::arch_name(arch)}});
+        }
+    }
+    return Json{
+        {"profile", Json::parse(seccomp::profile_json(s.profile).dump())},
+        {"fileName", s.file_name},
+        {"recordings", s.recording.recordings},
+        {"syscalls", used},
+        {"unknownNumbers", unknown},
+        {"cloneNamespaces", s.recording.clone_namespaces},
+        {"fromSeccompFilter", s.recording.from_seccomp},
+        {"runtimeDefaultRefuses", s.runtime_default_refuses},
+        {"notes", s.notes},
+    };
 }
 
 Json evidence_json(const GroupAdvice& g) {
@@ -128,6 +193,9 @@ Json group_json(const GroupAdvice& g, const RenderOptions& options) {
         {"evidence", evidence_json(g)},
         {"warnings", options.warnings},
     };
+    if (g.seccomp) {
+        j["seccomp"] = seccomp_json(*g.seccomp);
+    }
     if (options.run) {
         j["exitStatus"] = options.run->exit_status;
         j["run"] = Json{{"end", options.run->end}, {"durationMs", options.run->duration_ms}};
@@ -142,6 +210,9 @@ Json group_json(const GroupAdvice& g, const RenderOptions& options) {
             {"denied", denied_json(v->denied)},
             {"verified", v->verified},
         };
+        if (v->with_seccomp) {
+            j["verification"]["seccomp"] = Json{{"refused", v->refused}};
+        }
     }
     return j;
 }
@@ -237,6 +308,9 @@ std::string text_report(const GroupAdvice& g, const RenderOptions& options) {
                "       " +
                capwise_run_line(g, options) + "\n";
     }
+    if (g.seccomp) {
+        out += seccomp_text(*g.seccomp);
+    }
     if (options.text_includes_k8s) {
         out += "\nKubernetes:\n" + k8s_yaml(g, options);
     }
@@ -247,10 +321,10 @@ std::string text_report(const GroupAdvice& g, const RenderOptions& options) {
 
 core::Result<Format> parse_format(std::string_view text) {
     static const std::pair<std::string_view, Format> kFormats[] = {
-        {"text", Format::Text},     {"k8s", Format::K8s},       {"kubernetes", Format::K8s},
-        {"docker", Format::Docker}, {"podman", Format::Podman}, {"compose", Format::Compose},
-        {"oci", Format::Oci},       {"scc", Format::Scc},       {"systemd", Format::Systemd},
-        {"json", Format::Json},
+        {"text", Format::Text},     {"k8s", Format::K8s},         {"kubernetes", Format::K8s},
+        {"docker", Format::Docker}, {"podman", Format::Podman},   {"compose", Format::Compose},
+        {"oci", Format::Oci},       {"scc", Format::Scc},         {"systemd", Format::Systemd},
+        {"json", Format::Json},     {"seccomp", Format::Seccomp}, {"spo", Format::Spo},
     };
     for (const auto& [name, f] : kFormats) {
         if (core::iequals(name, text)) {
@@ -258,7 +332,8 @@ core::Result<Format> parse_format(std::string_view text) {
         }
     }
     return core::make_error(fmt::format(
-        "unknown format '{}' (text, k8s, docker, podman, compose, oci, scc, systemd, json)",
+        "unknown format '{}' (text, k8s, docker, podman, compose, oci, scc, systemd, json, "
+        "seccomp, spo)",
         core::printable(text)));
 }
 
@@ -314,8 +389,12 @@ std::string kubectl_patch(const GroupAdvice& g, const RenderOptions& options) {
     if (target.empty()) {
         return {};
     }
-    const Json security{{"allowPrivilegeEscalation", false},
-                        {"capabilities", {{"drop", {"ALL"}}, {"add", sorted_k8s_names(g.add)}}}};
+    Json security{{"allowPrivilegeEscalation", false},
+                  {"capabilities", {{"drop", {"ALL"}}, {"add", sorted_k8s_names(g.add)}}}};
+    if (g.seccomp) {
+        security["seccompProfile"] =
+            Json{{"type", "Localhost"}, {"localhostProfile", "profiles/" + g.seccomp->file_name}};
+    }
     const Json container{{"name", container_name(g, options)}, {"securityContext", security}};
     Json patch;
     patch["spec"]["template"]["spec"]["containers"] = Json::array({container});
@@ -328,14 +407,55 @@ Json oci_json(const GroupAdvice& g) {
     for (const auto& a : sorted_k8s_names(g.add)) {
         caps.push_back("CAP_" + a);
     }
-    return Json{{"process",
-                 {{"noNewPrivileges", true},
-                  {"capabilities",
-                   {{"bounding", caps},
-                    {"effective", caps},
-                    {"permitted", caps},
-                    {"inheritable", caps},
-                    {"ambient", caps}}}}}};
+    Json out{{"process",
+              {{"noNewPrivileges", true},
+               {"capabilities",
+                {{"bounding", caps},
+                 {"effective", caps},
+                 {"permitted", caps},
+                 {"inheritable", caps},
+                 {"ambient", caps}}}}}};
+    if (g.seccomp) {
+        out["linux"]["seccomp"] = Json::parse(seccomp::profile_json(g.seccomp->profile).dump());
+    }
+    return out;
+}
+
+// The Security Profiles Operator's custom resource for the profile.
+std::string spo_yaml(const GroupAdvice& g) {
+    if (!g.seccomp) {
+        return {};
+    }
+    const auto& p = g.seccomp->profile;
+    const std::string name = dns1123_label(g.group);
+    std::string out = fmt::format("# {}\napiVersion: security-profiles-operator.x-k8s.io/v1beta1\n"
+                                  "kind: SeccompProfile\nmetadata:\n  name: {}\n",
+                                  comment_name(g), yaml_string(name));
+    if (!g.k8s_namespace.empty()) {
+        out += fmt::format("  namespace: {}\n", yaml_string(g.k8s_namespace));
+    }
+    out += fmt::format("spec:\n  defaultAction: {}\n", yaml_string(p.default_action));
+    std::vector<std::string> arches(p.architectures.begin(), p.architectures.end());
+    out += fmt::format("  architectures: [{}]\n  syscalls:\n", yaml_list(arches));
+    for (const auto& r : p.rules) {
+        out += fmt::format("  - action: {}\n", yaml_string(r.action));
+        if (r.errno_ret) {
+            out += fmt::format("    errnoRet: {}\n", *r.errno_ret);
+        }
+        out += fmt::format("    names: [{}]\n", yaml_list(r.names));
+        if (!r.args.empty()) {
+            out += "    args:\n";
+            for (const auto& a : r.args) {
+                out += fmt::format("    - index: {}\n      value: {}\n      valueTwo: {}\n"
+                                   "      op: {}\n",
+                                   a.index, a.value, a.value_two, yaml_string(a.op));
+            }
+        }
+    }
+    out += fmt::format("# pods then use: seccompProfile: {{type: Localhost, localhostProfile: "
+                       "operator/{}/{}.json}}\n",
+                       g.k8s_namespace.empty() ? "NAMESPACE" : g.k8s_namespace, name);
+    return out;
 }
 
 } // namespace
@@ -385,7 +505,27 @@ std::string render(const std::vector<GroupAdvice>& groups, Format format,
             if (!add.empty()) {
                 out += fmt::format("    cap_add: [{}]\n", yaml_list(add));
             }
-            out += "    security_opt: [\"no-new-privileges:true\"]\n";
+            out += g.seccomp ? fmt::format("    security_opt: [\"no-new-privileges:true\", {}]\n",
+                                           yaml_string("seccomp=" + g.seccomp->file_name))
+                             : "    security_opt: [\"no-new-privileges:true\"]\n";
+        }
+        return out;
+    case Format::Seccomp: {
+        auto profile = [](const GroupAdvice& g) {
+            return g.seccomp ? seccomp::profile_json(g.seccomp->profile) : nlohmann::ordered_json();
+        };
+        if (!several) {
+            return profile(groups.at(0)).dump(2) + "\n";
+        }
+        nlohmann::ordered_json all = nlohmann::ordered_json::object();
+        for (const auto& g : groups) {
+            all[g.group] = profile(g);
+        }
+        return all.dump(2) + "\n";
+    }
+    case Format::Spo:
+        for (const auto& g : groups) {
+            out += (out.empty() ? "" : "---\n") + spo_yaml(g);
         }
         return out;
     case Format::Scc: {
@@ -410,6 +550,9 @@ std::string render(const std::vector<GroupAdvice>& groups, Format format,
         case Format::Text:
             out += text_report(g, options);
             break;
+        case Format::Spo:
+        case Format::Seccomp:
+            break;
         case Format::K8s:
             out += k8s_yaml(g, options);
             out += kubectl_patch(g, options);
@@ -423,6 +566,9 @@ std::string render(const std::vector<GroupAdvice>& groups, Format format,
             std::string args;
             for (const auto& arg : options.command) {
                 args += " " + core::shell_quote(arg);
+            }
+            if (g.seccomp) {
+                flags += " --security-opt seccomp=" + core::shell_quote(g.seccomp->file_name);
             }
             out += fmt::format("# {}\n{} run {} --security-opt=no-new-privileges IMAGE{}\n",
                                comment_name(g), format == Format::Docker ? "docker" : "podman",
@@ -441,6 +587,18 @@ std::string render(const std::vector<GroupAdvice>& groups, Format format,
                 out += fmt::format("AmbientCapabilities={}\n", caps);
             }
             out += "NoNewPrivileges=yes\n";
+            if (g.seccomp) {
+                std::string arches = "native";
+                for (const auto& [arch, calls] : g.seccomp->recording.used) {
+                    if (arch != seccomp::Arch::X86_64) {
+                        arches += " " + std::string(seccomp::arch_name(arch));
+                    }
+                }
+                const auto names = g.seccomp->recording.names();
+                out += fmt::format("SystemCallArchitectures={}\nSystemCallErrorNumber=EPERM\n"
+                                   "SystemCallFilter={}\n",
+                                   arches, fmt::join(names, " "));
+            }
             break;
         }
         default:

@@ -14,7 +14,7 @@
 
 namespace capwise::advise {
 
-enum class Format { Text, K8s, Docker, Podman, Compose, Oci, Scc, Systemd, Json };
+enum class Format { Text, K8s, Docker, Podman, Compose, Oci, Scc, Systemd, Json, Seccomp, Spo };
 core::Result<Format> parse_format(std::string_view text);
 
 // "NET_BIND_SERVICE", sorted by name.
@@ -38,7 +38,10 @@ struct Verification {
     std::string end;     // as RunSummary::end
     // Audited checks denied in the re-run: capability → the syscalls that asked.
     std::map<int, std::set<std::string>> denied;
-    bool verified = false; // ends as the first run did, or now succeeds
+    bool verified = false;     // ends as the first run did, or now succeeds
+    bool with_seccomp = false; // re-run under the advised seccomp profile too
+    // Calls the profile refused in the re-run, by architecture ("x86_64" → names).
+    std::map<std::string, std::set<std::string>> refused;
 };
 
 struct RenderOptions {

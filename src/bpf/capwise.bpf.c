@@ -34,6 +34,7 @@ const volatile bool want_stack = false;   /* ship CAPWISE_LONG_STACK frames */
 const volatile __u32 wakeup_events = 1;   /* per CPU: wake the reader every this many events */
 const volatile bool exact_stacks = false; /* unwind every check, never reuse a classification */
 const volatile bool want_results = false; /* report how syscalls with denied checks ended */
+const volatile bool record_syscalls = false; /* fill `syscall_sets` for each workload */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -152,6 +153,32 @@ struct {
 	__type(key, __u32);
 	__type(value, __s32);
 } pending_denies SEC(".maps");
+
+/* The system calls of each recorded workload (see struct capwise_syscall_set). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct capwise_syscall_set);
+} syscall_sets SEC(".maps");
+
+/* An empty set to insert from: too big for the BPF stack. Never written. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct capwise_syscall_set);
+} blank_set SEC(".maps");
+
+/* Threads of a runtime or of a not-yet-exec'd followed process that installed a seccomp filter
+ * (or were created by one that had): from then on they run under the profile being recorded.
+ * Value 2 (keyed by tgid): SECCOMP_FILTER_FLAG_TSYNC put every thread of the process under it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u8);
+} filtered_threads SEC(".maps");
 
 /* kprobe path: threads inside cap_mmap_addr with an address below the bound, entry to return. */
 struct {
@@ -573,13 +600,183 @@ int BPF_KRETPROBE(mmap__kretprobe, int ret)
 	return report_mmap_check(ctx, ret, CAPWISE_HOOK_KPROBE);
 }
 
-/* How a syscall that had a denied check ended: the advisor's evidence of need. */
-SEC("raw_tp/sys_exit")
-int BPF_PROG(result__sys_exit, struct pt_regs *regs, long ret)
+/* x86_64 numbers of what marks the start of a container's profile, and of clone. */
+#define NR_CLONE 56
+#define NR_PRCTL 157
+#define NR_SECCOMP 317
+#define PR_SET_SECCOMP 22
+#define SECCOMP_MODE_FILTER 2
+#define SECCOMP_SET_MODE_FILTER 1
+#define SECCOMP_FILTER_FLAG_TSYNC 1
+#define X32_SYSCALL_BIT 0x40000000
+#define TS_COMPAT 0x0002
+/* CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET */
+#define CLONE_NEW_MASK 0x7E020000ULL
+
+/* The workload whose system calls the current thread's are: its key in `syscall_sets`. */
+static __always_inline bool recording_key(struct task_struct *task, __u64 pid_tgid, __u64 *key)
 {
+	if (follow_tree) {
+		__u32 tgid = pid_tgid >> 32;
+		__u8 *state = bpf_map_lookup_elem(&follow, &tgid);
+		if (!state)
+			return false;
+		*key = 0;
+		if (*state == CAPWISE_FOLLOW_ACTIVE)
+			return true;
+		/* Before its exec, a process runs under the profile only once it installed it. */
+		__u32 tid = (__u32)pid_tgid;
+		if (bpf_map_lookup_elem(&filtered_threads, &tid))
+			return true;
+		__u8 *whole = bpf_map_lookup_elem(&filtered_threads, &tgid);
+		return whole && *whole == 2;
+	}
+	if (!filter_mntns || exclude_mntns)
+		return false;
+	__u64 mntns = current_mntns(task);
+	if (!bpf_map_lookup_elem(&mntns_set, &mntns))
+		return false;
+	*key = mntns;
+	return true;
+}
+
+/* The set of `key`, created empty on first use; 0 (counted) when the map is full. */
+static __always_inline struct capwise_syscall_set *syscall_set(__u64 key)
+{
+	struct capwise_syscall_set *set = bpf_map_lookup_elem(&syscall_sets, &key);
+	if (set)
+		return set;
+	__u32 zero = 0;
+	struct capwise_syscall_set *blank = bpf_map_lookup_elem(&blank_set, &zero);
+	if (!blank)
+		return 0;
+	bpf_map_update_elem(&syscall_sets, &key, blank, BPF_NOEXIST);
+	set = bpf_map_lookup_elem(&syscall_sets, &key);
+	if (!set)
+		count(CAPWISE_COUNT_UNRECORDED);
+	return set;
+}
+
+/* The architecture and number of the current system call: 1024 numbers per architecture. */
+static __always_inline bool syscall_slot(struct task_struct *task, long id, __u32 *arch,
+					 __u32 *nr)
+{
+	if (id < 0)
+		return false;
+	*arch = CAPWISE_ARCH_X86_64;
+	if (task->thread_info.status & TS_COMPAT)
+		*arch = CAPWISE_ARCH_I386;
+	else if (id & X32_SYSCALL_BIT)
+		*arch = CAPWISE_ARCH_X32;
+	*nr = (__u32)id & ~X32_SYSCALL_BIT;
+	return true;
+}
+
+/* One bit of a set's `entered` or `refused` words: arch and nr flattened into one index the
+ * verifier sees bounded. */
+static __always_inline void record_nr(struct capwise_syscall_set *set, __u32 arch, __u32 nr,
+				      bool refused)
+{
+	if (nr >= CAPWISE_SYSCALL_WORDS * 64 || arch >= CAPWISE_ARCH_COUNT) {
+		if (!(set->flags & CAPWISE_SYSCALLS_OUT_OF_RANGE))
+			__sync_fetch_and_or(&set->flags, CAPWISE_SYSCALLS_OUT_OF_RANGE);
+		return;
+	}
+	__u32 index = arch * CAPWISE_SYSCALL_WORDS + nr / 64;
+	barrier_var(index);
+	if (index >= CAPWISE_ARCH_COUNT * CAPWISE_SYSCALL_WORDS)
+		return;
+	__u64 *words = refused ? &set->refused[0][0] : &set->entered[0][0];
+	__u64 bit = 1ULL << (nr & 63);
+	if (!(words[index] & bit)) /* read first: after warm-up every call is a plain load */
+		__sync_fetch_and_or(&words[index], bit);
+}
+
+static __always_inline bool entered_before(struct capwise_syscall_set *set, __u32 arch, __u32 nr)
+{
+	__u32 index = arch * CAPWISE_SYSCALL_WORDS + nr / 64;
+	barrier_var(index);
+	if (index >= CAPWISE_ARCH_COUNT * CAPWISE_SYSCALL_WORDS)
+		return true;
+	return (set->entered[0][index] & (1ULL << (nr & 63))) != 0;
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(syscall__enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 key;
+	if (!recording_key(task, bpf_get_current_pid_tgid(), &key))
+		return 0;
+	__u32 arch, nr;
+	if (!syscall_slot(task, id, &arch, &nr))
+		return 0;
+	struct capwise_syscall_set *set = syscall_set(key);
+	if (!set)
+		return 0;
+	record_nr(set, arch, nr, false);
+	if (arch == CAPWISE_ARCH_X86_64 && nr == NR_CLONE &&
+	    !(set->flags & CAPWISE_SYSCALLS_CLONE_NS)) {
+		struct pt_regs *own = (struct pt_regs *)bpf_task_pt_regs(task);
+		if (own && (own->di & CLONE_NEW_MASK))
+			__sync_fetch_and_or(&set->flags, CAPWISE_SYSCALLS_CLONE_NS);
+	}
+	return 0;
+}
+
+/* A seccomp filter the current thread just installed (x86_64 calls: runc's prctl, or seccomp(2)
+ * with its flags): a runtime's or a not-yet-exec'd process's thread is recorded from here on. */
+static __always_inline void note_filter_installed(struct task_struct *task, __u64 pid_tgid,
+						  long ret)
+{
+	if (!follow_tree || ret < 0 || (task->thread_info.status & TS_COMPAT))
+		return;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (!regs)
+		return;
+	__u64 nr = regs->orig_ax;
+	bool prctl = nr == NR_PRCTL && regs->di == PR_SET_SECCOMP && regs->si == SECCOMP_MODE_FILTER;
+	bool call = nr == NR_SECCOMP && regs->di == SECCOMP_SET_MODE_FILTER;
+	if (!prctl && !call)
+		return;
+	__u32 tgid = pid_tgid >> 32;
+	__u8 *state = bpf_map_lookup_elem(&follow, &tgid);
+	if (!state || *state == CAPWISE_FOLLOW_ACTIVE)
+		return;
+	__u32 tid = (__u32)pid_tgid;
+	__u8 one = 1, whole = 2;
+	if (call && (regs->si & SECCOMP_FILTER_FLAG_TSYNC))
+		bpf_map_update_elem(&filtered_threads, &tgid, &whole, BPF_ANY);
+	else
+		bpf_map_update_elem(&filtered_threads, &tid, &one, BPF_ANY);
+	struct capwise_syscall_set *set = syscall_set(0);
+	if (set && !(set->flags & CAPWISE_SYSCALLS_SECCOMP))
+		__sync_fetch_and_or(&set->flags, CAPWISE_SYSCALLS_SECCOMP);
+}
+
+/* How a syscall that had a denied check ended (the advisor's evidence of need), the start of a
+ * recorded profile, and calls a seccomp filter refused (they never reached sys_enter). */
+SEC("raw_tp/sys_exit")
+int BPF_PROG(syscall__exit, struct pt_regs *regs, long ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if (record_syscalls) {
+		struct task_struct *task = bpf_get_current_task_btf();
+		__u64 key;
+		if (recording_key(task, pid_tgid, &key)) {
+			__u32 arch, nr;
+			struct capwise_syscall_set *set = bpf_map_lookup_elem(&syscall_sets, &key);
+			struct pt_regs *own = (struct pt_regs *)bpf_task_pt_regs(task);
+			if (set && own && syscall_slot(task, (long)own->orig_ax, &arch, &nr) &&
+			    nr < CAPWISE_SYSCALL_WORDS * 64 && !entered_before(set, arch, nr))
+				record_nr(set, arch, nr, true);
+		} else {
+			note_filter_installed(task, pid_tgid, ret);
+		}
+	}
 	if (!want_results)
 		return 0;
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
 	__s32 *syscall = bpf_map_lookup_elem(&pending_denies, &tid);
 	if (!syscall)
 		return 0;
@@ -604,6 +801,13 @@ int BPF_PROG(follow__fork, struct task_struct *parent, struct task_struct *child
 		return 0;
 	__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
 	__u32 child_tgid = BPF_CORE_READ(child, tgid);
+	if (record_syscalls) { /* a seccomp filter is inherited by threads and processes alike */
+		__u32 parent_tid = BPF_CORE_READ(parent, pid);
+		__u32 child_tid = BPF_CORE_READ(child, pid);
+		__u8 one = 1;
+		if (bpf_map_lookup_elem(&filtered_threads, &parent_tid))
+			bpf_map_update_elem(&filtered_threads, &child_tid, &one, BPF_ANY);
+	}
 	if (child_tgid == parent_tgid) /* a new thread: following is per process */
 		return 0;
 	__u8 *state = bpf_map_lookup_elem(&follow, &parent_tgid);
@@ -624,7 +828,16 @@ int BPF_PROG(follow__exec, struct task_struct *task)
 	if (state && *state == CAPWISE_FOLLOW_PENDING) {
 		__u8 active = CAPWISE_FOLLOW_ACTIVE;
 		bpf_map_update_elem(&follow, &tgid, &active, BPF_ANY);
-	} else if (state && want_results) {
+		/* Its execve entered before it was the workload's: the profile needs it. */
+		__u32 arch, nr;
+		struct task_struct *self = bpf_get_current_task_btf();
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(self);
+		if (record_syscalls && regs && syscall_slot(self, (long)regs->orig_ax, &arch, &nr)) {
+			struct capwise_syscall_set *set = syscall_set(0);
+			if (set)
+				record_nr(set, arch, nr, false);
+		}
+	} else if (state && *state == CAPWISE_FOLLOW_ACTIVE && want_results) {
 		/* A followed process exec'd: the execs and lookups that failed for want of a
 		 * capability before it, in it or in its parent, were probes of PATH entries. */
 		struct capwise_exec_record r = {
@@ -645,6 +858,8 @@ int BPF_PROG(follow__exit)
 		return 0;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
+	if (record_syscalls)
+		bpf_map_delete_elem(&filtered_threads, &tid);
 	/* Only the whole process leaving ends following: threads exit before their leader. */
 	if (tid == (__u32)(pid_tgid >> 32))
 		bpf_map_delete_elem(&follow, &tid);

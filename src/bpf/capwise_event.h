@@ -94,6 +94,7 @@ enum capwise_counter {
 	CAPWISE_COUNT_DEDUPED,      /* dropped by --unique */
 	CAPWISE_COUNT_EMITTED,      /* written to the ring buffer */
 	CAPWISE_COUNT_LOST,         /* the ring buffer was full */
+	CAPWISE_COUNT_UNRECORDED,   /* syscalls of a workload whose set did not fit in the map */
 	CAPWISE_COUNT_MAX,
 };
 
@@ -101,6 +102,32 @@ enum capwise_counter {
 enum capwise_follow_state {
 	CAPWISE_FOLLOW_PENDING = 1, /* capwise's child, before it execs CMD */
 	CAPWISE_FOLLOW_ACTIVE = 2,  /* CMD and its descendants */
+	CAPWISE_FOLLOW_RUNTIME = 3, /* a container runtime starting the workload (runc create and the
+				     * processes it forks): not the workload, but its threads that
+				     * install a seccomp filter run under the profile from then on */
+};
+
+/* The system calls a workload made, recorded in the kernel (no ring-buffer traffic per call):
+ * one bit per (architecture, number). `entered` is set on sys_enter; `refused` on sys_exit of a
+ * call whose sys_enter never fired, which is what a seccomp filter refusing it looks like (the
+ * tracepoint fires after seccomp has let a call through). Key: 0 for a followed process tree, the
+ * mount namespace for containers. */
+enum capwise_syscall_arch {
+	CAPWISE_ARCH_X86_64 = 0,
+	CAPWISE_ARCH_I386 = 1, /* TS_COMPAT: int 0x80, sysenter, 32-bit syscall */
+	CAPWISE_ARCH_X32 = 2,  /* __X32_SYSCALL_BIT in the number */
+	CAPWISE_ARCH_COUNT = 3,
+};
+#define CAPWISE_SYSCALL_WORDS 16 /* 1024 numbers per architecture */
+enum capwise_syscall_flags {
+	CAPWISE_SYSCALLS_CLONE_NS = 1,     /* clone with a CLONE_NEW* flag */
+	CAPWISE_SYSCALLS_OUT_OF_RANGE = 2, /* a number >= 1024: counted, not recorded */
+	CAPWISE_SYSCALLS_SECCOMP = 4,      /* recording began at a seccomp filter's installation */
+};
+struct capwise_syscall_set {
+	__u64 entered[CAPWISE_ARCH_COUNT][CAPWISE_SYSCALL_WORDS];
+	__u64 refused[CAPWISE_ARCH_COUNT][CAPWISE_SYSCALL_WORDS];
+	__u64 flags; /* 64 bits: BPF's atomic OR */
 };
 
 /* Key of --unique: one event per (tree or mount namespace, cap, verdict, syscall). */

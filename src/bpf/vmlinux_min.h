@@ -67,7 +67,12 @@ struct cred {
 	struct user_namespace *user_ns;
 } __attribute__((preserve_access_index));
 
+struct thread_info {
+	__u32 status; /* x86: TS_COMPAT while the task is in a 32-bit system call */
+} __attribute__((preserve_access_index));
+
 struct task_struct {
+	struct thread_info thread_info;
 	int pid;
 	int tgid;
 	unsigned int flags;

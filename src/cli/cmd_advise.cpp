@@ -2,16 +2,19 @@
 // trace, explained, and for a command verified by running it again with exactly that set.
 #include "advise/analysis.hpp"
 #include "advise/formats.hpp"
+#include "advise/seccomp_advice.hpp"
 #include "cli/command.hpp"
 #include "cli/container_scope.hpp"
 #include "cli/options.hpp"
-#include "container/runc_bundle.hpp"
+#include "core/atomic_file.hpp"
 #include "core/input.hpp"
 #include "core/launch.hpp"
 #include "core/text.hpp"
-#include "trace/command.hpp"
+#include "record/capability_analysis.hpp"
+#include "record/session.hpp"
+#include "record/workload.hpp"
+#include "seccomp/profile.hpp"
 #include "trace/run_control.hpp"
-#include "trace/syscalls.hpp"
 #include "trace/tracer.hpp"
 
 #include <algorithm>
@@ -50,242 +53,23 @@ struct Opts {
     bool rerun_output = false;
     std::optional<std::chrono::milliseconds> rerun_timeout;
     bool accept_partial = false;
-    std::string container; // the container's name in k8s/compose output
+    std::string container;   // the container's name in k8s/compose output
+    bool seccomp = false;    // record system calls and advise a seccomp profile
+    std::string seccomp_out; // write each group's profile into this directory
 };
 
-struct RunOutcome {
-    int status = 0;
-    trace::RunEnd end = trace::RunEnd::Exited;
-    std::chrono::milliseconds duration{0};
-    int leftovers = 0; // processes the command left running, stopped by capwise
-    std::vector<advise::GroupAdvice> advice;
-    std::map<int, std::set<std::string>> denied; // audited denials: capability → syscalls
-    std::uint64_t lost = 0;
-    // The command could not be started (not found, not executable, the switch failed): no
-    // outcome, and capwise exits as a shell would (126/127).
-    std::optional<core::Error> start_error;
-};
-
-// Follows one workload (its first process registered before it execs) and analyses every
-// capability check it and its descendants make.
-class Collector {
-  public:
-    Collector(const trace::KernelSymbols& symbols, trace::HookChoice hook, std::string group)
-        : symbols_(symbols), hook_(hook), group_(std::move(group)) {}
-
-    // Live containers instead of a followed workload: events are grouped by their container.
-    void group_by_container(container::Registry* registry) { registry_ = registry; }
-
-    core::Status start(trace::TraceOptions options = follow_options()) {
-        options.syscall_results = true;
-        options.hook = hook_;
-        auto tracer = trace::Tracer::start(options, symbols_);
-        if (!tracer) {
-            return tracer.error();
-        }
-        tracer_ = std::move(*tracer);
-        return core::Ok{};
-    }
-    core::Status follow(pid_t pid) { return tracer_->follow_pid(pid); }
-    trace::Tracer& tracer() { return *tracer_; }
-    static trace::TraceOptions follow_options() {
-        trace::TraceOptions options;
-        options.follow = true;
-        return options;
-    }
-
-    // Collects until finished() gives the exit status; exit_fd wakes the wait early. With a run
-    // control, the user's signals and the time limit end the workload through it.
-    core::Result<RunOutcome> collect(int exit_fd,
-                                     const std::function<std::optional<int>()>& finished,
-                                     trace::RunControl* control = nullptr) {
-        advise::Analyzer analyzer;
-        RunOutcome outcome;
-        auto sink = [&](const trace::TraceEvent& event) {
-            if (event.kind == trace::TraceEvent::Kind::SyscallResult) {
-                analyzer.add_result(event.tid, event.syscall_ret);
-                return;
-            }
-            if (event.kind == trace::TraceEvent::Kind::Exec) {
-                analyzer.add_exec(event.pid, event.ppid);
-                return;
-            }
-            trace::TraceEvent resolved = event;
-            trace::resolve(resolved, symbols_);
-            advise::Observation o;
-            o.group = group_;
-            if (registry_ != nullptr) {
-                const container::Container* c = registry_->resolve_mntns(event.mntns);
-                o.group = c == nullptr ? "host" : c->name;
-                if (c != nullptr && !c->k8s.empty()) {
-                    o.group = c->k8s.namespace_ + "/" + c->k8s.pod + "/" + c->k8s.container;
-                    o.in_pod = true;
-                    o.k8s_namespace = c->k8s.namespace_;
-                    o.owner = c->k8s.owner;
-                }
-            }
-            o.cap = event.cap;
-            o.allowed = event.allowed();
-            o.audit = event.audit;
-            o.pid = event.pid;
-            o.tid = event.tid;
-            o.uid = event.uid;
-            o.comm = event.comm;
-            o.syscall = trace::syscall_name(event.syscall);
-            o.caller = resolved.caller;
-            o.timestamp_ns = event.timestamp_ns;
-            if (event.audit && !event.allowed()) {
-                outcome.denied[event.cap].insert(o.syscall);
-            }
-            analyzer.add(o);
-        };
-        std::optional<int> status;
-        while (!status) {
-            auto polled =
-                tracer_->poll(control != nullptr ? control->wait_ms() : 200, sink, exit_fd);
-            if (!polled) {
-                return polled.error();
-            }
-            status = finished();
-            if (!status && control != nullptr) {
-                if (int sig = take_stop_signal(); sig != 0) {
-                    control->on_signal(sig);
-                }
-                control->tick();
-            }
-        }
-        if (control != nullptr) {
-            outcome.end = control->end();
-            outcome.duration = control->elapsed();
-        }
-        if (auto drained = tracer_->drain(sink); !drained) {
-            return drained.error();
-        }
-        outcome.status = *status;
-        outcome.advice = analyzer.finish();
-        outcome.lost = tracer_->counters().lost;
-        return outcome;
-    }
-
-  private:
-    const trace::KernelSymbols& symbols_;
-    trace::HookChoice hook_;
-    std::string group_;
-    container::Registry* registry_ = nullptr;
-    std::unique_ptr<trace::Tracer> tracer_;
-};
-
-// What is traced and re-run: a command, or an OCI bundle run by runc.
-struct Workload {
-    std::vector<std::string> argv;
-    core::Credentials creds;
-    std::string bundle; // set: run the bundle instead of argv
-    trace::HookChoice hook = trace::HookChoice::Auto;
-    bool quiet_reruns = true; // re-runs' stdout/stderr discarded: the first run's output is enough
-};
-
-// A scratch directory, made when asked for and removed with everything in it.
-struct ScratchDir {
-    std::string path;
-    ScratchDir() = default;
-    bool make() {
-        char tmpl[] = "/tmp/capwise-bundle-XXXXXX";
-        if (::mkdtemp(tmpl) == nullptr) {
-            return false;
-        }
-        path = tmpl;
-        return true;
-    }
-    ScratchDir(const ScratchDir&) = delete;
-    ScratchDir& operator=(const ScratchDir&) = delete;
-    ~ScratchDir() {
-        if (!path.empty()) {
-            std::error_code ec;
-            std::filesystem::remove_all(path, ec);
-        }
-    }
-};
-
-core::Result<RunOutcome> trace_bundle(const std::string& original,
-                                      std::optional<core::CapSet> exact_caps, bool quiet,
-                                      std::optional<std::chrono::milliseconds> limit,
-                                      Collector& collector) {
-    ScratchDir scratch;
-    std::string bundle = original;
-    if (exact_caps) { // the same bundle with exactly these capabilities
-        if (!scratch.make()) {
-            return core::make_error(fmt::format("mkdtemp: {}", std::strerror(errno)));
-        }
-        if (auto written = container::write_bundle_with_caps(original, *exact_caps, scratch.path);
-            !written) {
-            return written.error();
-        }
-        bundle = scratch.path;
-    }
-    auto run = container::RuncRun::create(bundle, fmt::format("capwise-advise-{}", ::getpid()),
-                                          quiet, scratch.path);
-    if (!run) {
-        return run.error();
-    }
-    if (auto followed = collector.follow(run->init_pid()); !followed) {
-        return followed.error();
-    }
-    if (auto started = run->start(); !started) {
-        return started.error();
-    }
-    trace::RunControl control([&](int sig) { run->signal(sig); }, [&] { run->stop_all(); }, limit);
-    return collector.collect(
-        run->exit_fd(), [&] { return run->try_wait(); }, &control);
-}
-
-// One run of the workload, ended by capwise past `limit` (politely, then its whole tree).
-core::Result<RunOutcome> trace_workload(const Workload& w, std::optional<core::CapSet> exact_caps,
-                                        const trace::KernelSymbols& symbols,
-                                        std::optional<std::chrono::milliseconds> limit) {
-    // Named like the container it becomes: the bundle's directory, or the command.
-    Collector collector(
-        symbols, w.hook,
-        std::filesystem::path(w.bundle.empty() ? w.argv.front() : w.bundle).filename().string());
-    if (auto started = collector.start(); !started) {
-        return started.error();
-    }
-    const bool quiet = exact_caps && w.quiet_reruns;
-    if (quiet) {
-        static bool said = false;
-        if (!std::exchange(said, true)) {
-            print_error("re-running with exactly the advised capabilities; the re-runs' output "
-                        "is discarded (--rerun-output shows it)");
-        }
-    }
-    if (!w.bundle.empty()) {
-        return trace_bundle(w.bundle, exact_caps, quiet, limit, collector);
-    }
-    auto command = trace::Command::spawn(w.argv, w.creds, exact_caps, quiet);
-    if (!command) {
-        return command.error();
-    }
-    if (auto followed = collector.follow(command->pid()); !followed) {
-        return followed.error();
-    }
-    if (auto released = command->release(); !released) {
-        RunOutcome failed;
-        failed.start_error = released.error();
-        return failed;
-    }
-    trace::RunControl control([&](int sig) { command->signal(sig); }, [&] { command->stop_tree(); },
-                              limit);
-    auto outcome = collector.collect(
-        command->exit_fd(), [&] { return command->try_wait(); }, &control);
-    if (outcome) {
-        outcome->leftovers = command->leftovers();
-    }
-    return outcome;
-}
+using record::RunOutcome;
+using record::Workload;
 
 // Advice for running containers: traced (filtered to them in the kernel) until the timeout or
-// Ctrl-C, then grouped per container.
-core::Result<std::vector<advise::GroupAdvice>>
-advise_live(const Opts& o, const trace::KernelSymbols& symbols, std::uint64_t& lost) {
+// Ctrl-C, then grouped per container; with --seccomp, each container's system calls from then on.
+struct LiveOutcome {
+    std::vector<advise::GroupAdvice> advice;
+    std::vector<seccomp::Recording> syscalls;
+    std::uint64_t lost = 0;
+};
+
+core::Result<LiveOutcome> advise_live(const Opts& o, const trace::KernelSymbols& symbols) {
     auto filter = o.containers.filter();
     if (!filter) {
         return filter.error();
@@ -300,6 +84,8 @@ advise_live(const Opts& o, const trace::KernelSymbols& symbols, std::uint64_t& l
     options.pids = o.pids;
     options.uid = o.uid;
     options.comm = o.comm;
+    options.syscall_results = true;
+    options.record_syscalls = o.seccomp;
     if (scope.active()) {
         options.filter_mntns = true;
         options.mntns = scope.wanted();
@@ -309,20 +95,22 @@ advise_live(const Opts& o, const trace::KernelSymbols& symbols, std::uint64_t& l
     if (!hook) {
         return hook.error();
     }
-    Collector collector(symbols, *hook, "host");
-    collector.group_by_container(&registry);
-    if (auto started = collector.start(options); !started) {
-        return started.error();
+    options.hook = *hook;
+    auto session = record::Session::start(symbols, options);
+    if (!session) {
+        return session.error();
     }
+    record::CapabilityAnalysis analysis(symbols, "host", &registry);
+    (*session)->add_sink(analysis.sink());
     const auto deadline =
         std::chrono::steady_clock::now() + o.timeout.value_or(std::chrono::milliseconds(0));
     auto next_rescan = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    auto outcome = collector.collect(-1, [&]() -> std::optional<int> {
+    auto ran = (*session)->run(-1, [&]() -> std::optional<int> {
         const auto now = std::chrono::steady_clock::now();
         if (now >= next_rescan) {
             registry.rescan();
             if (scope.active()) {
-                scope.sync(collector.tracer());
+                scope.sync((*session)->tracer());
             }
             next_rescan = now + std::chrono::seconds(1);
         }
@@ -331,11 +119,23 @@ advise_live(const Opts& o, const trace::KernelSymbols& symbols, std::uint64_t& l
         }
         return std::nullopt;
     });
-    if (!outcome) {
-        return outcome.error();
+    if (!ran) {
+        return ran.error();
     }
-    lost = outcome->lost;
-    return std::move(outcome->advice);
+    LiveOutcome out;
+    out.advice = analysis.finish();
+    out.lost = (*session)->tracer().counters().lost;
+    if (o.seccomp) {
+        out.syscalls = (*session)->syscalls([&](std::uint64_t mntns) {
+            const container::Container* c = registry.resolve_mntns(mntns);
+            if (c == nullptr) {
+                return fmt::format("mntns:{}", mntns);
+            }
+            return c->k8s.empty() ? c->name
+                                  : c->k8s.namespace_ + "/" + c->k8s.pod + "/" + c->k8s.container;
+        });
+    }
+    return out;
 }
 
 // Recorded traces are hostile input: each file bounded, each line bounded, a trace event naming
@@ -343,9 +143,14 @@ advise_live(const Opts& o, const trace::KernelSymbols& symbols, std::uint64_t& l
 constexpr std::size_t kMaxTraceBytes = 64u << 20;
 constexpr std::size_t kMaxTraceLine = 64u << 10;
 
-core::Result<std::vector<advise::GroupAdvice>>
-analyse_files(const std::vector<std::string>& files) {
+struct FileOutcome {
+    std::vector<advise::GroupAdvice> advice;
+    std::vector<seccomp::Recording> syscalls; // one per group, the group's recordings merged
+};
+
+core::Result<FileOutcome> analyse_files(const std::vector<std::string>& files) {
     advise::Analyzer analyzer;
+    std::map<std::string, seccomp::Recording> syscalls;
     std::uint64_t skipped = 0;
     std::uint64_t used = 0;
     for (const auto& file : files) {
@@ -376,6 +181,11 @@ analyse_files(const std::vector<std::string>& files) {
                     analyzer.add_result(parsed->result->tid, parsed->result->ret);
                 } else if (parsed->exec) {
                     analyzer.add_exec(parsed->exec->first, parsed->exec->second);
+                } else if (parsed->syscalls) {
+                    auto [it, fresh] = syscalls.emplace(parsed->syscalls->group, *parsed->syscalls);
+                    if (!fresh) {
+                        seccomp::merge(it->second, *parsed->syscalls);
+                    }
                 }
                 return core::Ok{};
             });
@@ -392,7 +202,36 @@ analyse_files(const std::vector<std::string>& files) {
     if (skipped != 0) {
         print_error(fmt::format("{} input lines were not trace events and were skipped", skipped));
     }
-    return analyzer.finish();
+    FileOutcome out;
+    out.advice = analyzer.finish();
+    for (auto& [group, recording] : syscalls) {
+        out.syscalls.push_back(std::move(recording));
+    }
+    return out;
+}
+
+// Each group's profile from its recording (after --minimize, so the capability tie is with the
+// final set). A single recording belongs to a single group whatever the names; recordings of
+// workloads with no capability checks become groups of their own.
+void attach_seccomp(std::vector<advise::GroupAdvice>& advice,
+                    const std::vector<seccomp::Recording>& syscalls) {
+    for (const auto& r : syscalls) {
+        advise::GroupAdvice* target = nullptr;
+        if (advice.size() == 1 && syscalls.size() == 1) {
+            target = &advice.front();
+        }
+        for (auto& g : advice) {
+            if (target == nullptr && g.group == r.group) {
+                target = &g;
+            }
+        }
+        if (target == nullptr) {
+            advice.emplace_back();
+            target = &advice.back();
+            target->group = r.group;
+        }
+        target->seccomp = advise::make_seccomp_advice(r, target->add, target->group);
+    }
 }
 
 int run_advise(const Opts& o, const Context& ctx) {
@@ -441,6 +280,14 @@ int run_advise(const Opts& o, const Context& ctx) {
                     "--bundle");
         return 2;
     }
+    const bool profile_format =
+        std::find(formats.begin(), formats.end(), advise::Format::Seccomp) != formats.end() ||
+        std::find(formats.begin(), formats.end(), advise::Format::Spo) != formats.end();
+    if ((profile_format || !o.seccomp_out.empty()) && !o.seccomp && o.from.empty()) {
+        print_error("--format seccomp/spo and --seccomp-out print a recorded profile: add "
+                    "--seccomp (or read recordings with --from)");
+        return 2;
+    }
     if (!o.container.empty() && advise::dns1123_label(o.container) != o.container) {
         print_error(fmt::format("--container '{}' is not a valid container name: lower-case "
                                 "letters, digits and '-', at most 63 (e.g. '{}')",
@@ -462,6 +309,7 @@ int run_advise(const Opts& o, const Context& ctx) {
     bool interrupted = false;
     std::optional<RunOutcome> first;
     std::optional<trace::KernelSymbols> symbols;
+    std::vector<seccomp::Recording> syscalls;
     Workload workload;
     auto hook = trace::parse_hook_choice(o.hook);
     if (!hook) {
@@ -489,7 +337,11 @@ int run_advise(const Opts& o, const Context& ctx) {
             return 1;
         }
         symbols = std::move(*loaded);
-        auto outcome = trace_workload(workload, std::nullopt, *symbols, o.timeout);
+        record::RunSpec spec;
+        spec.record_syscalls = o.seccomp;
+        spec.limit = o.timeout;
+        spec.take_signal = take_stop_signal;
+        auto outcome = record::run_workload(workload, spec, *symbols);
         if (!outcome) {
             print_error(outcome.error().message);
             return 1;
@@ -502,11 +354,18 @@ int run_advise(const Opts& o, const Context& ctx) {
         advice = first->advice;
         if (advice.empty()) {
             advise::GroupAdvice nothing;
-            nothing.group = std::filesystem::path(workload.bundle.empty() ? workload.argv.front()
-                                                                          : workload.bundle)
-                                .filename()
-                                .string();
+            nothing.group = workload.name();
             advice.push_back(nothing);
+        }
+        if (first->syscalls) {
+            syscalls.push_back(*first->syscalls);
+        }
+        if (first->unrecorded != 0) {
+            partial = true;
+            render_options.warnings.push_back(fmt::format(
+                "{} system calls could not be recorded (the recording map was full): the seccomp "
+                "profile may be incomplete",
+                first->unrecorded));
         }
         render_options.run = advise::RunSummary{first->status, trace::run_end_text(first->end),
                                                 first->duration.count()};
@@ -544,17 +403,18 @@ int run_advise(const Opts& o, const Context& ctx) {
             print_error(loaded.error().message);
             return 1;
         }
-        std::uint64_t lost = 0;
-        auto analysed = advise_live(o, *loaded, lost);
+        auto analysed = advise_live(o, *loaded);
         if (!analysed) {
             print_error(analysed.error().message);
             return 1;
         }
-        advice = std::move(*analysed);
-        if (lost != 0) {
+        advice = std::move(analysed->advice);
+        syscalls = std::move(analysed->syscalls);
+        if (analysed->lost != 0) {
             partial = true;
-            render_options.warnings.push_back(fmt::format(
-                "{} events were lost (ring buffer full): the advice may be incomplete", lost));
+            render_options.warnings.push_back(
+                fmt::format("{} events were lost (ring buffer full): the advice may be incomplete",
+                            analysed->lost));
         }
         if (advice.empty()) {
             print_error(fmt::format("no audited capability checks seen in {}",
@@ -569,7 +429,13 @@ int run_advise(const Opts& o, const Context& ctx) {
             print_error(analysed.error().message);
             return 1;
         }
-        advice = std::move(*analysed);
+        advice = std::move(analysed->advice);
+        syscalls = std::move(analysed->syscalls);
+        if (o.seccomp && syscalls.empty()) {
+            print_error("--seccomp: the traces hold no system call recordings (record them with "
+                        "`capwise trace -o json --seccomp`)");
+            return 1;
+        }
     }
 
     // Re-runs: each bounded by --rerun-timeout, else by the first run's own limit when it had
@@ -601,11 +467,22 @@ int run_advise(const Opts& o, const Context& ctx) {
                    : fmt::format("{} after {} ms (status {})", trace::run_end_text(r.end),
                                  r.duration.count(), r.status);
     };
-    auto rerun = [&](core::CapSet set) -> std::optional<RunOutcome> {
+    auto rerun = [&](core::CapSet set,
+                     const seccomp::Profile* profile = nullptr) -> std::optional<RunOutcome> {
         if (stop_reruns) {
             return std::nullopt;
         }
-        auto r = trace_workload(workload, set, *symbols, rerun_limit);
+        static bool said = false;
+        if (workload.quiet_reruns && !std::exchange(said, true)) {
+            print_error("re-running with exactly the advised capabilities; the re-runs' output "
+                        "is discarded (--rerun-output shows it)");
+        }
+        record::RunSpec spec;
+        spec.caps = set;
+        spec.seccomp = profile;
+        spec.limit = rerun_limit;
+        spec.take_signal = take_stop_signal;
+        auto r = record::run_workload(workload, spec, *symbols);
         if (!r || r->start_error) {
             print_error(r ? r->start_error->message : r.error().message);
             stop_reruns = true;
@@ -691,10 +568,22 @@ int run_advise(const Opts& o, const Context& ctx) {
         }
     }
 
+    attach_seccomp(advice, syscalls);
+
     if (o.verify && first && !stop_reruns) {
         const core::CapSet set = advice.front().add;
-        if (auto r = rerun(set)) {
-            const Match m = judge(*r);
+        const auto& profile = advice.front().seccomp;
+        if (auto r = rerun(set, profile ? &profile->profile : nullptr)) {
+            Match m = judge(*r);
+            std::map<std::string, std::set<std::string>> refused;
+            if (profile && r->syscalls) {
+                for (const auto& [arch, names] : r->syscalls->refused) {
+                    refused[std::string(seccomp::arch_name(arch))] = names;
+                }
+            }
+            if (!refused.empty()) {
+                m = Match::Different;
+            }
             advise::Verification v;
             v.caps = set;
             v.exit_status = r->status;
@@ -703,11 +592,21 @@ int run_advise(const Opts& o, const Context& ctx) {
             v.end = trace::run_end_text(r->end);
             v.denied = r->denied;
             v.verified = m != Match::Different;
+            v.with_seccomp = profile.has_value();
+            v.refused = refused;
             render_options.verification = v;
+            std::string refused_text;
+            for (const auto& [arch, names] : refused) {
+                refused_text += fmt::format("{}{}: {}", refused_text.empty() ? "" : "; ", arch,
+                                            fmt::join(names, ", "));
+            }
             std::fflush(stdout);
-            fmt::print(stderr, "capwise: verify with exactly [{}]: {} (first run {}){} → {}{}\n",
-                       fmt::join(advise::sorted_k8s_names(set), ", "), describe(*r),
-                       describe(*first),
+            fmt::print(stderr,
+                       "capwise: verify with exactly [{}]{}: {} (first run {}){}{} → {}{}\n",
+                       fmt::join(advise::sorted_k8s_names(set), ", "),
+                       profile ? " under the seccomp profile" : "", describe(*r), describe(*first),
+                       refused_text.empty() ? std::string()
+                                            : fmt::format("; the profile refused {}", refused_text),
                        m == Match::Fixed       ? ": the advised set makes it succeed"
                        : m == Match::Different ? ": DIFFERENT"
                                                : "",
@@ -721,6 +620,21 @@ int run_advise(const Opts& o, const Context& ctx) {
         }
     }
 
+    if (!o.seccomp_out.empty()) {
+        for (const auto& g : advice) {
+            if (!g.seccomp) {
+                continue;
+            }
+            const std::string path = o.seccomp_out + "/" + g.seccomp->file_name;
+            if (auto written = core::write_file_atomically(
+                    path, seccomp::profile_json(g.seccomp->profile).dump(2) + "\n");
+                !written) {
+                print_error(written.error().message);
+                return 1;
+            }
+            print_error(fmt::format("seccomp profile of {} written to {}", g.group, path));
+        }
+    }
     std::fflush(stdout);
     for (auto f : formats) {
         print_out(advise::render(advice, f, render_options));
@@ -748,7 +662,8 @@ void add_advise_command(CLI::App& app, Context& ctx) {
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_option("--format", o->formats,
-                    "text, k8s, docker, podman, compose, oci, scc, systemd, json (repeatable)")
+                    "text, k8s, docker, podman, compose, oci, scc, systemd, json, seccomp (the "
+                    "profile file), spo (Security Profiles Operator) (repeatable)")
         ->delimiter(',')
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -784,6 +699,14 @@ void add_advise_command(CLI::App& app, Context& ctx) {
     cmd->add_option("--container", o->container,
                     "the container's name in k8s and compose output (for a command or a bundle; "
                     "pods keep their own)");
+    cmd->add_flag("--seccomp", o->seccomp,
+                  "also record the system calls (in the kernel) and advise a seccomp profile: "
+                  "for a bundle from where runc installs its filter, for a command from its "
+                  "exec; with --verify the re-run runs under it too; with --from, merge the "
+                  "recordings in the files");
+    cmd->add_option("--seccomp-out", o->seccomp_out,
+                    "write each workload's seccomp profile into this directory "
+                    "(capwise-NAME.json, atomically)");
     cmd->add_option("--hook", o->hook,
                     "how to see capability checks: auto, tracepoint, fentry or "
                     "kprobe")
@@ -793,7 +716,9 @@ void add_advise_command(CLI::App& app, Context& ctx) {
     cmd->footer("After --: the command to trace and advise on."
                 "\n\nExamples:\n  capwise advise --verify -- ping -c1 127.0.0.1\n  capwise advise "
                 "--minimize --format k8s,docker -- sh -c 'chown 1 /tmp/f'\n  capwise advise "
-                "--bundle ./mybundle --verify\n  capwise advise -c web --timeout 60s --format k8s "
+                "--bundle ./mybundle --verify\n  capwise advise --seccomp --verify --format "
+                "seccomp --bundle ./mybundle > profile.json\n  capwise advise -c web --timeout 60s "
+                "--format k8s "
                 "--owner 'deployment/web -n shop'\n  capwise trace -o json --syscall-results -- "
                 "CMD > t.json && capwise advise --from t.json");
     cmd->callback([o, &ctx] { ctx.exit_code = run_advise(*o, ctx); });

@@ -2,23 +2,32 @@
 #include "cli/command.hpp"
 #include "core/credentials.hpp"
 #include "core/launch.hpp"
+#include "seccomp/profile.hpp"
+
+#include <fmt/format.h>
 
 namespace capwise::cli {
 
 void add_run_command(CLI::App& app, Context& ctx) {
     struct Opts {
-        std::string caps;
+        std::optional<std::string> caps;
         std::optional<std::string> user;
         std::optional<std::string> group;
         bool keep_groups = false;
         bool no_new_privs = false;
+        std::string seccomp;
     };
     auto o = std::make_shared<Opts>();
     auto* cmd = app.add_subcommand(
         "run", "run a command with exactly these capabilities (permitted, effective, inheritable, "
                "ambient; bounding reduced to them), typically as a non-root user");
-    cmd->add_option("--caps", o->caps, "capabilities, e.g. NET_BIND_SERVICE,NET_RAW (or none)")
-        ->required();
+    cmd->add_option("--caps", o->caps,
+                    "capabilities, e.g. NET_BIND_SERVICE,NET_RAW (or none); required unless "
+                    "--seccomp is given, which then leaves them as they are");
+    cmd->add_option("--seccomp", o->seccomp,
+                    "a seccomp profile (OCI/Docker JSON, as `capwise advise --format seccomp` "
+                    "writes) loaded just before exec; no_new_privs is set unless the command "
+                    "keeps CAP_SYS_ADMIN");
     cmd->add_option("--user", o->user, "run as this user (name or uid)");
     cmd->add_option("--group", o->group, "run with this group (name or gid)");
     cmd->add_flag("--keep-groups", o->keep_groups, "keep the current supplementary groups");
@@ -26,7 +35,8 @@ void add_run_command(CLI::App& app, Context& ctx) {
                   "set no_new_privs: setuid and file capabilities cannot add privileges later");
     cmd->footer("After --: the command and its arguments."
                 "\n\nExamples:\n  capwise run --caps NET_BIND_SERVICE --user nobody -- busybox "
-                "httpd -f -p 80\n  capwise run --caps none --no-new-privs -- id");
+                "httpd -f -p 80\n  capwise run --caps none --no-new-privs -- id\n  capwise run "
+                "--seccomp capwise-ls.json -- ls /");
     cmd->callback([o, &ctx] {
         if (!ctx.has_command || ctx.command.empty()) {
             print_error("run needs a command after --");
@@ -34,13 +44,36 @@ void add_run_command(CLI::App& app, Context& ctx) {
             return;
         }
         core::LaunchSpec spec;
-        auto caps = core::parse_cap_list(o->caps, core::running_last_cap());
-        if (!caps) {
-            print_error("--caps: " + caps.error().message);
+        if (!o->caps && o->seccomp.empty()) {
+            print_error("run needs --caps LIST (or none), or --seccomp FILE");
             ctx.exit_code = 2;
             return;
         }
-        spec.caps = *caps;
+        if (!o->seccomp.empty()) {
+            auto profile = seccomp::read_profile_file(o->seccomp);
+            if (!profile) {
+                print_error(profile.error().message);
+                ctx.exit_code = 2;
+                return;
+            }
+            auto program = seccomp::compile_profile(*profile);
+            if (!program) {
+                print_error(fmt::format("{}: {}", o->seccomp, program.error().message));
+                ctx.exit_code = 2;
+                return;
+            }
+            spec.seccomp = std::move(*program);
+        }
+        spec.keep_capabilities = !o->caps;
+        if (o->caps) {
+            auto caps = core::parse_cap_list(*o->caps, core::running_last_cap());
+            if (!caps) {
+                print_error("--caps: " + caps.error().message);
+                ctx.exit_code = 2;
+                return;
+            }
+            spec.caps = *caps;
+        }
         auto creds = core::resolve_credentials(o->user, o->group);
         if (!creds) {
             print_error(creds.error().message);

@@ -7,6 +7,8 @@
 #include "core/launch.hpp"
 #include "core/text.hpp"
 #include "output/trace_render.hpp"
+#include "record/session.hpp"
+#include "seccomp/recording.hpp"
 #include "trace/command.hpp"
 #include "trace/run_control.hpp"
 #include "trace/syscalls.hpp"
@@ -17,7 +19,9 @@
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <set>
 #include <signal.h>
 
@@ -47,6 +51,7 @@ struct Opts {
     // containers and pods
     ContainerFilterOptions containers;
     bool host = false;
+    bool seccomp = false;
 };
 
 // "12,34" → {12, 34}; every item a positive number.
@@ -78,6 +83,10 @@ core::Status check_trace_options(const Opts& o, const Context& ctx) {
     if (command && (o.containers.any() || o.host)) {
         return core::make_error("container filters and --host select running processes, -- CMD "
                                 "traces CMD and its descendants: use one of them");
+    }
+    if (o.seccomp && (o.host || (!command && !o.containers.any()))) {
+        return core::make_error("--seccomp records a workload: a command (-- CMD) or containers "
+                                "(-c, -r, -n, -p, --k8s-containername, -l)");
     }
     if (!command && (o.user || o.group)) {
         return core::make_error("--user and --group say who runs CMD: they need -- CMD");
@@ -211,11 +220,13 @@ int run_trace(const Opts& o, const Context& ctx) {
         print_error(symbols.error().message);
         return 1;
     }
-    auto tracer = trace::Tracer::start(options, *symbols);
-    if (!tracer) {
-        print_error(tracer.error().message);
+    options.record_syscalls = o.seccomp;
+    auto started = record::Session::start(*symbols, options);
+    if (!started) {
+        print_error(started.error().message);
         return 1;
     }
+    record::Session& session = **started;
     install_stop_handlers();
 
     std::optional<trace::Command> command;
@@ -226,7 +237,7 @@ int run_trace(const Opts& o, const Context& ctx) {
             return 1;
         }
         command.emplace(std::move(*spawned));
-        if (auto followed = (*tracer)->follow_pid(command->pid()); !followed) {
+        if (auto followed = session.tracer().follow_pid(command->pid()); !followed) {
             print_error(followed.error().message);
             return 1;
         }
@@ -245,7 +256,7 @@ int run_trace(const Opts& o, const Context& ctx) {
             buffer.clear();
         }
     };
-    auto sink = [&](const trace::TraceEvent& event) {
+    session.add_sink([&](const trace::TraceEvent& event) {
         if (event.kind == trace::TraceEvent::Kind::SyscallResult) {
             buffer += fmt::format(
                 "{{\"type\":\"syscallResult\",\"timestamp\":{},\"tid\":{},\"syscall\":\"{}\","
@@ -266,12 +277,11 @@ int run_trace(const Opts& o, const Context& ctx) {
         if (buffer.size() >= 64 * 1024) {
             flush();
         }
-    };
+    });
     flush();
 
     const auto deadline =
         std::chrono::steady_clock::now() + o.timeout.value_or(std::chrono::milliseconds(0));
-    std::optional<int> exit_status;
     // With a command: the run control ends it at the timeout or on a signal (politely, then its
     // whole tree), so a command that ignores signals cannot hang capwise.
     std::optional<trace::RunControl> control;
@@ -280,65 +290,87 @@ int run_trace(const Opts& o, const Context& ctx) {
                         o.timeout);
     }
     auto next_rescan = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    while (true) {
+    auto finished = [&]() -> std::optional<int> {
+        flush();
         const auto now = std::chrono::steady_clock::now();
         // New containers join the filter, exited ones leave it.
         if (now >= next_rescan) {
             registry.rescan();
             if (scope.active()) {
-                scope.sync(**tracer);
+                scope.sync(session.tracer());
             }
             next_rescan = now + std::chrono::seconds(1);
         }
-        int wait_ms = 200;
-        if (control) {
-            wait_ms = control->wait_ms();
-        } else if (o.timeout) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-            wait_ms = static_cast<int>(std::clamp<long long>(left.count(), 0, 200));
-        }
-        auto polled = (*tracer)->poll(wait_ms, sink, command ? command->exit_fd() : -1);
-        flush();
-        if (!polled) {
-            print_error(polled.error().message);
-            return 1;
-        }
         if (command) {
-            exit_status = command->try_wait();
-            if (exit_status) {
-                break;
-            }
+            return command->try_wait();
         }
-        const int sig = take_stop_signal();
-        if (control) {
-            if (sig != 0) {
-                control->on_signal(sig);
-            }
-            control->tick();
-        } else if (sig != 0 || (o.timeout && std::chrono::steady_clock::now() >= deadline)) {
-            break;
+        if (take_stop_signal() != 0 || (o.timeout && now >= deadline)) {
+            return 0;
         }
-    }
-    if (command && command->leftovers() != 0) {
-        print_error(fmt::format("the command left {} process{} running; they were stopped",
-                                command->leftovers(), command->leftovers() == 1 ? "" : "es"));
-    }
-    // Whatever the kernel wrote before the end.
-    if (auto drained = (*tracer)->drain(sink); !drained) {
-        print_error(drained.error().message);
-    }
+        return std::nullopt;
+    };
+    auto ran = session.run(command ? command->exit_fd() : -1, finished,
+                           control ? &*control : nullptr, take_stop_signal, o.timeout ? 50 : 200);
     flush();
+    if (!ran) {
+        print_error(ran.error().message);
+        return 1;
+    }
+    std::optional<int> exit_status;
+    if (command) {
+        exit_status = *ran;
+        if (command->leftovers() != 0) {
+            print_error(fmt::format("the command left {} process{} running; they were stopped",
+                                    command->leftovers(), command->leftovers() == 1 ? "" : "es"));
+        }
+    }
+    if (o.seccomp) {
+        // One record per workload: the command (named after it), or each container.
+        auto recordings = session.syscalls([&](std::uint64_t key) -> std::string {
+            if (key == 0) {
+                return std::filesystem::path(ctx.command.empty() ? "host" : ctx.command.front())
+                    .filename()
+                    .string();
+            }
+            const container::Container* c = registry.resolve_mntns(key);
+            if (c == nullptr) {
+                return fmt::format("mntns:{}", key);
+            }
+            return c->k8s.empty() ? c->name
+                                  : c->k8s.namespace_ + "/" + c->k8s.pod + "/" + c->k8s.container;
+        });
+        for (const auto& r : recordings) {
+            if (o.format == "json") {
+                buffer += seccomp::recording_json(r).dump() + "\n";
+            } else {
+                for (const auto& [arch, calls] : r.used) {
+                    std::vector<std::string> names;
+                    for (const auto& [name, count] : calls) {
+                        names.push_back(name);
+                    }
+                    buffer +=
+                        fmt::format("# system calls of {} ({}, {}): {}\n", core::printable(r.group),
+                                    seccomp::arch_name(arch), names.size(), fmt::join(names, " "));
+                }
+            }
+        }
+        flush();
+    }
 
-    const auto counters = (*tracer)->counters();
-    const auto malformed = (*tracer)->malformed();
-    if (o.stats || counters.lost != 0 || malformed != 0) {
+    const auto counters = session.tracer().counters();
+    const auto malformed = session.tracer().malformed();
+    if (o.stats || counters.lost != 0 || malformed != 0 || counters.unrecorded != 0) {
         std::fflush(stdout);
-        fmt::print(stderr,
-                   "capwise: hook {}: {} checks seen, {} filtered, {} non-audit dropped, {} "
-                   "deduplicated, {} events, {} lost (ring buffer full){}\n",
-                   trace::hook_name((*tracer)->hook()), counters.seen, counters.filtered,
-                   counters.noaudit, counters.deduped, counters.emitted, counters.lost,
-                   malformed != 0 ? fmt::format(", {} malformed", malformed) : "");
+        fmt::print(
+            stderr,
+            "capwise: hook {}: {} checks seen, {} filtered, {} non-audit dropped, {} "
+            "deduplicated, {} events, {} lost (ring buffer full){}{}\n",
+            trace::hook_name(session.tracer().hook()), counters.seen, counters.filtered,
+            counters.noaudit, counters.deduped, counters.emitted, counters.lost,
+            malformed != 0 ? fmt::format(", {} malformed", malformed) : "",
+            counters.unrecorded != 0
+                ? fmt::format(", {} system calls not recorded (map full)", counters.unrecorded)
+                : "");
     }
     if (exit_status) {
         return *exit_status;
@@ -396,6 +428,10 @@ void add_trace_command(CLI::App& app, Context& ctx) {
         ->check(power_of_two(4096, 1LL << 30))
         ->capture_default_str();
     cmd->add_flag("--stats", o->stats, "print what the kernel side saw, dropped and lost");
+    cmd->add_flag("--seccomp", o->seccomp,
+                  "also record each workload's system calls in the kernel (the command's from "
+                  "its exec, each container's); printed at the end, as {\"type\":\"syscalls\"} "
+                  "records with -o json for `capwise advise --from --seccomp`");
     o->containers.add_to(*cmd);
     cmd->add_flag("--host", o->host, "only processes outside every container");
     cmd->add_option("--user", o->user, "run CMD as this user (name or uid)");

@@ -48,8 +48,8 @@ core::Result<std::string> read_text(const std::string& path) {
 
 } // namespace
 
-core::Status write_bundle_with_caps(const std::string& bundle, core::CapSet caps,
-                                    const std::string& dir) {
+namespace {
+core::Result<nlohmann::json> read_config(const std::string& bundle) {
     auto text = read_text(bundle + "/config.json");
     if (!text) {
         return text.error();
@@ -59,23 +59,55 @@ core::Status write_bundle_with_caps(const std::string& bundle, core::CapSet caps
         !config["process"].is_object()) {
         return core::make_error(fmt::format("{}/config.json: not an OCI config", bundle));
     }
-    nlohmann::json names = nlohmann::json::array();
-    for (int cap : caps.members()) {
-        names.push_back(core::cap_kernel_name(cap));
+    return config;
+}
+} // namespace
+
+core::Status write_bundle_copy(const std::string& bundle, const BundleChanges& changes,
+                               const std::string& dir) {
+    auto config = read_config(bundle);
+    if (!config) {
+        return config.error();
     }
-    config["process"]["capabilities"] = {{"bounding", names},
-                                         {"effective", names},
-                                         {"permitted", names},
-                                         {"inheritable", names},
-                                         {"ambient", names}};
+    if (changes.caps) {
+        nlohmann::json names = nlohmann::json::array();
+        for (int cap : changes.caps->members()) {
+            names.push_back(core::cap_kernel_name(cap));
+        }
+        (*config)["process"]["capabilities"] = {{"bounding", names},
+                                                {"effective", names},
+                                                {"permitted", names},
+                                                {"inheritable", names},
+                                                {"ambient", names}};
+    }
+    if (changes.seccomp) {
+        if (!config->contains("linux") || !(*config)["linux"].is_object()) {
+            (*config)["linux"] = nlohmann::json::object();
+        }
+        (*config)["linux"]["seccomp"] = *changes.seccomp;
+    }
     std::string root = "rootfs";
-    if (config.contains("root") && config["root"].is_object() && config["root"].contains("path") &&
-        config["root"]["path"].is_string()) {
-        root = config["root"]["path"].get<std::string>();
+    if (config->contains("root") && (*config)["root"].is_object() &&
+        (*config)["root"].contains("path") && (*config)["root"]["path"].is_string()) {
+        root = (*config)["root"]["path"].get<std::string>();
     }
-    config["root"]["path"] =
+    (*config)["root"]["path"] =
         std::filesystem::absolute(std::filesystem::path(bundle) / root).string();
-    return core::write_file_atomically(dir + "/config.json", config.dump(2));
+    return core::write_file_atomically(dir + "/config.json", config->dump(2));
+}
+
+core::Status write_bundle_with_caps(const std::string& bundle, core::CapSet caps,
+                                    const std::string& dir) {
+    return write_bundle_copy(bundle, BundleChanges{caps, std::nullopt}, dir);
+}
+
+core::Result<bool> bundle_has_seccomp(const std::string& bundle) {
+    auto config = read_config(bundle);
+    if (!config) {
+        return config.error();
+    }
+    return config->contains("linux") && (*config)["linux"].is_object() &&
+           (*config)["linux"].contains("seccomp") && !(*config)["linux"]["seccomp"].is_null();
 }
 
 core::Status make_busybox_bundle(const std::string& dir, const std::string& script,
@@ -232,7 +264,8 @@ core::Result<std::pair<pid_t, core::UniqueFd>> start_guard(const std::string& id
 } // namespace
 
 core::Result<RuncRun> RuncRun::create(const std::string& bundle, const std::string& id, bool quiet,
-                                      const std::string& scratch_dir) {
+                                      const std::string& scratch_dir,
+                                      const std::function<void(pid_t)>& before_create) {
     // The container's init outlives `runc create`: be its reaper, to learn how it ends.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     auto guard = start_guard(id, scratch_dir);
@@ -245,7 +278,7 @@ core::Result<RuncRun> RuncRun::create(const std::string& bundle, const std::stri
         ::waitpid(guard->first, nullptr, 0);
     };
     auto created = run_runc({"create", "--bundle", bundle, id}, kRuncLimit, /*keep_stderr=*/true,
-                            /*discard_stdout=*/quiet);
+                            /*discard_stdout=*/quiet, before_create);
     if (created.status != 0) {
         (void)run_runc({"delete", "-f", id}, kRuncLimit);
         finish_guard();

@@ -8,12 +8,27 @@
 #include "core/result.hpp"
 #include "core/unique_fd.hpp"
 
+#include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <sys/types.h>
 
 namespace capwise::container {
+
+// What a copy of a bundle changes: process.capabilities (all five sets exactly caps), and
+// linux.seccomp (the profile as OCI JSON).
+struct BundleChanges {
+    std::optional<core::CapSet> caps;
+    std::optional<nlohmann::json> seccomp;
+};
+// A copy of bundle's config.json with changes, root.path pointing at the original rootfs,
+// written into dir (which must exist).
+core::Status write_bundle_copy(const std::string& bundle, const BundleChanges& changes,
+                               const std::string& dir);
+// Whether the bundle's config sets linux.seccomp.
+core::Result<bool> bundle_has_seccomp(const std::string& bundle);
 
 // A copy of bundle's config.json whose process.capabilities (all five sets) are exactly caps,
 // with root.path pointing at the original rootfs, written into dir (which must exist).
@@ -32,7 +47,8 @@ class RuncRun {
     // deletes the container (and removes scratch_dir, when given) if capwise dies, even by
     // SIGKILL, before this object cleaned up.
     static core::Result<RuncRun> create(const std::string& bundle, const std::string& id,
-                                        bool quiet = false, const std::string& scratch_dir = "");
+                                        bool quiet = false, const std::string& scratch_dir = "",
+                                        const std::function<void(pid_t)>& before_create = {});
     RuncRun(RuncRun&& other) noexcept;
     RuncRun& operator=(RuncRun&&) = delete;
     RuncRun(const RuncRun&) = delete;

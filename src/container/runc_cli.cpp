@@ -35,10 +35,12 @@ void read_available(int fd, std::string& out) {
 } // namespace
 
 RuncResult run_runc(const std::vector<std::string>& args, std::chrono::milliseconds limit,
-                    bool keep_stderr, bool discard_stdout) {
+                    bool keep_stderr, bool discard_stdout,
+                    const std::function<void(pid_t)>& before_exec) {
     RuncResult result;
     int err[2];
-    if (::pipe2(err, O_CLOEXEC) != 0) {
+    int gate[2] = {-1, -1};
+    if (::pipe2(err, O_CLOEXEC) != 0 || (before_exec && ::pipe2(gate, O_CLOEXEC) != 0)) {
         result.status = 126;
         result.message = fmt::format("pipe: {}", std::strerror(errno));
         return result;
@@ -52,8 +54,11 @@ RuncResult run_runc(const std::vector<std::string>& args, std::chrono::milliseco
     if (pid < 0) {
         result.status = 126;
         result.message = fmt::format("fork: {}", std::strerror(errno));
-        ::close(err[0]);
-        ::close(err[1]);
+        for (int fd : {err[0], err[1], gate[0], gate[1]}) {
+            if (fd >= 0) {
+                ::close(fd);
+            }
+        }
         return result;
     }
     if (pid == 0) {
@@ -63,12 +68,25 @@ RuncResult run_runc(const std::vector<std::string>& args, std::chrono::milliseco
             ::dup2(devnull, 1);
         }
         ::dup2(err[1], 2); // dup2 leaves the copy open across exec
+        if (gate[0] >= 0) {
+            char go = 0;
+            ::close(gate[1]);
+            if (::read(gate[0], &go, 1) != 1) {
+                ::_exit(126); // the parent gave up on it
+            }
+        }
         ::execvp("runc", argv.data());
         const std::string why = fmt::format("cannot run runc: {}\n", std::strerror(errno));
         (void)!::write(2, why.data(), why.size());
         ::_exit(127);
     }
     ::close(err[1]);
+    if (gate[0] >= 0) {
+        ::close(gate[0]);
+        before_exec(pid);
+        (void)!::write(gate[1], "1", 1);
+        ::close(gate[1]);
+    }
     core::UniqueFd read_end(err[0]);
     ::fcntl(read_end.get(), F_SETFL, ::fcntl(read_end.get(), F_GETFL) | O_NONBLOCK);
     std::string text;

@@ -5,7 +5,9 @@
 #include "core/unique_fd.hpp"
 
 #include <chrono>
+#include <functional>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace capwise::container {
@@ -22,8 +24,11 @@ struct RuncResult {
 // past `limit` (status 137, message saying so). With keep_stderr, the pipe is handed back
 // instead of closed (for `runc create`, whose container writes to it after runc exits).
 // With discard_stdout, stdout goes to /dev/null (a quiet re-run's container inherits it).
+// With before_exec, runc's process waits after fork until before_exec(its pid) returned (a
+// tracer follows it from its first instruction).
 RuncResult run_runc(const std::vector<std::string>& args, std::chrono::milliseconds limit,
-                    bool keep_stderr = false, bool discard_stdout = false);
+                    bool keep_stderr = false, bool discard_stdout = false,
+                    const std::function<void(pid_t)>& before_exec = {});
 
 // From runc's stderr, the message of its last error: the msg="…" of a logrus line at level
 // error or fatal, else the last non-empty line; empty when runc said nothing.

@@ -7,6 +7,7 @@
 #include "core/capability.hpp"
 #include "core/credentials.hpp"
 
+#include <linux/filter.h>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -19,6 +20,10 @@ struct LaunchSpec {
     Credentials creds;        // unset ids: stay who the caller is
     bool keep_groups = false; // keep the caller's supplementary groups instead of creds.groups
     bool no_new_privs = false;
+    bool keep_capabilities = false; // leave every capability set as it is (caps is ignored)
+    // A seccomp filter (classic BPF, as libseccomp builds it) loaded last, just before exec:
+    // under no_new_privs unless CAP_SYS_ADMIN is effective then, as the kernel requires.
+    std::vector<sock_filter> seccomp;
     std::vector<std::string> argv;
 };
 

@@ -39,6 +39,7 @@ struct StartContext {
     const core::Credentials* creds;
     std::optional<core::CapSet> exact_caps;
     bool quiet;
+    const std::vector<sock_filter>* seccomp;
     int error_fd;
     char* const* args;
 };
@@ -51,10 +52,14 @@ struct StartContext {
             ::dup2(devnull, STDERR_FILENO);
         }
     }
-    if (c.exact_caps) {
+    if (c.exact_caps || c.seccomp != nullptr) {
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         core::LaunchSpec spec;
-        spec.caps = *c.exact_caps;
+        spec.caps = c.exact_caps.value_or(core::CapSet());
+        spec.keep_capabilities = !c.exact_caps;
+        if (c.seccomp != nullptr) {
+            spec.seccomp = *c.seccomp;
+        }
         spec.creds = *c.creds;
         spec.keep_groups = !c.creds->uid && !c.creds->gid;
         spec.argv = *c.argv;
@@ -79,7 +84,8 @@ core::Error pipe_error() {
 
 core::Result<Command> Command::spawn(const std::vector<std::string>& argv,
                                      const core::Credentials& creds,
-                                     std::optional<core::CapSet> exact_caps, bool quiet) {
+                                     std::optional<core::CapSet> exact_caps, bool quiet,
+                                     const std::vector<sock_filter>* seccomp) {
     if (argv.empty()) {
         return core::make_error("no command given");
     }
@@ -105,7 +111,7 @@ core::Result<Command> Command::spawn(const std::vector<std::string>& argv,
         args.push_back(const_cast<char*>(a.c_str()));
     }
     args.push_back(nullptr);
-    StartContext context{&argv, &creds, exact_caps, quiet, errors[1], args.data()};
+    StartContext context{&argv, &creds, exact_caps, quiet, seccomp, errors[1], args.data()};
 
     const pid_t capwise = ::getpid();
     const pid_t keeper = ::fork();

@@ -9,6 +9,7 @@
 #include "core/result.hpp"
 
 #include <functional>
+#include <linux/filter.h>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -22,10 +23,12 @@ class Command {
     // command. Fails if fork fails or argv is empty. With exact_caps, the command gets exactly
     // those capabilities in all five sets (see core::exec_with_caps) — how advise re-runs a
     // command with the advised set. Quiet: its stdout and stderr go to /dev/null (re-runs).
+    // With a seccomp filter, the command loads it just before its exec (core::exec_with_caps).
     static core::Result<Command> spawn(const std::vector<std::string>& argv,
                                        const core::Credentials& creds,
                                        std::optional<core::CapSet> exact_caps = std::nullopt,
-                                       bool quiet = false);
+                                       bool quiet = false,
+                                       const std::vector<sock_filter>* seccomp = nullptr);
     Command(Command&& other) noexcept;
     Command& operator=(Command&&) = delete;
     Command(const Command&) = delete;

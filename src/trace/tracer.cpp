@@ -107,9 +107,9 @@ struct Tracer::State {
         bpf_link** links[] = {&skel->links.capable__tracepoint, &skel->links.capable__fexit,
                               &skel->links.capable__kprobe,     &skel->links.capable__kretprobe,
                               &skel->links.mmap__fexit,         &skel->links.mmap__kprobe,
-                              &skel->links.mmap__kretprobe,     &skel->links.result__sys_exit,
-                              &skel->links.follow__fork,        &skel->links.follow__exec,
-                              &skel->links.follow__exit};
+                              &skel->links.mmap__kretprobe,     &skel->links.syscall__exit,
+                              &skel->links.syscall__enter,      &skel->links.follow__fork,
+                              &skel->links.follow__exec,        &skel->links.follow__exit};
         for (bpf_link** link : links) {
             if (*link != nullptr) {
                 bpf_link__destroy(std::exchange(*link, nullptr));
@@ -190,6 +190,7 @@ core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& o
     ro->want_stack = options.kernel_stack;
     ro->exact_stacks = options.exact_stacks;
     ro->want_results = options.syscall_results;
+    ro->record_syscalls = options.record_syscalls;
     const std::size_t rb_bytes = round_up_pow2(options.ring_buffer_bytes);
     // Batched wake-ups: every CPU wakes the reader once it wrote about 64 KiB (or a quarter of a
     // small buffer) shared among the CPUs, ~500 events on two; the poll timeout covers quiet
@@ -226,7 +227,9 @@ core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& o
     bpf_program__set_autoload(skel->progs.follow__fork, options.follow);
     bpf_program__set_autoload(skel->progs.follow__exec, options.follow);
     bpf_program__set_autoload(skel->progs.follow__exit, options.follow);
-    bpf_program__set_autoload(skel->progs.result__sys_exit, options.syscall_results);
+    const bool sys_exit = options.syscall_results || options.record_syscalls;
+    bpf_program__set_autoload(skel->progs.syscall__exit, sys_exit);
+    bpf_program__set_autoload(skel->progs.syscall__enter, options.record_syscalls);
 
     if (const char* dbg = std::getenv("CAPWISE_DEBUG"); dbg != nullptr && *dbg == '1') {
         bpf_program* prog = nullptr;
@@ -255,7 +258,8 @@ core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& o
         {skel->progs.follow__fork, &skel->links.follow__fork, options.follow},
         {skel->progs.follow__exec, &skel->links.follow__exec, options.follow},
         {skel->progs.follow__exit, &skel->links.follow__exit, options.follow},
-        {skel->progs.result__sys_exit, &skel->links.result__sys_exit, options.syscall_results},
+        {skel->progs.syscall__exit, &skel->links.syscall__exit, sys_exit},
+        {skel->progs.syscall__enter, &skel->links.syscall__enter, options.record_syscalls},
         {skel->progs.mmap__fexit, &skel->links.mmap__fexit, mmap_hook && hook == Hook::Fentry},
         {skel->progs.mmap__kretprobe, &skel->links.mmap__kretprobe,
          mmap_hook && hook == Hook::Kprobe},
@@ -379,14 +383,53 @@ core::Status Tracer::remove_mntns(std::uint64_t mntns) {
     return core::Ok{};
 }
 
-core::Status Tracer::follow_pid(int pid) {
+namespace {
+core::Status set_follow_state(capwise_bpf* skel, int pid, __u8 state) {
     __u32 key = static_cast<__u32>(pid);
-    __u8 pending = CAPWISE_FOLLOW_PENDING;
-    if (bpf_map__update_elem(state_->skel->maps.follow, &key, sizeof(key), &pending,
-                             sizeof(pending), BPF_ANY) != 0) {
+    if (bpf_map__update_elem(skel->maps.follow, &key, sizeof(key), &state, sizeof(state),
+                             BPF_ANY) != 0) {
         return bpf_error("cannot follow the command", errno);
     }
     return core::Ok{};
+}
+} // namespace
+
+core::Status Tracer::follow_pid(int pid) {
+    return set_follow_state(state_->skel, pid, CAPWISE_FOLLOW_PENDING);
+}
+
+core::Status Tracer::follow_runtime(int pid) {
+    return set_follow_state(state_->skel, pid, CAPWISE_FOLLOW_RUNTIME);
+}
+
+std::vector<RecordedSyscalls> Tracer::recorded_syscalls() const {
+    std::vector<RecordedSyscalls> out;
+    bpf_map* map = state_->skel->maps.syscall_sets;
+    __u64 key = 0;
+    __u64 next = 0;
+    const void* previous = nullptr;
+    while (bpf_map__get_next_key(map, previous, &next, sizeof(next)) == 0) {
+        key = next;
+        previous = &key;
+        capwise_syscall_set set{};
+        if (bpf_map__lookup_elem(map, &key, sizeof(key), &set, sizeof(set), 0) != 0) {
+            continue; // removed meanwhile
+        }
+        RecordedSyscalls r;
+        r.key = key;
+        for (std::size_t arch = 0; arch < kSyscallArches; ++arch) {
+            for (std::size_t nr = 0; nr < kSyscallsPerArch; ++nr) {
+                const std::uint64_t bit = 1ULL << (nr % 64);
+                r.entered[arch][nr] = (set.entered[arch][nr / 64] & bit) != 0;
+                r.refused[arch][nr] = (set.refused[arch][nr / 64] & bit) != 0;
+            }
+        }
+        r.clone_namespaces = (set.flags & CAPWISE_SYSCALLS_CLONE_NS) != 0;
+        r.out_of_range = (set.flags & CAPWISE_SYSCALLS_OUT_OF_RANGE) != 0;
+        r.from_seccomp = (set.flags & CAPWISE_SYSCALLS_SECCOMP) != 0;
+        out.push_back(std::move(r));
+    }
+    return out;
 }
 
 core::Result<int> Tracer::poll(int timeout_ms, const std::function<void(const TraceEvent&)>& sink,
@@ -418,8 +461,9 @@ TraceCounters Tracer::counters() const {
         return out;
     }
     std::vector<__u64> values(static_cast<std::size_t>(ncpus));
-    std::uint64_t* fields[CAPWISE_COUNT_MAX] = {&out.seen,    &out.filtered, &out.noaudit,
-                                                &out.deduped, &out.emitted,  &out.lost};
+    std::uint64_t* fields[CAPWISE_COUNT_MAX] = {&out.seen,      &out.filtered, &out.noaudit,
+                                                &out.deduped,   &out.emitted,  &out.lost,
+                                                &out.unrecorded};
     for (__u32 key = 0; key < CAPWISE_COUNT_MAX; ++key) {
         if (bpf_map__lookup_elem(state_->skel->maps.counters, &key, sizeof(key), values.data(),
                                  values.size() * sizeof(__u64), 0) == 0) {

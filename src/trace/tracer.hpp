@@ -9,6 +9,8 @@
 #include "trace/hook.hpp"
 #include "trace/kernel_symbols.hpp"
 
+#include <array>
+#include <bitset>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -37,6 +39,23 @@ struct TraceOptions {
     bool exact_stacks = false;    // unwind every check: no reuse per process+syscall+cap+verdict
     bool syscall_results = false; // report how syscalls with denied checks ended
     std::size_t ring_buffer_bytes = 8u << 20; // rounded up to a power of two
+    // Record the system calls of each workload (the followed tree, or each mount namespace of
+    // the mntns filter) in the kernel, for seccomp profiles.
+    bool record_syscalls = false;
+};
+
+inline constexpr std::size_t kSyscallArches = 3; // x86_64, i386 (compat), x32
+inline constexpr std::size_t kSyscallsPerArch = 1024;
+
+// The system calls one workload made, by architecture (index as capwise_syscall_arch).
+struct RecordedSyscalls {
+    std::uint64_t key = 0; // 0: the followed process tree; else its mount namespace
+    std::array<std::bitset<kSyscallsPerArch>, kSyscallArches> entered;
+    // Calls that ended without entering: refused by a seccomp filter.
+    std::array<std::bitset<kSyscallsPerArch>, kSyscallArches> refused;
+    bool clone_namespaces = false; // clone() with a CLONE_NEW* flag
+    bool out_of_range = false;     // a number past kSyscallsPerArch (counted, not recorded)
+    bool from_seccomp = false;     // recording began where a runtime installed its filter
 };
 
 struct TraceCounters {
@@ -45,7 +64,8 @@ struct TraceCounters {
     std::uint64_t noaudit = 0;
     std::uint64_t deduped = 0;
     std::uint64_t emitted = 0;
-    std::uint64_t lost = 0; // the ring buffer was full
+    std::uint64_t lost = 0;       // the ring buffer was full
+    std::uint64_t unrecorded = 0; // system calls of a workload the recording map had no room for
 };
 
 class Tracer {
@@ -63,6 +83,13 @@ class Tracer {
     core::Status remove_mntns(std::uint64_t mntns);
     // Follows pid (and, from its exec on, its descendants). Call before it execs.
     core::Status follow_pid(int pid);
+    // Follows a container runtime (runc create) started as pid, before it execs: not the
+    // workload, but a thread of it that installs a seccomp filter is recorded from then on
+    // (that is where the container's profile begins), and the init it hands over with
+    // follow_pid becomes the workload at its exec.
+    core::Status follow_runtime(int pid);
+    // The system calls recorded so far (with record_syscalls), one entry per workload.
+    std::vector<RecordedSyscalls> recorded_syscalls() const;
     // Waits up to timeout_ms — or until extra_fd (e.g. a pidfd; -1 for none) is readable — then
     // hands every ready event to sink. Returns how many.
     core::Result<int> poll(int timeout_ms, const std::function<void(const TraceEvent&)>& sink,

@@ -1,0 +1,112 @@
+#include "advise/seccomp_advice.hpp"
+
+#include "advise/formats.hpp"
+#include "seccomp/runtime_default.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace capwise::advise {
+namespace {
+
+constexpr int kSysAdmin = 21;
+constexpr unsigned kEnosys = 38;
+constexpr unsigned kEperm = 1;
+// CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
+// CLONE_NEWNET: the flags RuntimeDefault also keys on.
+constexpr std::uint64_t kCloneNewMask = 0x7E020000;
+
+std::string cap_text(const seccomp::CapGatedSyscall& g) {
+    std::string out = "CAP_" + core::cap_k8s_name(g.cap);
+    if (g.alternative >= 0) {
+        out += " or CAP_" + core::cap_k8s_name(g.alternative);
+    }
+    return out;
+}
+
+} // namespace
+
+SeccompAdvice make_seccomp_advice(const seccomp::Recording& recording, core::CapSet add,
+                                  std::string_view group) {
+    SeccompAdvice a;
+    a.recording = recording;
+    a.file_name = fmt::format("capwise-{}.json", dns1123_label(group));
+    seccomp::Profile& p = a.profile;
+    p.default_action = "SCMP_ACT_ERRNO";
+    p.default_errno = kEperm;
+    p.architectures.emplace_back(seccomp::arch_token(seccomp::Arch::X86_64));
+    for (seccomp::Arch arch : {seccomp::Arch::X86, seccomp::Arch::X32}) {
+        if (recording.used.contains(arch)) {
+            p.architectures.emplace_back(seccomp::arch_token(arch));
+        }
+    }
+    std::set<std::string> names = recording.names();
+    const bool restrict_clone = names.contains("clone") && !recording.clone_namespaces;
+    if (restrict_clone) {
+        names.erase("clone");
+    }
+    seccomp::Rule allow;
+    allow.action = "SCMP_ACT_ALLOW";
+    allow.names.assign(names.begin(), names.end());
+    if (!allow.names.empty()) {
+        p.rules.push_back(allow);
+    }
+    if (restrict_clone) {
+        seccomp::Rule clone;
+        clone.names = {"clone"};
+        clone.action = "SCMP_ACT_ALLOW";
+        clone.args.push_back({0, kCloneNewMask, 0, "SCMP_CMP_MASKED_EQ"});
+        clone.comment = "threads and processes only: the workload never created namespaces";
+        p.rules.push_back(clone);
+    }
+    if (!recording.uses("clone3")) {
+        seccomp::Rule clone3;
+        clone3.names = {"clone3"};
+        clone3.action = "SCMP_ACT_ERRNO";
+        clone3.errno_ret = kEnosys;
+        clone3.comment = "ENOSYS, not EPERM: glibc then falls back to clone";
+        p.rules.push_back(clone3);
+    }
+
+    // Tied to the capabilities: what RuntimeDefault refuses once they are applied.
+    for (const auto& gated : seccomp::runtime_default_cap_gated()) {
+        if (!recording.uses(gated.name) || add.contains(gated.cap) ||
+            (gated.alternative >= 0 && add.contains(gated.alternative))) {
+            continue;
+        }
+        a.runtime_default_refuses.push_back(
+            fmt::format("{} (RuntimeDefault allows it only with {}, which the advice does not "
+                        "add)",
+                        gated.name, cap_text(gated)));
+        a.notes.push_back(fmt::format(
+            "{} was recorded and the profile allows it, but RuntimeDefault allows it only with {}, "
+            "which the advice drops: under RuntimeDefault it fails with EPERM, and under this "
+            "profile the kernel still decides with the advised capabilities",
+            gated.name, cap_text(gated)));
+    }
+    if (recording.clone_namespaces && !add.contains(kSysAdmin)) {
+        a.runtime_default_refuses.push_back("clone with CLONE_NEW* flags (RuntimeDefault allows "
+                                            "it only with CAP_SYS_ADMIN)");
+    }
+    if (recording.uses("clone3") && !add.contains(kSysAdmin)) {
+        a.runtime_default_refuses.push_back(
+            "clone3 (answered ENOSYS without CAP_SYS_ADMIN; glibc falls back to clone)");
+    }
+    for (const auto& [arch, numbers] : recording.unknown) {
+        a.notes.push_back(fmt::format(
+            "{} numbers libseccomp does not name on {}: {} (flagged; not in the profile, so "
+            "refused)",
+            numbers.size(), seccomp::arch_name(arch), fmt::join(numbers, ", ")));
+    }
+    if (recording.out_of_range) {
+        a.notes.push_back("a system call number too large to be real was made (not recorded)");
+    }
+    for (const auto& [arch, refused] : recording.refused) {
+        a.notes.push_back(fmt::format("refused by a seccomp filter already in force while "
+                                      "recording ({}): {}; not in the profile",
+                                      seccomp::arch_name(arch), fmt::join(refused, ", ")));
+    }
+    return a;
+}
+
+} // namespace capwise::advise

@@ -1,0 +1,205 @@
+// Seccomp profiles: reading hostile profiles, writing and compiling them, system call names per
+// architecture, recordings merged, and the profile advise builds (clone, clone3, RuntimeDefault).
+#include "advise/formats.hpp"
+#include "advise/seccomp_advice.hpp"
+#include "seccomp/profile.hpp"
+#include "seccomp/profile_check.hpp"
+#include "seccomp/recording.hpp"
+#include "seccomp/syscall_names.hpp"
+
+#include <gtest/gtest.h>
+
+namespace capwise {
+namespace {
+
+using seccomp::Arch;
+
+TEST(SeccompNames, PerArchitectureAndNeverMadeUp) {
+    EXPECT_EQ(seccomp::syscall_name(Arch::X86_64, 0), "read");
+    EXPECT_EQ(seccomp::syscall_name(Arch::X86, 20), "getpid"); // i386's own numbering
+    EXPECT_EQ(seccomp::syscall_name(Arch::X32, 0), "read");
+    EXPECT_EQ(seccomp::syscall_name(Arch::X86_64, 435), "clone3");
+    // Inspektor Gadget wrote "syscall_1f4" into every profile: 500 is no x86_64 system call.
+    EXPECT_FALSE(seccomp::syscall_name(Arch::X86_64, 500));
+    EXPECT_FALSE(seccomp::syscall_name(Arch::X86_64, -1));
+    EXPECT_TRUE(seccomp::known_syscall("openat"));
+    EXPECT_FALSE(seccomp::known_syscall("syscall_1f4"));
+}
+
+TEST(SeccompProfile, ReadsOciAndDockerProfiles) {
+    auto p = seccomp::parse_profile(R"({"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":1,
+        "archMap":[{"architecture":"SCMP_ARCH_X86_64","subArchitectures":["SCMP_ARCH_X86"]}],
+        "syscalls":[{"names":["read","write"],"action":"SCMP_ACT_ALLOW"},
+                    {"name":"bpf","action":"SCMP_ACT_ALLOW","includes":{"caps":["CAP_BPF"]}},
+                    {"names":["clone"],"action":"SCMP_ACT_ALLOW",
+                     "args":[{"index":0,"value":2114060288,"valueTwo":0,"op":"SCMP_CMP_MASKED_EQ"}]}]})");
+    ASSERT_TRUE(p) << p.error().message;
+    EXPECT_EQ(p->default_errno, 1u);
+    EXPECT_EQ(p->architectures, (std::vector<std::string>{"SCMP_ARCH_X86_64", "SCMP_ARCH_X86"}));
+    ASSERT_EQ(p->rules.size(), 3u);
+    EXPECT_TRUE(p->rules[1].conditional);
+    EXPECT_EQ(p->rules[1].include_caps, std::vector<std::string>{"CAP_BPF"});
+    EXPECT_EQ(p->rules[2].args.at(0).value, 2114060288u);
+}
+
+TEST(SeccompProfile, HostileProfilesGetOneLine) {
+    const std::pair<const char*, const char*> cases[] = {
+        {"", "not valid JSON"},
+        {"[]", "not a JSON object"},
+        {"{}", "'defaultAction' is missing"},
+        {R"({"defaultAction":"SCMP_ACT_NOPE"})", "unknown action 'SCMP_ACT_NOPE'"},
+        {R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":[1],"action":"SCMP_ACT_ALLOW"}]})",
+         "syscalls[0].names[0]: not a string"},
+        {R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"action":"SCMP_ACT_ALLOW"}]})",
+         "syscalls[0]: no 'names'"},
+        {R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":9,"op":"SCMP_CMP_EQ"}]}]})",
+         "'index' must be 0..5"},
+        {R"({"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":-1})", "not an errno"},
+        {R"({"defaultAction":"SCMP_ACT_ERRNO","architectures":["x86"]})",
+         "'x86' is not an SCMP_ARCH_ name"},
+    };
+    for (const auto& [text, message] : cases) {
+        auto p = seccomp::parse_profile(text);
+        ASSERT_FALSE(p) << text;
+        EXPECT_NE(p.error().message.find(message), std::string::npos)
+            << text << " → " << p.error().message;
+    }
+}
+
+TEST(SeccompProfile, CompilesAndRefusesWhatTheKernelWouldNot) {
+    seccomp::Profile p;
+    p.default_errno = 1;
+    p.architectures = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86"};
+    p.rules.push_back(
+        {{"read", "write", "exit_group"}, "SCMP_ACT_ALLOW", {}, {}, "", {}, {}, false});
+    auto program = seccomp::compile_profile(p);
+    ASSERT_TRUE(program) << program.error().message;
+    EXPECT_GT(program->size(), 5u);
+    p.rules.push_back({{"no_such_call"}, "SCMP_ACT_ALLOW", {}, {}, "", {}, {}, false});
+    auto bad = seccomp::compile_profile(p);
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().message.find("unknown system call 'no_such_call'"), std::string::npos);
+    p.rules.back() = {{"bpf"}, "SCMP_ACT_ALLOW", {}, {}, "", {"CAP_BPF"}, {}, true};
+    EXPECT_FALSE(seccomp::compile_profile(p)); // Docker's conditional rules: Docker's to apply
+}
+
+TEST(SeccompProfileCheck, AllowAllDenyListAndRiskyCalls) {
+    auto concerns = [](const char* text) {
+        std::vector<std::string> ids;
+        for (const auto& c : seccomp::check_profile(*seccomp::parse_profile(text))) {
+            ids.push_back(c.id);
+        }
+        return ids;
+    };
+    EXPECT_EQ(concerns(R"({"defaultAction":"SCMP_ACT_ALLOW"})"),
+              std::vector<std::string>{"allows-everything"});
+    EXPECT_EQ(
+        concerns(
+            R"({"defaultAction":"SCMP_ACT_LOG","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]})"),
+        std::vector<std::string>{"allows-everything"});
+    EXPECT_EQ(
+        concerns(
+            R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["kexec_load"],"action":"SCMP_ACT_ERRNO"}]})"),
+        (std::vector<std::string>{"deny-list", "risky-syscalls"}));
+    EXPECT_EQ(
+        concerns(
+            R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","bpf","keyctl"],"action":"SCMP_ACT_ALLOW"}]})"),
+        std::vector<std::string>{"risky-syscalls"});
+    EXPECT_EQ(
+        concerns(
+            R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","syscall_1f4"],"action":"SCMP_ACT_ALLOW"}]})"),
+        std::vector<std::string>{"unknown-syscalls"});
+    EXPECT_TRUE(
+        concerns(
+            R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]})")
+            .empty());
+}
+
+seccomp::Recording recording(std::initializer_list<const char*> names) {
+    seccomp::Recording r;
+    r.group = "web";
+    for (const char* n : names) {
+        r.used[Arch::X86_64][n] = 1;
+    }
+    return r;
+}
+
+TEST(SeccompRecording, MergesWithCountsAndRoundTrips) {
+    auto a = recording({"read", "write", "openat"});
+    auto b = recording({"read", "accept4"});
+    b.add(Arch::X86, 20);     // getpid, 32-bit
+    b.add(Arch::X86_64, 500); // no such call: a number, flagged
+    seccomp::merge(a, b);
+    EXPECT_EQ(a.recordings, 2u);
+    EXPECT_EQ(a.used[Arch::X86_64]["read"], 2u);
+    EXPECT_EQ(a.used[Arch::X86_64]["accept4"], 1u);
+    EXPECT_EQ(a.used[Arch::X86]["getpid"], 1u);
+    EXPECT_EQ(a.unknown[Arch::X86_64], std::set<int>{500});
+    EXPECT_FALSE(a.names().contains("syscall_500"));
+    auto back = seccomp::parse_recording(nlohmann::json::parse(seccomp::recording_json(a).dump()));
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(back->names(), a.names());
+    EXPECT_EQ(back->used[Arch::X86_64]["read"], 2u);
+    EXPECT_EQ(back->unknown[Arch::X86_64], std::set<int>{500});
+    // A made-up name in a trace file stops the advice.
+    auto forged = seccomp::parse_recording(nlohmann::json::parse(
+        R"({"type":"syscalls","architectures":{"x86_64":{"syscall_1f4":1}}})"));
+    ASSERT_FALSE(forged);
+    EXPECT_EQ(forged.error().errno_value, EDOM);
+}
+
+TEST(SeccompAdvice, CloneRestrictedClone3EnosysAndTiedToCapabilities) {
+    auto r = recording({"read", "clone", "unshare", "exit_group"});
+    auto a = advise::make_seccomp_advice(r, core::CapSet(), "web");
+    EXPECT_EQ(a.file_name, "capwise-web.json");
+    EXPECT_EQ(a.profile.default_action, "SCMP_ACT_ERRNO");
+    EXPECT_EQ(a.profile.default_errno, 1u);
+    EXPECT_EQ(a.profile.architectures, std::vector<std::string>{"SCMP_ARCH_X86_64"});
+    ASSERT_EQ(a.profile.rules.size(), 3u);
+    EXPECT_EQ(a.profile.rules[0].names,
+              (std::vector<std::string>{"exit_group", "read", "unshare"})); // sorted
+    EXPECT_EQ(a.profile.rules[1].names, std::vector<std::string>{"clone"});
+    EXPECT_EQ(a.profile.rules[1].args.at(0).op, "SCMP_CMP_MASKED_EQ");
+    EXPECT_EQ(a.profile.rules[2].names, std::vector<std::string>{"clone3"});
+    EXPECT_EQ(a.profile.rules[2].errno_ret, 38u);
+    ASSERT_EQ(a.runtime_default_refuses.size(), 1u);
+    EXPECT_NE(a.runtime_default_refuses[0].find("unshare"), std::string::npos);
+    EXPECT_NE(a.notes.at(0).find("CAP_SYS_ADMIN"), std::string::npos);
+    // With SYS_ADMIN advised, RuntimeDefault allows unshare: nothing to say.
+    core::CapSet admin;
+    admin.add(21);
+    EXPECT_TRUE(advise::make_seccomp_advice(r, admin, "web").runtime_default_refuses.empty());
+    // A workload that created namespaces keeps clone unrestricted; 32-bit calls add the arch.
+    r.clone_namespaces = true;
+    r.used[Arch::X86]["getpid"] = 1;
+    auto b = advise::make_seccomp_advice(r, core::CapSet(), "web");
+    EXPECT_EQ(b.profile.rules.size(), 2u);
+    EXPECT_EQ(b.profile.architectures,
+              (std::vector<std::string>{"SCMP_ARCH_X86_64", "SCMP_ARCH_X86"}));
+    EXPECT_TRUE(seccomp::compile_profile(b.profile));
+}
+
+TEST(SeccompAdvice, EveryFormatCarriesTheProfile) {
+    advise::GroupAdvice g;
+    g.group = "web";
+    g.seccomp = advise::make_seccomp_advice(recording({"read", "write"}), core::CapSet(), "web");
+    auto has = [&](advise::Format f, const char* text) {
+        auto out = advise::render({g}, f);
+        EXPECT_NE(out.find(text), std::string::npos) << out;
+    };
+    has(advise::Format::K8s, "localhostProfile: \"profiles/capwise-web.json\"");
+    has(advise::Format::K8s, "/var/lib/kubelet/seccomp/profiles/capwise-web.json");
+    has(advise::Format::Docker, "--security-opt seccomp=capwise-web.json");
+    has(advise::Format::Compose, "\"seccomp=capwise-web.json\"");
+    has(advise::Format::Oci, "\"seccomp\"");
+    has(advise::Format::Systemd, "SystemCallFilter=read write");
+    has(advise::Format::Systemd, "SystemCallArchitectures=native");
+    has(advise::Format::Spo, "kind: SeccompProfile");
+    has(advise::Format::Json, "\"runtimeDefaultRefuses\"");
+    auto file = seccomp::parse_profile(advise::render({g}, advise::Format::Seccomp));
+    ASSERT_TRUE(file) << file.error().message;
+    EXPECT_EQ(file->rules.at(0).names, (std::vector<std::string>{"read", "write"}));
+}
+
+} // namespace
+} // namespace capwise
