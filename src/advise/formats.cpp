@@ -106,6 +106,11 @@ std::string seccomp_text(const SeccompAdvice& s) {
             ? fmt::format(", merged from {} recordings", s.recording.recordings)
             : std::string(),
         s.file_name);
+    if (!s.implicit.empty()) {
+        out += fmt::format("Also allowed, though not seen: {} (called after any signal, whatever "
+                           "the code)\n",
+                           fmt::join(s.implicit, ", "));
+    }
     if (!s.runtime_default_refuses.empty()) {
         out += "RuntimeDefault would refuse, with the advised capabilities:\n";
         for (const auto& r : s.runtime_default_refuses) {
@@ -141,6 +146,7 @@ Json seccomp_json(const SeccompAdvice& s) {
         {"cloneNamespaces", s.recording.clone_namespaces},
         {"fromSeccompFilter", s.recording.from_seccomp},
         {"runtimeDefaultRefuses", s.runtime_default_refuses},
+        {"implicit", s.implicit},
         {"notes", s.notes},
     };
 }
@@ -594,7 +600,12 @@ std::string render(const std::vector<GroupAdvice>& groups, Format format,
                         arches += " " + std::string(seccomp::arch_name(arch));
                     }
                 }
-                const auto names = g.seccomp->recording.names();
+                std::set<std::string> names; // systemd filters by name only
+                for (const auto& rule : g.seccomp->profile.rules) {
+                    if (rule.action == "SCMP_ACT_ALLOW") {
+                        names.insert(rule.names.begin(), rule.names.end());
+                    }
+                }
                 out += fmt::format("SystemCallArchitectures={}\nSystemCallErrorNumber=EPERM\n"
                                    "SystemCallFilter={}\n",
                                    arches, fmt::join(names, " "));

@@ -3,6 +3,7 @@
 #include "advise/formats.hpp"
 #include "seccomp/runtime_default.hpp"
 
+#include <array>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -10,6 +11,7 @@ namespace capwise::advise {
 namespace {
 
 constexpr int kSysAdmin = 21;
+constexpr std::array<std::string_view, 2> kImplicitSyscalls{"restart_syscall", "rt_sigreturn"};
 constexpr unsigned kEnosys = 38;
 constexpr unsigned kEperm = 1;
 // CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
@@ -41,6 +43,14 @@ SeccompAdvice make_seccomp_advice(const seccomp::Recording& recording, core::Cap
         }
     }
     std::set<std::string> names = recording.names();
+    // Made after any signal handler or interrupted call, whatever the program's code: a recording
+    // that saw no signal would otherwise leave them out, and the next run die at its first
+    // signal (runc's Go init receives SIGURG at any time).
+    for (std::string_view implicit : kImplicitSyscalls) {
+        if (names.insert(std::string(implicit)).second) {
+            a.implicit.emplace_back(implicit);
+        }
+    }
     const bool restrict_clone = names.contains("clone") && !recording.clone_namespaces;
     if (restrict_clone) {
         names.erase("clone");

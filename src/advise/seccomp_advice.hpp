@@ -18,6 +18,8 @@ struct SeccompAdvice {
     seccomp::Recording recording;
     seccomp::Profile profile;
     std::string file_name; // "capwise-web.json": the Localhost profile's name on the node
+    // Allowed though not recorded: the kernel makes a program call them after a signal.
+    std::vector<std::string> implicit;
     // Recorded calls RuntimeDefault refuses once the advised capabilities are applied.
     std::vector<std::string> runtime_default_refuses;
     // Said alongside the profile: unknown numbers, calls refused while recording, gated calls.

@@ -577,8 +577,19 @@ int run_advise(const Opts& o, const Context& ctx) {
             Match m = judge(*r);
             std::map<std::string, std::set<std::string>> refused;
             if (profile && r->syscalls) {
+                // Calls the profile answers on purpose (clone3 → ENOSYS) are not failures.
+                std::set<std::string> intended;
+                for (const auto& rule : profile->profile.rules) {
+                    if (!seccomp::action_allows(rule.action)) {
+                        intended.insert(rule.names.begin(), rule.names.end());
+                    }
+                }
                 for (const auto& [arch, names] : r->syscalls->refused) {
-                    refused[std::string(seccomp::arch_name(arch))] = names;
+                    for (const auto& name : names) {
+                        if (!intended.contains(name)) {
+                            refused[std::string(seccomp::arch_name(arch))].insert(name);
+                        }
+                    }
                 }
             }
             if (!refused.empty()) {

@@ -1,12 +1,14 @@
 // `capwise lint`: what capabilities manifests will really run with, judged before they run.
 #include "cli/command.hpp"
 #include "core/atomic_file.hpp"
+#include "core/text.hpp"
 #include "lint/lint.hpp"
 #include "output/lint_render.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <memory>
+#include <sys/stat.h>
 
 #ifndef CAPWISE_VERSION
 #define CAPWISE_VERSION "0.0.0"
@@ -23,6 +25,7 @@ struct LintCliOptions {
     std::string format = "text";
     std::string write;
     std::optional<std::string> default_caps;
+    std::optional<std::string> seccomp_dir;
     bool explain = false;
     bool allow_empty = false;
 };
@@ -44,6 +47,15 @@ int run_lint(const LintCliOptions& o) {
         options.default_caps = *caps;
     }
     options.pss = o.pss == "restricted" ? core::PssLevel::Restricted : core::PssLevel::Baseline;
+    if (o.seccomp_dir) {
+        struct stat st {};
+        if (::stat(o.seccomp_dir->c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+            print_error(
+                fmt::format("--seccomp-dir {}: not a directory", core::printable(*o.seccomp_dir)));
+            return 2;
+        }
+        options.seccomp_dir = o.seccomp_dir;
+    }
     lint::Severity fail_on = lint::Severity::Critical;
     bool never = o.fail_on == "never";
     if (!never) {
@@ -125,6 +137,10 @@ void add_lint_command(CLI::App& app, Context& ctx) {
         ->capture_default_str();
     cmd->add_option("--write", o->write,
                     "write the output to this file (replaced atomically) instead of stdout");
+    cmd->add_option("--seccomp-dir", o->seccomp_dir,
+                    "the node's seccomp root (the kubelet's /var/lib/kubelet/seccomp): Localhost "
+                    "profiles the manifests name are read from under it (never outside) and "
+                    "judged");
     cmd->add_flag("--explain", o->explain, "text: say how each effective set comes about");
     cmd->add_flag("--allow-empty", o->allow_empty,
                   "succeed when no documents were read (by default an error: an empty pipe "
@@ -132,7 +148,8 @@ void add_lint_command(CLI::App& app, Context& ctx) {
     cmd->footer("Examples:\n"
                 "  capwise lint deploy/\n"
                 "  kubectl get deploy -A -o yaml | capwise lint --pss restricted -\n"
-                "  capwise lint -o sarif --write lint.sarif charts/rendered.yaml");
+                "  capwise lint -o sarif --write lint.sarif charts/rendered.yaml\n"
+                "  capwise lint --seccomp-dir /var/lib/kubelet/seccomp deploy/");
     cmd->callback([o, &ctx] { ctx.exit_code = run_lint(*o); });
 }
 

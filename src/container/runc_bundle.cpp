@@ -3,6 +3,7 @@
 #include "container/oci_state.hpp"
 #include "container/runc_cli.hpp"
 #include "core/atomic_file.hpp"
+#include "core/pipe_relay.hpp"
 #include "core/process.hpp"
 
 #include <cerrno>
@@ -154,70 +155,6 @@ core::Status make_busybox_bundle(const std::string& dir, const std::string& scri
     return written;
 }
 
-class RuncRun::StderrRelay {
-  public:
-    // Quiet: what the container writes is read and dropped (it must not block on a full pipe).
-    StderrRelay(core::UniqueFd from, bool quiet) : from_(std::move(from)), quiet_(quiet) {
-        int stop[2];
-        if (!from_.valid() || ::pipe2(stop, O_CLOEXEC) != 0) {
-            return;
-        }
-        stop_read_.reset(stop[0]);
-        stop_write_.reset(stop[1]);
-        // Signals are for the main thread's loop: the relay inherits a mask that blocks them.
-        sigset_t all, old;
-        sigfillset(&all);
-        ::pthread_sigmask(SIG_SETMASK, &all, &old);
-        thread_ = std::thread([this] { run(); });
-        ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    }
-    StderrRelay(const StderrRelay&) = delete;
-    StderrRelay& operator=(const StderrRelay&) = delete;
-    ~StderrRelay() {
-        if (thread_.joinable()) {
-            char stop = 1;
-            (void)!::write(stop_write_.get(), &stop, 1);
-            thread_.join();
-        }
-    }
-
-  private:
-    void run() {
-        char buf[4096];
-        while (true) {
-            pollfd fds[2] = {{from_.get(), POLLIN, 0}, {stop_read_.get(), POLLIN, 0}};
-            if (::poll(fds, 2, -1) < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                return;
-            }
-            if (fds[1].revents != 0) { // stop: pass on what is already there, then end
-                ::fcntl(from_.get(), F_SETFL, ::fcntl(from_.get(), F_GETFL) | O_NONBLOCK);
-            }
-            ssize_t n = ::read(from_.get(), buf, sizeof(buf));
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
-            if (n <= 0) {
-                return;
-            }
-            if (!quiet_) {
-                (void)core::write_fd_all(STDERR_FILENO,
-                                         std::string_view(buf, static_cast<std::size_t>(n)));
-            }
-        }
-    }
-    core::UniqueFd from_;
-    bool quiet_ = false;
-    core::UniqueFd stop_read_, stop_write_;
-    std::thread thread_;
-};
-
-void RuncRun::RelayDeleter::operator()(StderrRelay* relay) const {
-    delete relay;
-}
-
 namespace {
 
 // A process that outlives capwise to delete its container: it waits for EOF on a pipe only
@@ -304,7 +241,8 @@ RuncRun::RuncRun(std::string id, pid_t init_pid, core::UniqueFd container_stderr
                  pid_t guard, core::UniqueFd guard_fd)
     : id_(std::move(id)), init_pid_(init_pid),
       pidfd_(static_cast<int>(::syscall(SYS_pidfd_open, init_pid, 0))), guard_(guard),
-      guard_fd_(std::move(guard_fd)), relay_(new StderrRelay(std::move(container_stderr), quiet)) {}
+      guard_fd_(std::move(guard_fd)),
+      relay_(std::make_unique<core::PipeRelay>(std::move(container_stderr), quiet)) {}
 
 RuncRun::RuncRun(RuncRun&& other) noexcept
     : id_(std::move(other.id_)), init_pid_(std::exchange(other.init_pid_, -1)),

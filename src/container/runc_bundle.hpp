@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/capability.hpp"
+#include "core/pipe_relay.hpp"
 #include "core/result.hpp"
 #include "core/unique_fd.hpp"
 
@@ -76,11 +77,7 @@ class RuncRun {
     core::UniqueFd guard_fd_; // write end: one byte says "cleaned up", EOF alone "capwise died"
     // The container writes its stderr into the pipe runc's own messages were captured from;
     // a thread passes it on to capwise's stderr while the container lives.
-    class StderrRelay;
-    struct RelayDeleter {
-        void operator()(StderrRelay* relay) const;
-    };
-    std::unique_ptr<StderrRelay, RelayDeleter> relay_;
+    std::unique_ptr<core::PipeRelay> relay_;
 };
 
 } // namespace capwise::container

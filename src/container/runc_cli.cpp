@@ -65,7 +65,7 @@ RuncResult run_runc(const std::vector<std::string>& args, std::chrono::milliseco
         int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
         ::dup2(devnull, 0);
         if (discard_stdout) {
-            ::dup2(devnull, 1);
+            ::dup2(err[1], 1); // the relay drops it; a pipe, like a first run's (see Command)
         }
         ::dup2(err[1], 2); // dup2 leaves the copy open across exec
         if (gate[0] >= 0) {

@@ -23,7 +23,8 @@ struct RuncResult {
 // Runs `runc args...` with stdin from /dev/null, stdout inherited, stderr captured; kills it
 // past `limit` (status 137, message saying so). With keep_stderr, the pipe is handed back
 // instead of closed (for `runc create`, whose container writes to it after runc exits).
-// With discard_stdout, stdout goes to /dev/null (a quiet re-run's container inherits it).
+// With discard_stdout, stdout goes into the same pipe as stderr (a quiet re-run's container
+// inherits both; the relay drops what it writes).
 // With before_exec, runc's process waits after fork until before_exec(its pid) returned (a
 // tracer follows it from its first instruction).
 RuncResult run_runc(const std::vector<std::string>& args, std::chrono::milliseconds limit,

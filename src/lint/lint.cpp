@@ -5,6 +5,7 @@
 #include "core/text.hpp"
 #include "core/unique_fd.hpp"
 #include "lint/rules.hpp"
+#include "lint/seccomp_rules.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -105,6 +106,8 @@ void lint_workload(const std::string& file, int document, const ManifestObject& 
         r.findings = shared;
         auto own = judge_container(c, r.caps);
         r.findings.insert(r.findings.end(), own.begin(), own.end());
+        auto profile = judge_seccomp_profile(c, object.pod, options);
+        r.findings.insert(r.findings.end(), profile.begin(), profile.end());
         for (const auto& v : pss.violations) {
             if (v.container.empty() || v.container == c.name) {
                 r.findings.push_back(pss_finding(v, options, object.pod.path, c.path));

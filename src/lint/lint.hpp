@@ -45,6 +45,9 @@ struct LintOptions {
     // The node's own default set when it differs from the runtime's stock one (CRI-O's
     // default_capabilities, a distribution's containers.conf).
     std::optional<core::CapSet> default_caps;
+    // The node's seccomp root (the kubelet's /var/lib/kubelet/seccomp): Localhost profiles
+    // manifests name are read from under it and judged.
+    std::optional<std::string> seccomp_dir;
 };
 
 // One container (or one SecurityContextConstraints object, with container empty).

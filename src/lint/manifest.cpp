@@ -160,6 +160,7 @@ SecurityContextSpec read_security_context(Reader& r, const YamlNode* parent,
     sc.run_as_user = r.id(node, "runAsUser", path);
     if (const YamlNode* seccomp = r.mapping(node, "seccompProfile", path)) {
         sc.seccomp_type = r.string(seccomp, "type", join(path, "seccompProfile"));
+        sc.seccomp_localhost = r.string(seccomp, "localhostProfile", join(path, "seccompProfile"));
     }
     if (const YamlNode* apparmor = r.mapping(node, "appArmorProfile", path)) {
         sc.apparmor_type = r.string(apparmor, "type", join(path, "appArmorProfile"));

@@ -45,6 +45,7 @@ struct SecurityContextSpec {
     std::optional<Field<bool>> host_process; // windowsOptions.hostProcess
     std::optional<CapabilitiesSpec> capabilities;
     std::optional<Field<std::string>> seccomp_type;
+    std::optional<Field<std::string>> seccomp_localhost; // seccompProfile.localhostProfile
     std::optional<Field<std::string>> apparmor_type;
     std::optional<Field<std::string>> proc_mount;
     std::optional<SeLinuxSpec> selinux;

@@ -40,17 +40,19 @@ struct StartContext {
     std::optional<core::CapSet> exact_caps;
     bool quiet;
     const std::vector<sock_filter>* seccomp;
+    int output_fd; // quiet: the pipe capwise drains, as stdout and stderr
     int error_fd;
     char* const* args;
 };
 
 [[noreturn]] void start_command(void* raw) {
     const auto& c = *static_cast<StartContext*>(raw);
-    if (c.quiet) {
-        if (int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC); devnull >= 0) {
-            ::dup2(devnull, STDOUT_FILENO);
-            ::dup2(devnull, STDERR_FILENO);
-        }
+    if (c.quiet && c.output_fd >= 0) {
+        // A pipe, not /dev/null: a program asks a character device whether it is a terminal
+        // (ioctl) and a pipe not, so /dev/null would make a re-run differ from a first run
+        // whose output went to a pipe — and a seccomp profile recorded from it refuse the ioctl.
+        ::dup2(c.output_fd, STDOUT_FILENO);
+        ::dup2(c.output_fd, STDERR_FILENO);
     }
     if (c.exact_caps || c.seccomp != nullptr) {
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -111,14 +113,24 @@ core::Result<Command> Command::spawn(const std::vector<std::string>& argv,
         args.push_back(const_cast<char*>(a.c_str()));
     }
     args.push_back(nullptr);
-    StartContext context{&argv, &creds, exact_caps, quiet, seccomp, errors[1], args.data()};
+    int output[2] = {-1, -1};
+    if (quiet && ::pipe2(output, O_CLOEXEC) != 0) {
+        for (int fd : {gate[0], status[1], errors[1]}) {
+            ::close(fd);
+        }
+        return pipe_error();
+    }
+    StartContext context{&argv,   &creds,    exact_caps, quiet,
+                         seccomp, output[1], errors[1],  args.data()};
 
     const pid_t capwise = ::getpid();
     const pid_t keeper = ::fork();
     if (keeper < 0) {
         const int err = errno;
-        for (int fd : {gate[0], status[1], errors[1]}) {
-            ::close(fd);
+        for (int fd : {gate[0], status[1], errors[1], output[0], output[1]}) {
+            if (fd >= 0) {
+                ::close(fd);
+            }
         }
         return core::make_error(fmt::format("fork: {}", std::strerror(err)), err);
     }
@@ -126,11 +138,18 @@ core::Result<Command> Command::spawn(const std::vector<std::string>& argv,
         ::close(gate[1]);
         ::close(status[0]);
         ::close(errors[0]);
+        if (output[0] >= 0) {
+            ::close(output[0]);
+        }
         run_keeper(capwise, gate[0], status[1], errors[1], start_command, &context);
     }
     ::close(gate[0]);
     ::close(status[1]);
     ::close(errors[1]);
+    if (quiet) {
+        ::close(output[1]);
+        command.output_ = std::make_unique<core::PipeRelay>(core::UniqueFd(output[0]), true);
+    }
     command.keeper_ = keeper;
     command.pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, keeper, 0));
     return command;
@@ -141,7 +160,8 @@ Command::Command(Command&& other) noexcept
       command_pidfd_(std::exchange(other.command_pidfd_, -1)),
       gate_fd_(std::exchange(other.gate_fd_, -1)), status_fd_(std::exchange(other.status_fd_, -1)),
       error_fd_(std::exchange(other.error_fd_, -1)), pidfd_(std::exchange(other.pidfd_, -1)),
-      reaped_(std::exchange(other.reaped_, true)), leftovers_(other.leftovers_) {}
+      reaped_(std::exchange(other.reaped_, true)), leftovers_(other.leftovers_),
+      output_(std::move(other.output_)) {}
 
 Command::~Command() {
     if (keeper_ > 0 && !reaped_) {

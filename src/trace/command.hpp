@@ -6,10 +6,12 @@
 
 #include "core/capability.hpp"
 #include "core/credentials.hpp"
+#include "core/pipe_relay.hpp"
 #include "core/result.hpp"
 
 #include <functional>
 #include <linux/filter.h>
+#include <memory>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -22,8 +24,9 @@ class Command {
     // Forks the keeper (see trace/keeper.hpp), which waits at the gate and then forks the
     // command. Fails if fork fails or argv is empty. With exact_caps, the command gets exactly
     // those capabilities in all five sets (see core::exec_with_caps) — how advise re-runs a
-    // command with the advised set. Quiet: its stdout and stderr go to /dev/null (re-runs).
-    // With a seccomp filter, the command loads it just before its exec (core::exec_with_caps).
+    // command with the advised set. Quiet: its stdout and stderr go to a pipe capwise drains
+    // (re-runs). With a seccomp filter, the command loads it just before its exec
+    // (core::exec_with_caps).
     static core::Result<Command> spawn(const std::vector<std::string>& argv,
                                        const core::Credentials& creds,
                                        std::optional<core::CapSet> exact_caps = std::nullopt,
@@ -65,6 +68,7 @@ class Command {
     int pidfd_ = -1;     // the keeper's
     bool reaped_ = false;
     int leftovers_ = 0;
+    std::unique_ptr<core::PipeRelay> output_; // quiet: drains what the command writes
 };
 
 } // namespace capwise::trace
