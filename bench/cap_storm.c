@@ -1,6 +1,8 @@
-/* A capability-check storm: N calls of chroot(".") or setuid(0), each one capability check.
- * Used by the trace benchmarks and by the end-to-end tests (--unique, lost events, --pid).
- * usage: cap_storm N chroot|setuid [pause_us]   prints the mean ns per call on stderr */
+/* A capability-check storm: N calls of chroot(".") or setuid(0), each one capability check; or a
+ * plain system-call storm, N getppid() calls (no capability check), for the seccomp recording
+ * benchmark. Used by the trace benchmarks and by the end-to-end tests (--unique, lost events,
+ * --pid).
+ * usage: cap_storm N chroot|setuid|getppid [pause_us]   prints the mean ns per call on stderr */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,16 +12,19 @@
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s N chroot|setuid [pause_us]\n", argv[0]);
+        fprintf(stderr, "usage: %s N chroot|setuid|getppid [pause_us]\n", argv[0]);
         return 2;
     }
     long n = atol(argv[1]);
     int use_chroot = strcmp(argv[2], "chroot") == 0;
+    int use_getppid = strcmp(argv[2], "getppid") == 0;
     long pause_us = argc > 3 ? atol(argv[3]) : 0;
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
     for (long i = 0; i < n; i++) {
-        if (use_chroot)
+        if (use_getppid)
+            (void)getppid(); /* glibc does not cache it: one system call each */
+        else if (use_chroot)
             (void)!chroot(".");
         else
             (void)!setuid(0);

@@ -28,6 +28,7 @@ cat "$out/scan.txt" "$out/ps.txt"
 echo "scan $root: getcap -r / capwise scan = $(ratio "$out/scan.json")"
 echo "ps:         pscap -a / capwise ps   = $(ratio "$out/ps.json")"
 bash bench/trace_bench.sh
+bash bench/seccomp_bench.sh
 bash bench/lint_bench.sh
 if [ -x build/bench/capwise_bench ]; then
   build/bench/capwise_bench --benchmark_min_time=0.2

@@ -2,8 +2,7 @@
 # Cost of tracing a capability-check storm (cap_storm: N x setuid(0) as root, one CAP_SETUID check
 # each), side by side with bpftrace counting on the same tracepoint. Runs are interleaved in
 # CYCLES cycles (untraced, then each tracer), and each figure is the median over the cycles of
-# (ns per call under the tracer) / (ns per call untraced in the same cycle): single runs on a
-# shared 2-core machine swing by +-20%, interleaving cancels the drift.
+# (ns per call under the tracer) / (ns per call untraced in the same cycle) (bench/storm_lib.sh).
 # Also: `capwise trace -- true` against `bpftrace -c true` (start to exit, hyperfine), capwise's
 # peak resident memory and its lost events under the storm.
 #
@@ -16,25 +15,9 @@ storm=$(realpath ./build/cap_storm)
 n=${N:-300000}
 cycles=${CYCLES:-3}
 [ "$(id -u)" -eq 0 ] || { echo "trace_bench: needs root"; exit 1; }
-tp=/sys/kernel/tracing
-with_tracefs() { exec unshare -m --propagation private sh -c \
-  "mountpoint -q $tp || mount -t tracefs tracefs $tp; exec \"\$@\"" sh "$@"; }
-
-per_call() { sed -n 's/.* \([0-9]*\) ns per call/\1/p'; }
-untraced() { "$storm" "$n" setuid 2>&1 | per_call; }
+kind=setuid
+. bench/storm_lib.sh
 under_capwise() { "$bin" trace "$@" -- "$storm" "$n" setuid 2>&1 >/dev/null | per_call; }
-# A tracer started in the background, the storm run beside it, the tracer stopped.
-under_background() {
-  "$@" >/dev/null 2>&1 &
-  local tracer=$!
-  sleep "${ATTACH_WAIT:-2}"
-  "$storm" "$n" setuid 2>&1 | per_call
-  kill -INT "$tracer" 2>/dev/null || true
-  # Bounded: a tracer that ignores SIGINT is killed.
-  for _ in $(seq 50); do kill -0 "$tracer" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$tracer" 2>/dev/null || true
-  wait "$tracer" 2>/dev/null || true
-}
 
 modes=("capwise trace -o json > /dev/null" "capwise trace --unique"
   "capwise trace --pid 1 (every check filtered out)" "bpftrace: count on the tracepoint")
@@ -48,22 +31,7 @@ run_mode() {
   esac
 }
 
-declare -A ratios
-bases=()
-for cycle in $(seq "$cycles"); do
-  base=$(untraced)
-  bases+=("$base")
-  for i in "${!modes[@]}"; do
-    t=$(run_mode "$i")
-    ratios[$i]+="$(echo "$t / $base" | bc -l) "
-  done
-done
-median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-echo "cap_storm: $n setuid(0) calls; median over $cycles interleaved cycles"
-printf '%-50s %6s ns/call\n' "untraced" "$(printf '%s ' "${bases[@]}" | median)"
-for i in "${!modes[@]}"; do
-  printf '%-50s %5.2fx untraced\n' "${modes[$i]}" "$(echo "${ratios[$i]}" | median)"
-done
+interleave_and_report "cap_storm: $n setuid(0) calls"
 
 echo
 echo "lost events and memory under the storm (json streaming):"

@@ -76,6 +76,36 @@ struct {
 	__type(value, __u8);
 } follow SEC(".maps");
 
+/* Followed processes as bits by tgid, beside the `follow` map: any state, and ACTIVE. Every system
+ * call and check of every process asks "is this one followed?"; a load from a global answers it
+ * without a hash lookup. User space sets bits with atomic operations on the mmapped .bss. */
+__u64 follow_bits[CAPWISE_PID_WORDS];
+__u64 active_bits[CAPWISE_PID_WORDS];
+
+static __always_inline bool pid_bit(__u64 *bits, __u32 tgid)
+{
+	__u32 word = tgid / 64;
+	barrier_var(word);
+	if (word >= CAPWISE_PID_WORDS)
+		return false;
+	return (bits[word] >> (tgid & 63)) & 1;
+}
+
+static __always_inline void set_pid_bit(__u64 *bits, __u32 tgid, bool on)
+{
+	__u32 word = tgid / 64;
+	barrier_var(word);
+	if (word >= CAPWISE_PID_WORDS)
+		return;
+	if (on)
+		__sync_fetch_and_or(&bits[word], 1ULL << (tgid & 63));
+	else
+		__sync_fetch_and_and(&bits[word], ~(1ULL << (tgid & 63)));
+}
+
+/* The system calls of the followed tree: a global, written without a map lookup. */
+struct capwise_syscall_set tree_set;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -217,11 +247,8 @@ static __always_inline bool task_wanted(__u32 tgid)
 {
 	if (filter_pid && !bpf_map_lookup_elem(&pids, &tgid))
 		return false;
-	if (follow_tree) {
-		__u8 *state = bpf_map_lookup_elem(&follow, &tgid);
-		if (!state || *state != CAPWISE_FOLLOW_ACTIVE)
-			return false;
-	}
+	if (follow_tree && !pid_bit(active_bits, tgid))
+		return false;
 	if (filter_uid && (__u32)bpf_get_current_uid_gid() != target_uid)
 		return false;
 	if (filter_comm) {
@@ -618,12 +645,11 @@ static __always_inline bool recording_key(struct task_struct *task, __u64 pid_tg
 {
 	if (follow_tree) {
 		__u32 tgid = pid_tgid >> 32;
-		__u8 *state = bpf_map_lookup_elem(&follow, &tgid);
-		if (!state)
-			return false;
 		*key = 0;
-		if (*state == CAPWISE_FOLLOW_ACTIVE)
+		if (pid_bit(active_bits, tgid))
 			return true;
+		if (!pid_bit(follow_bits, tgid))
+			return false;
 		/* Before its exec, a process runs under the profile only once it installed it. */
 		__u32 tid = (__u32)pid_tgid;
 		if (bpf_map_lookup_elem(&filtered_threads, &tid))
@@ -643,6 +669,8 @@ static __always_inline bool recording_key(struct task_struct *task, __u64 pid_tg
 /* The set of `key`, created empty on first use; 0 (counted) when the map is full. */
 static __always_inline struct capwise_syscall_set *syscall_set(__u64 key)
 {
+	if (key == 0 && follow_tree)
+		return &tree_set;
 	struct capwise_syscall_set *set = bpf_map_lookup_elem(&syscall_sets, &key);
 	if (set)
 		return set;
@@ -740,8 +768,7 @@ static __always_inline void note_filter_installed(struct task_struct *task, __u6
 	if (!prctl && !call)
 		return;
 	__u32 tgid = pid_tgid >> 32;
-	__u8 *state = bpf_map_lookup_elem(&follow, &tgid);
-	if (!state || *state == CAPWISE_FOLLOW_ACTIVE)
+	if (!pid_bit(follow_bits, tgid) || pid_bit(active_bits, tgid))
 		return;
 	__u32 tid = (__u32)pid_tgid;
 	__u8 one = 1, whole = 2;
@@ -765,7 +792,9 @@ int BPF_PROG(syscall__exit, struct pt_regs *regs, long ret)
 		__u64 key;
 		if (recording_key(task, pid_tgid, &key)) {
 			__u32 arch, nr;
-			struct capwise_syscall_set *set = bpf_map_lookup_elem(&syscall_sets, &key);
+			struct capwise_syscall_set *set =
+				key == 0 && follow_tree ? &tree_set
+							: bpf_map_lookup_elem(&syscall_sets, &key);
 			struct pt_regs *own = (struct pt_regs *)bpf_task_pt_regs(task);
 			if (set && own && syscall_slot(task, (long)own->orig_ax, &arch, &nr) &&
 			    nr < CAPWISE_SYSCALL_WORDS * 64 && !entered_before(set, arch, nr))
@@ -774,7 +803,7 @@ int BPF_PROG(syscall__exit, struct pt_regs *regs, long ret)
 			note_filter_installed(task, pid_tgid, ret);
 		}
 	}
-	if (!want_results)
+	if (!want_results || (follow_tree && !pid_bit(active_bits, pid_tgid >> 32)))
 		return 0;
 	__u32 tid = (__u32)pid_tgid;
 	__s32 *syscall = bpf_map_lookup_elem(&pending_denies, &tid);
@@ -810,10 +839,15 @@ int BPF_PROG(follow__fork, struct task_struct *parent, struct task_struct *child
 	}
 	if (child_tgid == parent_tgid) /* a new thread: following is per process */
 		return 0;
+	if (!pid_bit(follow_bits, parent_tgid))
+		return 0;
 	__u8 *state = bpf_map_lookup_elem(&follow, &parent_tgid);
 	if (state) {
 		__u8 value = *state;
 		bpf_map_update_elem(&follow, &child_tgid, &value, BPF_ANY);
+		set_pid_bit(follow_bits, child_tgid, true);
+		if (value == CAPWISE_FOLLOW_ACTIVE)
+			set_pid_bit(active_bits, child_tgid, true);
 	}
 	return 0;
 }
@@ -824,10 +858,13 @@ int BPF_PROG(follow__exec, struct task_struct *task)
 	if (!follow_tree)
 		return 0;
 	__u32 tgid = BPF_CORE_READ(task, tgid);
+	if (!pid_bit(follow_bits, tgid))
+		return 0;
 	__u8 *state = bpf_map_lookup_elem(&follow, &tgid);
 	if (state && *state == CAPWISE_FOLLOW_PENDING) {
 		__u8 active = CAPWISE_FOLLOW_ACTIVE;
 		bpf_map_update_elem(&follow, &tgid, &active, BPF_ANY);
+		set_pid_bit(active_bits, tgid, true);
 		/* Its execve entered before it was the workload's: the profile needs it. */
 		__u32 arch, nr;
 		struct task_struct *self = bpf_get_current_task_btf();
@@ -858,10 +895,13 @@ int BPF_PROG(follow__exit)
 		return 0;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
-	if (record_syscalls)
+	if (record_syscalls && pid_bit(follow_bits, pid_tgid >> 32))
 		bpf_map_delete_elem(&filtered_threads, &tid);
 	/* Only the whole process leaving ends following: threads exit before their leader. */
-	if (tid == (__u32)(pid_tgid >> 32))
+	if (tid == (__u32)(pid_tgid >> 32) && pid_bit(follow_bits, tid)) {
 		bpf_map_delete_elem(&follow, &tid);
+		set_pid_bit(active_bits, tid, false);
+		set_pid_bit(follow_bits, tid, false);
+	}
 	return 0;
 }

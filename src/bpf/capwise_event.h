@@ -98,6 +98,9 @@ enum capwise_counter {
 	CAPWISE_COUNT_MAX,
 };
 
+/* Bits for every possible pid (PID_MAX_LIMIT on 64-bit: 4194304), 512 KiB. */
+#define CAPWISE_PID_WORDS (4194304 / 64)
+
 /* Process-tree following for `capwise trace -- CMD`. */
 enum capwise_follow_state {
 	CAPWISE_FOLLOW_PENDING = 1, /* capwise's child, before it execs CMD */

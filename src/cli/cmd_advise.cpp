@@ -11,6 +11,7 @@
 #include "core/launch.hpp"
 #include "core/text.hpp"
 #include "record/capability_analysis.hpp"
+#include "record/reruns.hpp"
 #include "record/session.hpp"
 #include "record/workload.hpp"
 #include "seccomp/profile.hpp"
@@ -67,6 +68,7 @@ struct LiveOutcome {
     std::vector<advise::GroupAdvice> advice;
     std::vector<seccomp::Recording> syscalls;
     std::uint64_t lost = 0;
+    std::uint64_t unrecorded = 0;
 };
 
 core::Result<LiveOutcome> advise_live(const Opts& o, const trace::KernelSymbols& symbols) {
@@ -125,6 +127,7 @@ core::Result<LiveOutcome> advise_live(const Opts& o, const trace::KernelSymbols&
     LiveOutcome out;
     out.advice = analysis.finish();
     out.lost = (*session)->tracer().counters().lost;
+    out.unrecorded = (*session)->tracer().counters().unrecorded;
     if (o.seccomp) {
         out.syscalls = (*session)->syscalls([&](std::uint64_t mntns) {
             const container::Container* c = registry.resolve_mntns(mntns);
@@ -230,7 +233,17 @@ void attach_seccomp(std::vector<advise::GroupAdvice>& advice,
             target = &advice.back();
             target->group = r.group;
         }
-        target->seccomp = advise::make_seccomp_advice(r, target->add, target->group);
+        // A pod's profile is its workload's, shared by every replica: namespace, owner, container.
+        std::string name = target->group;
+        if (target->in_pod) {
+            const std::string container = name.substr(name.rfind('/') + 1);
+            std::string owner = target->owner.substr(target->owner.find('/') + 1);
+            if (owner.empty()) {
+                owner = name.substr(name.find('/') + 1, name.rfind('/') - name.find('/') - 1);
+            }
+            name = target->k8s_namespace + "-" + owner + "-" + container;
+        }
+        target->seccomp = advise::make_seccomp_advice(r, target->add, name);
     }
 }
 
@@ -416,6 +429,13 @@ int run_advise(const Opts& o, const Context& ctx) {
                 fmt::format("{} events were lost (ring buffer full): the advice may be incomplete",
                             analysed->lost));
         }
+        if (analysed->unrecorded != 0) {
+            partial = true;
+            render_options.warnings.push_back(fmt::format(
+                "{} system calls of containers beyond the recording map's 1024 were not "
+                "recorded: their seccomp profiles are missing or incomplete",
+                analysed->unrecorded));
+        }
         if (advice.empty()) {
             print_error(fmt::format("no audited capability checks seen in {}",
                                     o.containers.any() ? "the matching containers"
@@ -447,188 +467,33 @@ int run_advise(const Opts& o, const Context& ctx) {
                           : std::max<std::chrono::milliseconds>(std::chrono::seconds(10),
                                                                 first->duration * 4);
     }
-    bool stop_reruns = interrupted;
-    // A re-run with exactly `set`, judged against the first run: the same exit status and the
-    // same kind of end, or (when the first failed) success.
-    enum class Match { Same, Fixed, Different };
-    auto judge = [&](const RunOutcome& r) {
-        if (r.status == first->status && r.end == first->end) {
-            return Match::Same;
-        }
-        if (first->status != 0 && first->end == trace::RunEnd::Exited && r.status == 0 &&
-            r.end == trace::RunEnd::Exited) {
-            return Match::Fixed;
-        }
-        return Match::Different;
-    };
-    auto describe = [](const RunOutcome& r) {
-        return r.end == trace::RunEnd::Exited
-                   ? fmt::format("exit status {}", r.status)
-                   : fmt::format("{} after {} ms (status {})", trace::run_end_text(r.end),
-                                 r.duration.count(), r.status);
-    };
-    auto rerun = [&](core::CapSet set,
-                     const seccomp::Profile* profile = nullptr) -> std::optional<RunOutcome> {
-        if (stop_reruns) {
-            return std::nullopt;
-        }
-        static bool said = false;
-        if (workload.quiet_reruns && !std::exchange(said, true)) {
-            print_error("re-running with exactly the advised capabilities; the re-runs' output "
-                        "is discarded (--rerun-output shows it)");
-        }
-        record::RunSpec spec;
-        spec.caps = set;
-        spec.seccomp = profile;
-        spec.limit = rerun_limit;
-        spec.take_signal = take_stop_signal;
-        auto r = record::run_workload(workload, spec, *symbols);
-        if (!r || r->start_error) {
-            print_error(r ? r->start_error->message : r.error().message);
-            stop_reruns = true;
-            return std::nullopt;
-        }
-        if (r->end == trace::RunEnd::Interrupted) {
-            stop_reruns = interrupted = partial = true;
-            render_options.warnings.push_back("interrupted during a re-run: the advice is that "
-                                              "of the first run, neither minimized nor verified");
-            return std::nullopt;
-        }
-        return std::move(*r);
-    };
-
     int verdict_status = 0;
-    if (o.minimize && first && !stop_reruns) {
-        // The reference: the run with the whole advised set, which must end as the first run
-        // did (or succeed where it failed). Then each candidate is dropped in turn and kept
-        // only if the run then ends differently; survivors are confirmed against the final set.
-        auto& group = advice.front();
-        auto reference = rerun(group.add);
-        if (reference && judge(*reference) == Match::Different) {
-            print_error(fmt::format("minimize: with the whole advised set [{}] the workload ends "
-                                    "differently ({}; first run {}){}: nothing can be dropped "
-                                    "safely",
-                                    fmt::join(advise::sorted_k8s_names(group.add), ", "),
-                                    describe(*reference), describe(*first),
-                                    reference->denied.empty()
-                                        ? std::string()
-                                        : "; denied: " + advise::denied_text(reference->denied)));
-            verdict_status = 3;
-        } else if (reference) {
-            core::CapSet kept = group.add;
-            std::vector<std::string> reasons;
-            auto ends_differently = [&](int cap) -> std::optional<std::string> {
-                core::CapSet without = kept;
-                without.remove(cap);
-                auto r = rerun(without);
-                if (!r) {
-                    return std::nullopt;
-                }
-                const bool same = r->status == reference->status && r->end == reference->end;
-                return same ? std::string()
-                            : fmt::format("{}: {} instead of {}", core::cap_k8s_name(cap),
-                                          describe(*r), describe(*reference));
-            };
-            for (int cap : group.add.members()) {
-                auto why = ends_differently(cap);
-                if (!why) {
-                    break;
-                }
-                if (why->empty()) {
-                    kept.remove(cap);
-                }
-            }
-            for (int cap : kept.members()) { // each survivor, against the final set
-                auto why = ends_differently(cap);
-                if (!why) {
-                    break;
-                }
-                if (why->empty()) {
-                    print_error(fmt::format("minimize: {} alone is not needed once others are "
-                                            "gone; the result is not 1-minimal",
-                                            core::cap_k8s_name(cap)));
-                } else {
-                    reasons.push_back(*why);
-                }
-            }
-            if (!stop_reruns) {
-                const core::CapSet dropped = group.add - kept;
-                std::fflush(stdout);
-                fmt::print(stderr, "capwise: minimize: kept [{}]{}{}\n",
-                           fmt::join(advise::sorted_k8s_names(kept), ", "),
-                           reasons.empty() ? std::string()
-                                           : fmt::format(" ({})", fmt::join(reasons, "; ")),
-                           dropped.empty()
-                               ? std::string()
-                               : fmt::format(", dropped [{}] (the run ends the same without)",
-                                             fmt::join(advise::sorted_k8s_names(dropped), ", ")));
-                group.minimized_away = dropped;
-                group.add = kept;
-            }
+    std::optional<record::Reruns> reruns;
+    if (first) {
+        reruns.emplace(workload, *symbols, *first, rerun_limit, take_stop_signal,
+                       [](const std::string& line) { print_error(line); });
+        if (interrupted) {
+            reruns->stop();
         }
+    }
+    if (o.minimize && reruns && !reruns->stopped() && !reruns->minimize(advice.front())) {
+        verdict_status = 3;
     }
 
     attach_seccomp(advice, syscalls);
 
-    if (o.verify && first && !stop_reruns) {
-        const core::CapSet set = advice.front().add;
-        const auto& profile = advice.front().seccomp;
-        if (auto r = rerun(set, profile ? &profile->profile : nullptr)) {
-            Match m = judge(*r);
-            std::map<std::string, std::set<std::string>> refused;
-            if (profile && r->syscalls) {
-                // Calls the profile answers on purpose (clone3 → ENOSYS) are not failures.
-                std::set<std::string> intended;
-                for (const auto& rule : profile->profile.rules) {
-                    if (!seccomp::action_allows(rule.action)) {
-                        intended.insert(rule.names.begin(), rule.names.end());
-                    }
-                }
-                for (const auto& [arch, names] : r->syscalls->refused) {
-                    for (const auto& name : names) {
-                        if (!intended.contains(name)) {
-                            refused[std::string(seccomp::arch_name(arch))].insert(name);
-                        }
-                    }
-                }
-            }
-            if (!refused.empty()) {
-                m = Match::Different;
-            }
-            advise::Verification v;
-            v.caps = set;
-            v.exit_status = r->status;
-            v.first_status = first->status;
-            v.outcome = m == Match::Same ? "same" : m == Match::Fixed ? "fixed" : "different";
-            v.end = trace::run_end_text(r->end);
-            v.denied = r->denied;
-            v.verified = m != Match::Different;
-            v.with_seccomp = profile.has_value();
-            v.refused = refused;
-            render_options.verification = v;
-            std::string refused_text;
-            for (const auto& [arch, names] : refused) {
-                refused_text += fmt::format("{}{}: {}", refused_text.empty() ? "" : "; ", arch,
-                                            fmt::join(names, ", "));
-            }
-            std::fflush(stdout);
-            fmt::print(stderr,
-                       "capwise: verify with exactly [{}]{}: {} (first run {}){}{} → {}{}\n",
-                       fmt::join(advise::sorted_k8s_names(set), ", "),
-                       profile ? " under the seccomp profile" : "", describe(*r), describe(*first),
-                       refused_text.empty() ? std::string()
-                                            : fmt::format("; the profile refused {}", refused_text),
-                       m == Match::Fixed       ? ": the advised set makes it succeed"
-                       : m == Match::Different ? ": DIFFERENT"
-                                               : "",
-                       v.verified ? "verified" : "NOT verified",
-                       r->denied.empty() ? std::string()
-                                         : fmt::format(" (audited checks denied: {})",
-                                                       advise::denied_text(r->denied)));
-            if (!v.verified) {
+    if (o.verify && reruns && !reruns->stopped()) {
+        if (auto v = reruns->verify(advice.front())) {
+            render_options.verification = *v;
+            if (!v->verified) {
                 verdict_status = 3;
             }
         }
+    }
+    if (reruns && reruns->interrupted()) {
+        interrupted = partial = true;
+        render_options.warnings.push_back("interrupted during a re-run: the advice is that of the "
+                                          "first run, neither minimized nor verified");
     }
 
     if (!o.seccomp_out.empty()) {

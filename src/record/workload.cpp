@@ -106,6 +106,8 @@ core::Result<RunOutcome> run_workload(const Workload& w, const RunSpec& spec,
     options.syscall_results = true;
     options.hook = w.hook;
     options.record_syscalls = spec.record_syscalls || spec.seccomp != nullptr;
+    // Where runc installs its filter, and what a profile refuses: both seen at sys_exit.
+    options.watch_seccomp = !w.bundle.empty() || spec.seccomp != nullptr;
     auto session = Session::start(symbols, options);
     if (!session) {
         return session.error();

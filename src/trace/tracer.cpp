@@ -89,6 +89,7 @@ struct Tracer::State {
     std::int64_t boot_to_wall = 0;
     const std::function<void(const TraceEvent&)>* sink = nullptr;
     std::uint64_t malformed = 0;
+    bool follow = false; // a followed tree: its system calls are in the .bss set
 
     ~State() {
         if (rb != nullptr) {
@@ -227,7 +228,8 @@ core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& o
     bpf_program__set_autoload(skel->progs.follow__fork, options.follow);
     bpf_program__set_autoload(skel->progs.follow__exec, options.follow);
     bpf_program__set_autoload(skel->progs.follow__exit, options.follow);
-    const bool sys_exit = options.syscall_results || options.record_syscalls;
+    const bool sys_exit =
+        options.syscall_results || (options.record_syscalls && options.watch_seccomp);
     bpf_program__set_autoload(skel->progs.syscall__exit, sys_exit);
     bpf_program__set_autoload(skel->progs.syscall__enter, options.record_syscalls);
 
@@ -353,6 +355,7 @@ core::Result<std::unique_ptr<Tracer>> Tracer::start(const TraceOptions& options,
         return hook.error();
     }
     state->boot_to_wall = boot_to_wall_offset_ns();
+    state->follow = options.follow && options.record_syscalls;
     state->rb =
         ring_buffer__new(bpf_map__fd(state->skel->maps.events), on_record, state.get(), nullptr);
     if (state->rb == nullptr) {
@@ -386,10 +389,16 @@ core::Status Tracer::remove_mntns(std::uint64_t mntns) {
 namespace {
 core::Status set_follow_state(capwise_bpf* skel, int pid, __u8 state) {
     __u32 key = static_cast<__u32>(pid);
+    if (pid <= 0 || static_cast<std::size_t>(pid) / 64 >= CAPWISE_PID_WORDS) {
+        return core::make_error(fmt::format("cannot follow pid {}", pid));
+    }
     if (bpf_map__update_elem(skel->maps.follow, &key, sizeof(key), &state, sizeof(state),
                              BPF_ANY) != 0) {
         return bpf_error("cannot follow the command", errno);
     }
+    // The fast test the BPF side makes first; the kernel sets and clears bits of other pids in
+    // the same word concurrently, hence atomic.
+    __atomic_fetch_or(&skel->bss->follow_bits[key / 64], 1ULL << (key % 64), __ATOMIC_SEQ_CST);
     return core::Ok{};
 }
 } // namespace
@@ -402,8 +411,32 @@ core::Status Tracer::follow_runtime(int pid) {
     return set_follow_state(state_->skel, pid, CAPWISE_FOLLOW_RUNTIME);
 }
 
+namespace {
+RecordedSyscalls to_recorded(std::uint64_t key, const capwise_syscall_set& set) {
+    RecordedSyscalls r;
+    r.key = key;
+    for (std::size_t arch = 0; arch < kSyscallArches; ++arch) {
+        for (std::size_t nr = 0; nr < kSyscallsPerArch; ++nr) {
+            const std::uint64_t bit = 1ULL << (nr % 64);
+            r.entered[arch][nr] = (set.entered[arch][nr / 64] & bit) != 0;
+            r.refused[arch][nr] = (set.refused[arch][nr / 64] & bit) != 0;
+        }
+    }
+    r.clone_namespaces = (set.flags & CAPWISE_SYSCALLS_CLONE_NS) != 0;
+    r.out_of_range = (set.flags & CAPWISE_SYSCALLS_OUT_OF_RANGE) != 0;
+    r.from_seccomp = (set.flags & CAPWISE_SYSCALLS_SECCOMP) != 0;
+    return r;
+}
+} // namespace
+
 std::vector<RecordedSyscalls> Tracer::recorded_syscalls() const {
     std::vector<RecordedSyscalls> out;
+    if (state_->follow) { // the followed tree's set is a global, read through the mmapped .bss
+        capwise_syscall_set set{};
+        std::memcpy(&set, const_cast<const capwise_syscall_set*>(&state_->skel->bss->tree_set),
+                    sizeof(set));
+        out.push_back(to_recorded(0, set));
+    }
     bpf_map* map = state_->skel->maps.syscall_sets;
     __u64 key = 0;
     __u64 next = 0;
@@ -415,19 +448,7 @@ std::vector<RecordedSyscalls> Tracer::recorded_syscalls() const {
         if (bpf_map__lookup_elem(map, &key, sizeof(key), &set, sizeof(set), 0) != 0) {
             continue; // removed meanwhile
         }
-        RecordedSyscalls r;
-        r.key = key;
-        for (std::size_t arch = 0; arch < kSyscallArches; ++arch) {
-            for (std::size_t nr = 0; nr < kSyscallsPerArch; ++nr) {
-                const std::uint64_t bit = 1ULL << (nr % 64);
-                r.entered[arch][nr] = (set.entered[arch][nr / 64] & bit) != 0;
-                r.refused[arch][nr] = (set.refused[arch][nr / 64] & bit) != 0;
-            }
-        }
-        r.clone_namespaces = (set.flags & CAPWISE_SYSCALLS_CLONE_NS) != 0;
-        r.out_of_range = (set.flags & CAPWISE_SYSCALLS_OUT_OF_RANGE) != 0;
-        r.from_seccomp = (set.flags & CAPWISE_SYSCALLS_SECCOMP) != 0;
-        out.push_back(std::move(r));
+        out.push_back(to_recorded(key, set));
     }
     return out;
 }

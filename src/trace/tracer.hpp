@@ -42,6 +42,10 @@ struct TraceOptions {
     // Record the system calls of each workload (the followed tree, or each mount namespace of
     // the mntns filter) in the kernel, for seccomp profiles.
     bool record_syscalls = false;
+    // With record_syscalls: also see seccomp filters a runtime installs (where a container's
+    // profile begins) and calls a filter refuses. Needs a sys_exit hook, which costs every
+    // system call on the machine as much again as sys_enter: only when asked.
+    bool watch_seccomp = false;
 };
 
 inline constexpr std::size_t kSyscallArches = 3; // x86_64, i386 (compat), x32

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -255,6 +256,28 @@ TEST_F(ContainerE2E, LiveAdviceForAPod) {
     EXPECT_GE(json["evidence"]["SYS_CHROOT"]["deniedFailed"].get<int>(), 1);
     EXPECT_NE(r.out.find("- name: \"nginx\""), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("kubectl patch deployment/web -n shop"), std::string::npos) << r.out;
+}
+
+// A running pod's system calls, recorded per mount namespace from the moment capwise starts.
+TEST_F(ContainerE2E, LiveSeccompProfileForAPod) {
+    RuncContainer web("capwise-e2e-seccomp", kContainerdAnnotations);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    auto r = capwise({"advise", "-n", "shop", "-p", "web-7d4b9c6f8-x2kq9", "--timeout", "2",
+                      "--seccomp", "--format", "json"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto json = Json::parse(r.out);
+    ASSERT_TRUE(json.contains("seccomp")) << r.out;
+    std::set<std::string> names;
+    for (const auto& s : json["seccomp"]["syscalls"]) {
+        names.insert(s["name"].get<std::string>());
+    }
+    EXPECT_TRUE(names.contains("chroot")) << json["seccomp"].dump();
+    EXPECT_EQ(json["seccomp"]["fileName"], "capwise-shop-web-nginx.json"); // shared by replicas
+    auto t = capwise({"trace", "-n", "shop", "--seccomp", "-o", "json", "--timeout", "2"});
+    ASSERT_EQ(t.status, 0) << t.err;
+    EXPECT_NE(t.out.find("{\"type\":\"syscalls\",\"group\":\"shop/web-7d4b9c6f8-x2kq9/nginx\""),
+              std::string::npos)
+        << t.out;
 }
 
 TEST_F(ContainerE2E, BadContainerFilters) {

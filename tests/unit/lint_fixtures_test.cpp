@@ -86,6 +86,12 @@ void check_fixture(const std::string& file) {
             continue;
         }
         LintOptions options;
+        // "# seccomp-dir: DIR": Localhost profiles are read beneath fixtures/lint/DIR.
+        if (auto at = text.find("# seccomp-dir: "); at != std::string::npos) {
+            const auto start = at + std::string("# seccomp-dir: ").size();
+            options.seccomp_dir = std::string(CAPWISE_FIXTURES) + "/lint/" +
+                                  text.substr(start, text.find('\n', start) - start);
+        }
         std::string runtime = e.runtime;
         if (auto plus = runtime.find('+'); plus != std::string::npos) {
             options.pss = core::PssLevel::Restricted;
@@ -166,12 +172,15 @@ TEST(LintFixtures, OpenShiftSecurityContextConstraints) {
 TEST(LintFixtures, PodBearingKinds) {
     check_fixture("kinds.yaml");
 }
+TEST(LintFixtures, LocalhostSeccompProfiles) {
+    check_fixture("seccomp.yaml");
+}
 
 // Every rule capwise can report has a fixture that triggers it.
 TEST(LintFixtures, EveryRuleHasAFixture) {
     std::string all;
     for (const char* file :
-         {"effective.yaml", "rules.yaml", "pss.yaml", "scc.yaml", "kinds.yaml"}) {
+         {"effective.yaml", "rules.yaml", "pss.yaml", "scc.yaml", "kinds.yaml", "seccomp.yaml"}) {
         all += slurp(std::string(CAPWISE_FIXTURES) + "/lint/" + file);
     }
     for (const auto& rule : rules()) {

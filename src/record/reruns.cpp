@@ -1,0 +1,183 @@
+#include "record/reruns.hpp"
+
+#include "seccomp/syscall_names.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace capwise::record {
+
+std::string describe_end(const RunOutcome& r) {
+    return r.end == trace::RunEnd::Exited
+               ? fmt::format("exit status {}", r.status)
+               : fmt::format("{} after {} ms (status {})", trace::run_end_text(r.end),
+                             r.duration.count(), r.status);
+}
+
+// The same exit status and the same kind of end, or (when the first run failed) success.
+Reruns::Match Reruns::judge(const RunOutcome& r) const {
+    if (r.status == first_.status && r.end == first_.end) {
+        return Match::Same;
+    }
+    if (first_.status != 0 && first_.end == trace::RunEnd::Exited && r.status == 0 &&
+        r.end == trace::RunEnd::Exited) {
+        return Match::Fixed;
+    }
+    return Match::Different;
+}
+
+std::optional<RunOutcome> Reruns::rerun(core::CapSet set, const seccomp::Profile* profile) {
+    if (stopped_) {
+        return std::nullopt;
+    }
+    if (workload_.quiet_reruns && !std::exchange(said_quiet_, true)) {
+        say_("re-running with exactly the advised capabilities; the re-runs' output is discarded "
+             "(--rerun-output shows it)");
+    }
+    RunSpec spec;
+    spec.caps = set;
+    spec.seccomp = profile;
+    spec.limit = limit_;
+    spec.take_signal = take_signal_;
+    auto r = run_workload(workload_, spec, symbols_);
+    if (!r || r->start_error) {
+        say_(r ? r->start_error->message : r.error().message);
+        stopped_ = true;
+        return std::nullopt;
+    }
+    if (r->end == trace::RunEnd::Interrupted) {
+        stopped_ = interrupted_ = true;
+        return std::nullopt;
+    }
+    return std::move(*r);
+}
+
+bool Reruns::minimize(advise::GroupAdvice& group) {
+    // The reference: the run with the whole advised set, which must end as the first run did
+    // (or succeed where it failed). Then each candidate is dropped in turn and kept only if the
+    // run then ends differently; survivors are confirmed against the final set.
+    auto reference = rerun(group.add);
+    if (!reference) {
+        return true;
+    }
+    if (judge(*reference) == Match::Different) {
+        say_(fmt::format("minimize: with the whole advised set [{}] the workload ends differently "
+                         "({}; first run {}){}: nothing can be dropped safely",
+                         fmt::join(advise::sorted_k8s_names(group.add), ", "),
+                         describe_end(*reference), describe_end(first_),
+                         reference->denied.empty()
+                             ? std::string()
+                             : "; denied: " + advise::denied_text(reference->denied)));
+        return false;
+    }
+    core::CapSet kept = group.add;
+    std::vector<std::string> reasons;
+    auto ends_differently = [&](int cap) -> std::optional<std::string> {
+        core::CapSet without = kept;
+        without.remove(cap);
+        auto r = rerun(without);
+        if (!r) {
+            return std::nullopt;
+        }
+        const bool same = r->status == reference->status && r->end == reference->end;
+        return same ? std::string()
+                    : fmt::format("{}: {} instead of {}", core::cap_k8s_name(cap), describe_end(*r),
+                                  describe_end(*reference));
+    };
+    for (int cap : group.add.members()) {
+        auto why = ends_differently(cap);
+        if (!why) {
+            break;
+        }
+        if (why->empty()) {
+            kept.remove(cap);
+        }
+    }
+    for (int cap : kept.members()) { // each survivor, against the final set
+        auto why = ends_differently(cap);
+        if (!why) {
+            break;
+        }
+        if (why->empty()) {
+            say_(fmt::format("minimize: {} alone is not needed once others are gone; the result "
+                             "is not 1-minimal",
+                             core::cap_k8s_name(cap)));
+        } else {
+            reasons.push_back(*why);
+        }
+    }
+    if (stopped_) {
+        return true;
+    }
+    const core::CapSet dropped = group.add - kept;
+    say_(fmt::format(
+        "minimize: kept [{}]{}{}", fmt::join(advise::sorted_k8s_names(kept), ", "),
+        reasons.empty() ? std::string() : fmt::format(" ({})", fmt::join(reasons, "; ")),
+        dropped.empty() ? std::string()
+                        : fmt::format(", dropped [{}] (the run ends the same without)",
+                                      fmt::join(advise::sorted_k8s_names(dropped), ", "))));
+    group.minimized_away = dropped;
+    group.add = kept;
+    return true;
+}
+
+std::optional<advise::Verification> Reruns::verify(const advise::GroupAdvice& group) {
+    const core::CapSet set = group.add;
+    const auto& profile = group.seccomp;
+    auto r = rerun(set, profile ? &profile->profile : nullptr);
+    if (!r) {
+        return std::nullopt;
+    }
+    Match m = judge(*r);
+    std::map<std::string, std::set<std::string>> refused;
+    if (profile && r->syscalls) {
+        // Calls the profile answers on purpose (clone3 → ENOSYS) are not failures.
+        std::set<std::string> intended;
+        for (const auto& rule : profile->profile.rules) {
+            if (!seccomp::action_allows(rule.action)) {
+                intended.insert(rule.names.begin(), rule.names.end());
+            }
+        }
+        for (const auto& [arch, names] : r->syscalls->refused) {
+            for (const auto& name : names) {
+                if (!intended.contains(name)) {
+                    refused[std::string(seccomp::arch_name(arch))].insert(name);
+                }
+            }
+        }
+    }
+    if (!refused.empty()) {
+        m = Match::Different;
+    }
+    advise::Verification v;
+    v.caps = set;
+    v.exit_status = r->status;
+    v.first_status = first_.status;
+    v.outcome = m == Match::Same ? "same" : m == Match::Fixed ? "fixed" : "different";
+    v.end = trace::run_end_text(r->end);
+    v.denied = r->denied;
+    v.verified = m != Match::Different;
+    v.with_seccomp = profile.has_value();
+    v.refused = refused;
+    std::string refused_text;
+    for (const auto& [arch, names] : refused) {
+        refused_text +=
+            fmt::format("{}{}: {}", refused_text.empty() ? "" : "; ", arch, fmt::join(names, ", "));
+    }
+    say_(fmt::format("verify with exactly [{}]{}: {} (first run {}){}{} → {}{}",
+                     fmt::join(advise::sorted_k8s_names(set), ", "),
+                     profile ? " under the seccomp profile" : "", describe_end(*r),
+                     describe_end(first_),
+                     refused_text.empty() ? std::string()
+                                          : fmt::format("; the profile refused {}", refused_text),
+                     m == Match::Fixed       ? ": the advised set makes it succeed"
+                     : m == Match::Different ? ": DIFFERENT"
+                                             : "",
+                     v.verified ? "verified" : "NOT verified",
+                     r->denied.empty() ? std::string()
+                                       : fmt::format(" (audited checks denied: {})",
+                                                     advise::denied_text(r->denied))));
+    return v;
+}
+
+} // namespace capwise::record
