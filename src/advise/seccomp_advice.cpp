@@ -32,7 +32,8 @@ SeccompAdvice make_seccomp_advice(const seccomp::Recording& recording, core::Cap
                                   std::string_view group) {
     SeccompAdvice a;
     a.recording = recording;
-    a.file_name = fmt::format("capwise-{}.json", dns1123_label(group));
+    const std::string label = dns1123_label(group);
+    a.file_name = (label.starts_with("capwise-") ? label : "capwise-" + label) + ".json";
     seccomp::Profile& p = a.profile;
     p.default_action = "SCMP_ACT_ERRNO";
     p.default_errno = kEperm;

@@ -150,9 +150,9 @@ void add_demo_command(CLI::App& app, Context& ctx) {
 
         section(style,
                 "6. A container that must lower its nice value, started with Docker's 14 default "
-                "capabilities: capwise runs it (runc), sees the denied check, advises, and proves "
-                "the locked-down set",
-                "capwise advise --bundle <busybox bundle> --verify");
+                "capabilities: capwise runs it (runc), sees the denied check, advises the "
+                "capabilities and a seccomp profile of the calls it makes, and proves both",
+                "capwise advise --bundle <busybox bundle> --seccomp --verify");
         std::fflush(stdout);
         char tmpl[] = "/tmp/capwise-demo-XXXXXX";
         if (::mkdtemp(tmpl) == nullptr) {
@@ -164,7 +164,7 @@ void add_demo_command(CLI::App& app, Context& ctx) {
                 core::runtime_defaults(core::Runtime::Docker));
             if (!made) {
                 step_failed("6 (advise a container)", made.error().message);
-            } else if (run_self({"advise", "--bundle", dir, "--verify"}) != 0) {
+            } else if (run_self({"advise", "--bundle", dir, "--seccomp", "--verify"}) != 0) {
                 step_failed("6 (advise a container)", "see the message above");
             }
             std::error_code ec;
