@@ -1,10 +1,11 @@
-// What users and recorded files hand to advise and the option parsers: durations, trace lines,
-// runc's stderr, names that become YAML and shell words.
+// What users and recorded files hand to advise, the report and the option parsers: durations, trace
+// lines, runc's stderr, names that become YAML and shell words.
 #include "advise/analysis.hpp"
 #include "advise/formats.hpp"
 #include "container/runc_cli.hpp"
 #include "core/duration.hpp"
 #include "core/text.hpp"
+#include "report/html_report.hpp"
 
 #include <cstdlib>
 #include <string_view>
@@ -22,6 +23,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         advise::Analyzer analyzer;
         analyzer.add(*line->check);
         (void)advise::render(analyzer.finish(), advise::Format::K8s);
+        // The report page: whatever the names, exactly the page's own two script blocks.
+        report::ReportInput in;
+        in.groups = analyzer.finish();
+        const std::string page = report::render_html(in);
+        std::size_t scripts = 0;
+        for (auto at = page.find("<script"); at != std::string::npos;
+             at = page.find("<script", at + 1)) {
+            ++scripts;
+        }
+        if (scripts != 2) {
+            std::abort();
+        }
     }
     for (char c : container::runc_error_message(std::string(text))) {
         if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) {

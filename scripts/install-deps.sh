@@ -19,6 +19,9 @@ packages=(
   libcap2-bin libcap-ng-utils util-linux procps attr hyperfine bpftrace bc
   # real containers for the container/pod tests
   runc podman busybox-static catatonit
+  # the report tests: a real browser (headless Chromium), screenshots read back as pixels
+  # (netpbm), and an HTML checker (HTML Tidy)
+  chromium tidy netpbm
   # the lint benchmark's reference (PyYAML on libyaml)
   python3-yaml
   # workloads for the advise ground-truth tests, and real daemons (started by the tests only)

@@ -25,6 +25,10 @@ void Analyzer::add(const Observation& o) {
         g.non_root = true;
         g.non_root_uid = o.uid;
     }
+    if (o.effective) {
+        g.held = g.held | *o.effective;
+        g.held_known = true;
+    }
     if (o.syscall == "capset") {
         g.capset_requests.add(o.cap);
         return;
@@ -187,6 +191,9 @@ core::Result<TraceLine> parse_trace_line(std::string_view line, std::string_view
     o.syscall = str("syscall");
     o.caller = str("caller");
     o.timestamp_ns = static_cast<std::uint64_t>(num("timestamp").value_or(0));
+    if (auto caps = j.find("caps"); caps != j.end() && caps->is_number_unsigned()) {
+        o.effective = core::CapSet(caps->get<std::uint64_t>());
+    }
     o.group = std::string(default_group);
     if (auto k8s = j.find("k8s"); k8s != j.end() && k8s->is_object()) {
         auto field = [&](const char* key) {

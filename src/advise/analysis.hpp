@@ -33,6 +33,7 @@ struct Observation {
     std::string syscall;
     std::string caller;
     std::uint64_t timestamp_ns = 0;
+    std::optional<core::CapSet> effective; // the checked credentials' effective set, when known
 };
 
 struct Evidence {
@@ -65,6 +66,10 @@ struct GroupAdvice {
     // capability → what the workload loses without it.
     std::map<int, std::string> best_effort;
     std::map<int, Evidence> evidence;
+    // What the workload held: the union of the effective sets its checks were made with (unknown
+    // when no check carried one). Held but not needed is the waste a report shows.
+    core::CapSet held;
+    bool held_known = false;
     // With advise --seccomp: the profile of the recorded system calls.
     std::optional<SeccompAdvice> seccomp;
 };

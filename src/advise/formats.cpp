@@ -331,6 +331,7 @@ core::Result<Format> parse_format(std::string_view text) {
         {"docker", Format::Docker}, {"podman", Format::Podman},   {"compose", Format::Compose},
         {"oci", Format::Oci},       {"scc", Format::Scc},         {"systemd", Format::Systemd},
         {"json", Format::Json},     {"seccomp", Format::Seccomp}, {"spo", Format::Spo},
+        {"html", Format::Html},
     };
     for (const auto& [name, f] : kFormats) {
         if (core::iequals(name, text)) {
@@ -339,7 +340,7 @@ core::Result<Format> parse_format(std::string_view text) {
     }
     return core::make_error(fmt::format(
         "unknown format '{}' (text, k8s, docker, podman, compose, oci, scc, systemd, json, "
-        "seccomp, spo)",
+        "seccomp, spo, html)",
         core::printable(text)));
 }
 
@@ -529,6 +530,8 @@ std::string render(const std::vector<GroupAdvice>& groups, Format format,
         }
         return all.dump(2) + "\n";
     }
+    case Format::Html:
+        return {};
     case Format::Spo:
         for (const auto& g : groups) {
             out += (out.empty() ? "" : "---\n") + spo_yaml(g);

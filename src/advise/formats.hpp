@@ -14,7 +14,21 @@
 
 namespace capwise::advise {
 
-enum class Format { Text, K8s, Docker, Podman, Compose, Oci, Scc, Systemd, Json, Seccomp, Spo };
+// Html is the report (report/html_report.hpp), which the CLI renders: render() gives nothing.
+enum class Format {
+    Text,
+    K8s,
+    Docker,
+    Podman,
+    Compose,
+    Oci,
+    Scc,
+    Systemd,
+    Json,
+    Seccomp,
+    Spo,
+    Html
+};
 core::Result<Format> parse_format(std::string_view text);
 
 // "NET_BIND_SERVICE", sorted by name.

@@ -3,6 +3,7 @@
 #include "advise/analysis.hpp"
 #include "advise/formats.hpp"
 #include "advise/seccomp_advice.hpp"
+#include "cli/advise_options.hpp"
 #include "cli/command.hpp"
 #include "cli/container_scope.hpp"
 #include "cli/options.hpp"
@@ -10,10 +11,12 @@
 #include "core/input.hpp"
 #include "core/launch.hpp"
 #include "core/text.hpp"
+#include "lint/lint.hpp"
 #include "record/capability_analysis.hpp"
 #include "record/reruns.hpp"
 #include "record/session.hpp"
 #include "record/workload.hpp"
+#include "report/html_report.hpp"
 #include "seccomp/profile.hpp"
 #include "trace/run_control.hpp"
 #include "trace/tracer.hpp"
@@ -23,6 +26,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -35,29 +39,7 @@
 namespace capwise::cli {
 namespace {
 
-struct Opts {
-    std::vector<std::string> from;
-    std::vector<std::string> formats;
-    bool verify = false;
-    bool minimize = false;
-    std::optional<std::string> user;
-    std::optional<std::string> group;
-    std::string owner; // "deployment/web -n shop", for the kubectl patch line
-    std::string bundle;
-    // live containers
-    std::optional<std::chrono::milliseconds> timeout;
-    ContainerFilterOptions containers;
-    std::vector<int> pids;
-    std::optional<unsigned> uid;
-    std::optional<std::string> comm;
-    std::string hook = "auto";
-    bool rerun_output = false;
-    std::optional<std::chrono::milliseconds> rerun_timeout;
-    bool accept_partial = false;
-    std::string container;   // the container's name in k8s/compose output
-    bool seccomp = false;    // record system calls and advise a seccomp profile
-    std::string seccomp_out; // write each group's profile into this directory
-};
+using Opts = AdviseOptions;
 
 using record::RunOutcome;
 using record::Workload;
@@ -247,6 +229,64 @@ void attach_seccomp(std::vector<advise::GroupAdvice>& advice,
     }
 }
 
+std::string report_html_; // advise --format html: the page, printed with the other formats
+
+// The HTML report: the advice, the manifests linted, the rootfs scanned; written atomically to
+// --output for `report` (the absolute path returned), kept for printing otherwise.
+core::Result<std::string> write_report(const Opts& o,
+                                       const std::vector<advise::GroupAdvice>& advice,
+                                       const advise::RenderOptions& render_options,
+                                       advise::Format advice_format) {
+    report::ReportInput in;
+    in.groups = advice;
+    in.render_options = render_options;
+    in.advice_format = advice_format;
+    char host[256] = {};
+    ::gethostname(host, sizeof(host) - 1);
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    in.generated =
+        fmt::format("{:04}-{:02}-{:02} {:02}:{:02} UTC on {} by capwise", tm.tm_year + 1900,
+                    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, host);
+    if (!o.manifests.empty()) {
+        lint::LintReport lint_report;
+        for (const auto& path : o.manifests) {
+            lint::lint_path(path, lint::LintOptions{}, lint_report);
+        }
+        in.lint = std::move(lint_report);
+    }
+    if (o.scan) {
+        std::uint64_t errors = 0;
+        auto scanned = core::scan_tree(
+            *o.scan, core::ScanOptions{},
+            [&](const core::ScanFinding& f) { in.inventory.push_back(f); },
+            [&](const std::string&, const std::string&) { ++errors; });
+        if (!scanned) {
+            return scanned.error();
+        }
+        std::sort(in.inventory.begin(), in.inventory.end(),
+                  [](const auto& a, const auto& b) { return a.path < b.path; });
+        in.scan_root = *o.scan;
+        if (errors != 0) {
+            in.render_options.warnings.push_back(
+                fmt::format("{} entries under {} could not be read", errors, *o.scan));
+        }
+    }
+    report_html_ = report::render_html(in);
+    if (!o.report) {
+        return std::string();
+    }
+    std::error_code ec;
+    const std::string path = std::filesystem::absolute(o.report_path, ec).string();
+    if (auto written = core::write_file_atomically(path, report_html_); !written) {
+        return written.error();
+    }
+    return path;
+}
+
+} // namespace
+
 int run_advise(const Opts& o, const Context& ctx) {
     std::vector<advise::Format> formats;
     for (const auto& f : o.formats) {
@@ -259,16 +299,27 @@ int run_advise(const Opts& o, const Context& ctx) {
             formats.push_back(*parsed);
         }
     }
-    if (formats.empty()) {
+    if (formats.empty() && !o.report) {
         formats.push_back(advise::Format::Text);
     }
+    auto advice_format = advise::parse_format(o.advice_format);
+    if (!advice_format || *advice_format == advise::Format::Html) {
+        print_error("--advice-format: " + (advice_format ? std::string("html is the report itself")
+                                                         : advice_format.error().message));
+        return 2;
+    }
+    const bool html = o.report || std::find(formats.begin(), formats.end(), advise::Format::Html) !=
+                                      formats.end();
+    const bool report_only = o.report && (!o.manifests.empty() || o.scan);
     const bool live = o.containers.any() || !o.pids.empty() || o.uid || o.comm;
     const int inputs = (ctx.has_command ? 1 : 0) + (o.from.empty() ? 0 : 1) +
                        (o.bundle.empty() ? 0 : 1) + (live ? 1 : 0);
-    if (inputs != 1) {
-        print_error("advise takes one of --from FILE (a recorded trace), --bundle DIR (an OCI "
+    if (inputs != 1 && !(inputs == 0 && report_only)) {
+        print_error(std::string(o.report ? "report" : "advise") +
+                    " takes one of --from FILE (a recorded trace), --bundle DIR (an OCI "
                     "bundle run with runc), container filters (-c -r -n -p --k8s-containername "
-                    "-l, with --timeout or Ctrl-C) or -- CMD ARGS");
+                    "-l, with --timeout or Ctrl-C) or -- CMD ARGS" +
+                    std::string(o.report ? " (or only --manifests / --scan)" : ""));
         return 2;
     }
     if (live && !o.timeout && ::isatty(0) == 0) {
@@ -443,7 +494,7 @@ int run_advise(const Opts& o, const Context& ctx) {
                                                        : "the given processes"));
             return 1;
         }
-    } else {
+    } else if (!o.from.empty()) {
         auto analysed = analyse_files(o.from);
         if (!analysed) {
             print_error(analysed.error().message);
@@ -512,8 +563,19 @@ int run_advise(const Opts& o, const Context& ctx) {
         }
     }
     std::fflush(stdout);
+    if (html) {
+        auto page = write_report(o, advice, render_options, *advice_format);
+        if (!page) {
+            print_error(page.error().message);
+            return 1;
+        }
+        if (o.report) {
+            print_out(fmt::format("report: {}\n", *page));
+        }
+    }
     for (auto f : formats) {
-        print_out(advise::render(advice, f, render_options));
+        print_out(f == advise::Format::Html ? report_html_
+                                            : advise::render(advice, f, render_options));
     }
     if (interrupted) {
         return o.accept_partial ? verdict_status : 130;
@@ -526,20 +588,17 @@ int run_advise(const Opts& o, const Context& ctx) {
     return verdict_status;
 }
 
-} // namespace
-
-void add_advise_command(CLI::App& app, Context& ctx) {
-    auto o = std::make_shared<Opts>();
-    auto* cmd = app.add_subcommand(
-        "advise", "the least-privilege capabilities (drop ALL + the few adds) for a command or a "
-                  "recorded trace, explained, in the format you deploy with");
+void add_advise_options(CLI::App& app, AdviseOptions& options) {
+    auto* cmd = &app;
+    auto* o = &options;
     cmd->add_option("--from", o->from,
                     "NDJSON from `capwise trace -o json` (repeatable; - for stdin)")
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_option("--format", o->formats,
                     "text, k8s, docker, podman, compose, oci, scc, systemd, json, seccomp (the "
-                    "profile file), spo (Security Profiles Operator) (repeatable)")
+                    "profile file), spo (Security Profiles Operator), html (the report page) "
+                    "(repeatable)")
         ->delimiter(',')
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -589,6 +648,14 @@ void add_advise_command(CLI::App& app, Context& ctx) {
         ->capture_default_str();
     cmd->add_option("--owner", o->owner,
                     "the workload to patch, e.g. 'deployment/web -n shop' (k8s format)");
+}
+
+void add_advise_command(CLI::App& app, Context& ctx) {
+    auto o = std::make_shared<Opts>();
+    auto* cmd = app.add_subcommand(
+        "advise", "the least-privilege capabilities (drop ALL + the few adds) for a command or a "
+                  "recorded trace, explained, in the format you deploy with");
+    add_advise_options(*cmd, *o);
     cmd->footer("After --: the command to trace and advise on."
                 "\n\nExamples:\n  capwise advise --verify -- ping -c1 127.0.0.1\n  capwise advise "
                 "--minimize --format k8s,docker -- sh -c 'chown 1 /tmp/f'\n  capwise advise "

@@ -83,6 +83,7 @@ void add_demo_command(CLI::App& app, Context& ctx) {
         // A tour that silently skips its heart is worse than none: every step that fails is
         // named at the end, and the demo (and `make demo`) fails.
         std::vector<std::string> failed;
+        std::string bundle_dir, manifest_dir; // steps 6 and 7, for the report of step 9
         auto step_failed = [&](std::string step, std::string_view why) {
             print_out(fmt::format("(step failed: {})\n", why));
             failed.push_back(std::move(step));
@@ -166,9 +167,13 @@ void add_demo_command(CLI::App& app, Context& ctx) {
                 step_failed("6 (advise a container)", made.error().message);
             } else if (run_self({"advise", "--bundle", dir, "--seccomp", "--verify"}) != 0) {
                 step_failed("6 (advise a container)", "see the message above");
+            } else {
+                bundle_dir = dir; // kept for the report
             }
-            std::error_code ec;
-            std::filesystem::remove_all(dir, ec);
+            if (bundle_dir.empty()) {
+                std::error_code ec;
+                std::filesystem::remove_all(dir, ec);
+            }
         }
 
         section(style,
@@ -188,8 +193,7 @@ void add_demo_command(CLI::App& app, Context& ctx) {
                     step_failed("7 (lint)", "see the message above");
                 }
             }
-            std::error_code ec;
-            std::filesystem::remove_all(dir, ec);
+            manifest_dir = dir; // kept for the report
         } else {
             step_failed("7 (lint)", "no temporary directory for the manifest");
         }
@@ -199,6 +203,30 @@ void add_demo_command(CLI::App& app, Context& ctx) {
         print_out(style.paint(output::Color::Dim,
                               "That is Docker's and containerd's default set: 14 capabilities "
                               "a typical service never uses.\n"));
+
+        // The review's page: the container of step 6 and the manifest of step 7, one HTML file.
+        const std::string report_path =
+            (std::filesystem::temp_directory_path() / "capwise-demo-report.html").string();
+        section(style,
+                "9. One page for a security review: containers by capability, the advice, "
+                "the evidence, lint findings, privileged files",
+                fmt::format("capwise report --bundle <busybox bundle> --seccomp --manifests "
+                            "web.yaml --scan <rootfs> -o {}",
+                            report_path));
+        std::fflush(stdout);
+        if (bundle_dir.empty() || manifest_dir.empty()) {
+            step_failed("9 (report)", "steps 6 and 7 left nothing to report");
+        } else if (run_self({"report", "--bundle", bundle_dir, "--seccomp", "--manifests",
+                             manifest_dir, "--scan", bundle_dir + "/spec/rootfs", "-o",
+                             report_path}) != 0) {
+            step_failed("9 (report)", "see the message above");
+        }
+        for (const auto& dir : {bundle_dir, manifest_dir}) {
+            std::error_code ec;
+            if (!dir.empty()) {
+                std::filesystem::remove_all(dir, ec);
+            }
+        }
         if (!failed.empty()) {
             std::string steps;
             for (const auto& f : failed) {

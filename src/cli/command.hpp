@@ -48,6 +48,7 @@ void add_demo_command(CLI::App& app, Context& ctx);
 void add_trace_command(CLI::App& app, Context& ctx);
 void add_run_command(CLI::App& app, Context& ctx);
 void add_advise_command(CLI::App& app, Context& ctx);
+void add_report_command(CLI::App& app, Context& ctx);
 void add_lint_command(CLI::App& app, Context& ctx);
 
 } // namespace capwise::cli

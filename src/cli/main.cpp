@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
     add_trace_command(app, ctx);
     add_run_command(app, ctx);
     add_advise_command(app, ctx);
+    add_report_command(app, ctx);
     add_lint_command(app, ctx);
     // Before CLI11, which would answer each of these with "A subcommand is required".
     std::vector<std::string> names;
@@ -150,11 +151,11 @@ int main(int argc, char** argv) {
             break;
         }
     }
-    static constexpr std::string_view kTakesCommand[] = {"trace", "run", "advise"};
+    static constexpr std::string_view kTakesCommand[] = {"trace", "run", "advise", "report"};
     if (ctx.has_command &&
         (argc < 2 || std::find(std::begin(kTakesCommand), std::end(kTakesCommand),
                                std::string_view(argv[1])) == std::end(kTakesCommand))) {
-        print_error("'-- CMD' is for trace, run and advise only (see --help)");
+        print_error("'-- CMD' is for trace, run, advise and report only (see --help)");
         return 2;
     }
     try {

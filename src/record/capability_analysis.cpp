@@ -37,6 +37,7 @@ void CapabilityAnalysis::add(const trace::TraceEvent& event) {
     o.syscall = trace::syscall_name(event.syscall);
     o.caller = resolved.caller;
     o.timestamp_ns = event.timestamp_ns;
+    o.effective = event.caps;
     if (event.audit && !event.allowed()) {
         denied_[event.cap].insert(o.syscall);
     }

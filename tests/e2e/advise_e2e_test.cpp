@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -144,11 +145,7 @@ TEST_F(AdviseE2E, RuncBundleWithDockerDefaultsIsLockedDownAndVerified) {
     auto config = Json::parse(in);
     config["process"]["terminal"] = false;
     config["process"]["args"] = {"sh", "-c", "renice -n -5 -p $$ >/dev/null && echo ok"};
-    const Json docker = {
-        "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
-        "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
-        "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-        "CAP_KILL",    "CAP_AUDIT_WRITE"};
+    const Json docker = docker_default_caps();
     for (const char* set : {"bounding", "effective", "permitted"}) {
         config["process"]["capabilities"][set] = docker;
     }
@@ -176,6 +173,13 @@ TEST_F(AdviseE2E, TheDemoRunsTheWholeLoop) {
     EXPECT_NE(r.out.find("localhostProfile: \"profiles/capwise-"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("SYS_CHROOT"), std::string::npos); // the live trace section
     EXPECT_NE(r.out.find("does nothing on containerd"), std::string::npos); // the lint section
+    const auto report = r.out.find("report: ");                             // the last step
+    ASSERT_NE(report, std::string::npos) << r.out;
+    const std::string path = r.out.substr(report + 8, r.out.find('\n', report) - report - 8);
+    std::ifstream page(path);
+    std::stringstream html;
+    html << page.rdbuf();
+    EXPECT_NE(html.str().find("title=\"SYS_NICE: DENIED\""), std::string::npos) << path;
 }
 
 TEST_F(AdviseE2E, TheDemoFailsNamingTheStepsThatFailed) {
@@ -183,7 +187,8 @@ TEST_F(AdviseE2E, TheDemoFailsNamingTheStepsThatFailed) {
     // the container, so the demo must not pass.
     auto r = run({"env", "PATH=/nonexistent", CAPWISE_BINARY, "demo"});
     EXPECT_EQ(r.status, 1) << r.out;
-    EXPECT_NE(r.err.find("demo: steps 5 (trace), 6 (advise a container) failed"), std::string::npos)
+    EXPECT_NE(r.err.find("demo: steps 5 (trace), 6 (advise a container), 9 (report) failed"),
+              std::string::npos)
         << r.err;
 }
 

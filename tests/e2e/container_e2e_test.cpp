@@ -1,5 +1,6 @@
 // Containers and pods, for real: runc bundles carrying containerd- and CRI-O-style CRI
 // annotations, and a Podman container; capwise attributes and filters their checks.
+#include "e2e/browser.hpp"
 #include "e2e/run.hpp"
 #include "support/temp_dir.hpp"
 
@@ -278,6 +279,24 @@ TEST_F(ContainerE2E, LiveSeccompProfileForAPod) {
     EXPECT_NE(t.out.find("{\"type\":\"syscalls\",\"group\":\"shop/web-7d4b9c6f8-x2kq9/nginx\""),
               std::string::npos)
         << t.out;
+}
+
+// A report of a live pod, checked in a real browser: its row, its capabilities, its advice.
+TEST_F(ContainerE2E, ReportOfALivePod) {
+    RuncContainer web("capwise-e2e-report", kContainerdAnnotations);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    capwise::testing::TempDir t;
+    const std::string page = (t / "pod.html").string();
+    auto r = capwise({"report", "-n", "shop", "--timeout", "2", "-o", page});
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto dom = browser_dom(page);
+    ASSERT_EQ(dom.status, 0) << dom.err;
+    EXPECT_NE(dom.out.find(">shop/web-7d4b9c6f8-x2kq9/nginx</a></th>"), std::string::npos)
+        << dom.out.substr(0, 3000);
+    // runc's default set lacks both: denied and needed, the breakage.
+    EXPECT_NE(dom.out.find("title=\"CHOWN: DENIED\""), std::string::npos);
+    EXPECT_NE(dom.out.find("title=\"SYS_CHROOT: DENIED\""), std::string::npos);
+    EXPECT_NE(dom.out.find("kubectl patch deployment/web -n shop"), std::string::npos);
 }
 
 TEST_F(ContainerE2E, BadContainerFilters) {

@@ -204,4 +204,11 @@ int processes_matching(const std::string& cmdline) {
     return static_cast<int>(lines(run({"pgrep", "-fx", cmdline}).out).size());
 }
 
+std::vector<std::string> docker_default_caps() {
+    return {"CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+            "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+            "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+            "CAP_KILL",    "CAP_AUDIT_WRITE"};
+}
+
 } // namespace capwise::e2e

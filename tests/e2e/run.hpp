@@ -49,6 +49,9 @@ bool programs_gone();
 // Processes whose whole command line is exactly `cmdline` (pgrep -fx).
 int processes_matching(const std::string& cmdline);
 
+// Docker's and containerd's default capability set, as an OCI config.json names it.
+std::vector<std::string> docker_default_caps();
+
 // /proc/PID/status field value ("CapEff" → "000001fffeffffff").
 std::string status_field(pid_t pid, const std::string& key);
 

@@ -1,0 +1,48 @@
+// The options `advise` and `report` share: what to observe (a command, a bundle, recorded traces,
+// running containers), how (hook, time limits, re-runs), and what to write.
+#pragma once
+
+#include "cli/command.hpp"
+#include "cli/container_scope.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace capwise::cli {
+
+struct AdviseOptions {
+    std::vector<std::string> from;
+    std::vector<std::string> formats;
+    bool verify = false;
+    bool minimize = false;
+    std::optional<std::string> user;
+    std::optional<std::string> group;
+    std::string owner; // "deployment/web -n shop", for the kubectl patch line
+    std::string bundle;
+    // live containers
+    std::optional<std::chrono::milliseconds> timeout;
+    ContainerFilterOptions containers;
+    std::vector<int> pids;
+    std::optional<unsigned> uid;
+    std::optional<std::string> comm;
+    std::string hook = "auto";
+    bool rerun_output = false;
+    std::optional<std::chrono::milliseconds> rerun_timeout;
+    bool accept_partial = false;
+    std::string container;   // the container's name in k8s/compose output
+    bool seccomp = false;    // record system calls and advise a seccomp profile
+    std::string seccomp_out; // write each group's profile into this directory
+    // `capwise report` (or advise --format html): the HTML page and what else goes into it.
+    bool report = false;
+    std::string report_path = "capwise-report.html";
+    std::string advice_format = "k8s";
+    std::vector<std::string> manifests; // linted into the report
+    std::optional<std::string> scan;    // a rootfs whose privileged files are listed
+};
+
+void add_advise_options(CLI::App& cmd, AdviseOptions& options);
+int run_advise(const AdviseOptions& options, const Context& ctx);
+
+} // namespace capwise::cli
