@@ -70,6 +70,10 @@ struct GroupAdvice {
     // when no check carried one). Held but not needed is the waste a report shows.
     core::CapSet held;
     bool held_known = false;
+    // Replicas merged into this group (advise --by-owner): their group names, and for each added
+    // capability how many of them needed it.
+    std::vector<std::string> replicas;
+    std::map<int, unsigned> needed_by;
     // With advise --seccomp: the profile of the recorded system calls.
     std::optional<SeccompAdvice> seccomp;
 };

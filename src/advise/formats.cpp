@@ -202,6 +202,14 @@ Json group_json(const GroupAdvice& g, const RenderOptions& options) {
     if (g.seccomp) {
         j["seccomp"] = seccomp_json(*g.seccomp);
     }
+    if (!g.replicas.empty()) {
+        j["replicas"] = g.replicas;
+        Json needed = Json::object();
+        for (const auto& [cap, n] : g.needed_by) {
+            needed[core::cap_k8s_name(cap)] = n;
+        }
+        j["neededBy"] = needed;
+    }
     if (options.run) {
         j["exitStatus"] = options.run->exit_status;
         j["run"] = Json{{"end", options.run->end}, {"durationMs", options.run->duration_ms}};
@@ -245,6 +253,9 @@ std::string text_report(const GroupAdvice& g, const RenderOptions& options) {
         out += "Warning: " + w + "\n";
     }
     auto add = sorted_k8s_names(g.add);
+    if (!g.replicas.empty()) {
+        out += fmt::format("Replicas merged: {} ({})\n", g.replicas.size(), list(g.replicas));
+    }
     out += add.empty() ? "Needs no capabilities: drop ALL and add nothing.\n"
                        : fmt::format("Needs: {} (drop ALL, add these)\n", list(add));
     for (int cap : g.add.members()) {
@@ -254,6 +265,10 @@ std::string text_report(const GroupAdvice& g, const RenderOptions& options) {
                            core::cap_k8s_name(cap), e.count(), e.allowed, e.denied_failed,
                            list({e.syscalls.begin(), e.syscalls.end()}),
                            list({e.processes.begin(), e.processes.end()}));
+        if (auto n = g.needed_by.find(cap); n != g.needed_by.end()) {
+            out += fmt::format("  {:<18} needed in {} of {} replicas\n", "", n->second,
+                               g.replicas.size());
+        }
         if (entry != nullptr) {
             out += fmt::format("  {:<18} risk {}: {}\n", "", core::risk_name(entry->risk),
                                entry->risk_reason);

@@ -34,6 +34,7 @@ struct AdviseOptions {
     std::string container;   // the container's name in k8s/compose output
     bool seccomp = false;    // record system calls and advise a seccomp profile
     std::string seccomp_out; // write each group's profile into this directory
+    bool by_owner = false;   // merge the replicas of each workload
     // `capwise report` (or advise --format html): the HTML page and what else goes into it.
     bool report = false;
     std::string report_path = "capwise-report.html";

@@ -2,6 +2,7 @@
 // trace, explained, and for a command verified by running it again with exactly that set.
 #include "advise/analysis.hpp"
 #include "advise/formats.hpp"
+#include "advise/replicas.hpp"
 #include "advise/seccomp_advice.hpp"
 #include "cli/advise_options.hpp"
 #include "cli/command.hpp"
@@ -200,32 +201,43 @@ core::Result<FileOutcome> analyse_files(const std::vector<std::string>& files) {
 // workloads with no capability checks become groups of their own.
 void attach_seccomp(std::vector<advise::GroupAdvice>& advice,
                     const std::vector<seccomp::Recording>& syscalls) {
+    // Each recording to its group (a replica's to the merged workload's, where they merge).
+    std::map<std::size_t, seccomp::Recording> recordings;
     for (const auto& r : syscalls) {
-        advise::GroupAdvice* target = nullptr;
+        std::optional<std::size_t> target;
         if (advice.size() == 1 && syscalls.size() == 1) {
-            target = &advice.front();
+            target = 0;
         }
-        for (auto& g : advice) {
-            if (target == nullptr && g.group == r.group) {
-                target = &g;
+        for (std::size_t i = 0; i < advice.size() && !target; ++i) {
+            const auto& g = advice[i];
+            if (g.group == r.group ||
+                std::find(g.replicas.begin(), g.replicas.end(), r.group) != g.replicas.end()) {
+                target = i;
             }
         }
-        if (target == nullptr) {
+        if (!target) {
             advice.emplace_back();
-            target = &advice.back();
-            target->group = r.group;
+            advice.back().group = r.group;
+            target = advice.size() - 1;
         }
+        auto [it, fresh] = recordings.emplace(*target, r);
+        if (!fresh) {
+            seccomp::merge(it->second, r);
+        }
+    }
+    for (auto& [index, r] : recordings) {
+        advise::GroupAdvice& target = advice[index];
         // A pod's profile is its workload's, shared by every replica: namespace, owner, container.
-        std::string name = target->group;
-        if (target->in_pod) {
+        std::string name = target.group;
+        if (target.in_pod) {
             const std::string container = name.substr(name.rfind('/') + 1);
-            std::string owner = target->owner.substr(target->owner.find('/') + 1);
+            std::string owner = target.owner.substr(target.owner.find('/') + 1);
             if (owner.empty()) {
                 owner = name.substr(name.find('/') + 1, name.rfind('/') - name.find('/') - 1);
             }
-            name = target->k8s_namespace + "-" + owner + "-" + container;
+            name = target.k8s_namespace + "-" + owner + "-" + container;
         }
-        target->seccomp = advise::make_seccomp_advice(r, target->add, name);
+        target.seccomp = advise::make_seccomp_advice(r, target.add, name);
     }
 }
 
@@ -531,6 +543,9 @@ int run_advise(const Opts& o, const Context& ctx) {
         verdict_status = 3;
     }
 
+    if (o.by_owner) {
+        advice = advise::merge_replicas(advice);
+    }
     attach_seccomp(advice, syscalls);
 
     if (o.verify && reruns && !reruns->stopped()) {
@@ -642,6 +657,10 @@ void add_advise_options(CLI::App& app, AdviseOptions& options) {
     cmd->add_option("--seccomp-out", o->seccomp_out,
                     "write each workload's seccomp profile into this directory "
                     "(capwise-NAME.json, atomically)");
+    cmd->add_flag("--by-owner", o->by_owner,
+                  "merge the replicas of each workload (pods with the same namespace, owner and "
+                  "container, from one node or several --from files) into one advice: the union, "
+                  "each capability with how many replicas needed it");
     cmd->add_option("--hook", o->hook,
                     "how to see capability checks: auto, tracepoint, fentry or "
                     "kprobe")

@@ -228,6 +228,23 @@ std::string container_section(const advise::GroupAdvice& g, std::size_t index,
                                                        }())),
                        fmt::format("{} unused, {} denied and needed", c.unused, c.denied));
     // The advice in the format the user deploys with, ready to copy.
+    if (!g.replicas.empty()) {
+        std::string needed;
+        for (const auto& [cap, n] : g.needed_by) {
+            needed += fmt::format("{}{} in {} of {}", needed.empty() ? "" : ", ",
+                                  core::cap_k8s_name(cap), n, g.replicas.size());
+        }
+        out += fmt::format(
+            "<p>{} replicas merged: {}. Needed: {}.</p>\n", g.replicas.size(),
+            [&] {
+                std::string r;
+                for (const auto& name : g.replicas) {
+                    r += (r.empty() ? "" : ", ") + esc(name);
+                }
+                return r;
+            }(),
+            needed.empty() ? std::string("nothing") : esc(needed));
+    }
     const std::string text = advise::render({g}, input.advice_format, input.render_options);
     out += fmt::format("<div class=\"advice\"><button class=\"copy\" type=\"button\" "
                        "data-target=\"{0}-advice\">Copy</button><pre id=\"{0}-advice\">{1}</pre>"

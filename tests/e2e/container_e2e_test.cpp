@@ -36,14 +36,15 @@ void make_rootfs(const fs::path& rootfs) {
 // A runc container running kLoop, deleted when the test ends.
 class RuncContainer {
   public:
-    RuncContainer(const std::string& id, const Json& annotations) : id_(id) {
+    RuncContainer(const std::string& id, const Json& annotations, const char* script = kLoop)
+        : id_(id) {
         make_rootfs(dir_ / "rootfs");
         auto spec = run({"sh", "-c", "cd " + dir_.path().string() + " && runc spec"});
         EXPECT_EQ(spec.status, 0) << spec.err;
         std::ifstream in(dir_ / "config.json");
         Json config = Json::parse(in);
         config["process"]["terminal"] = false;
-        config["process"]["args"] = {"sh", "-c", kLoop};
+        config["process"]["args"] = {"sh", "-c", script};
         config["root"]["readonly"] = false;
         config["annotations"] = annotations;
         std::ofstream(dir_ / "config.json") << config.dump();
@@ -257,6 +258,49 @@ TEST_F(ContainerE2E, LiveAdviceForAPod) {
     EXPECT_GE(json["evidence"]["SYS_CHROOT"]["deniedFailed"].get<int>(), 1);
     EXPECT_NE(r.out.find("- name: \"nginx\""), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("kubectl patch deployment/web -n shop"), std::string::npos) << r.out;
+}
+
+// Two replicas of Deployment shop/web recorded as on two nodes (one trace file each), merged by
+// owner: one advice, the union, each capability with how many replicas needed it; their seccomp
+// recordings merge too.
+TEST_F(ContainerE2E, ReplicasOnTwoNodesMergeByOwner) {
+    capwise::testing::TempDir t;
+    auto record = [&](const std::string& file) {
+        auto r = capwise({"trace", "-n", "shop", "-o", "json", "--syscall-results", "--seccomp",
+                          "--timeout", "2"});
+        EXPECT_EQ(r.status, 0) << r.err;
+        return t.write(file, r.out).string();
+    };
+    std::string node1, node2;
+    {
+        RuncContainer a("capwise-e2e-replica-a", kContainerdAnnotations);
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        node1 = record("node1.json");
+    }
+    {
+        Json b = kContainerdAnnotations;
+        b["io.kubernetes.cri.sandbox-name"] = "web-7d4b9c6f8-m4p2z";
+        b["io.kubernetes.cri.sandbox-uid"] = "55555555-6666";
+        RuncContainer replica("capwise-e2e-replica-b", b,
+                              "while true; do chroot / true; sleep 0.1; done");
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        node2 = record("node2.json");
+    }
+    auto r = capwise({"advise", "--from", node1, "--from", node2, "--by-owner", "--seccomp",
+                      "--format", "json"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto j = Json::parse(r.out);
+    EXPECT_EQ(j["add"], (Json{"CHOWN", "SYS_CHROOT"})) << r.out;
+    EXPECT_EQ(j["replicas"],
+              (Json{"shop/web-7d4b9c6f8-m4p2z/nginx", "shop/web-7d4b9c6f8-x2kq9/nginx"}))
+        << r.out;
+    EXPECT_EQ(j["neededBy"], (Json{{"CHOWN", 1}, {"SYS_CHROOT", 2}}));
+    EXPECT_EQ(j["seccomp"]["recordings"], 2);
+    EXPECT_EQ(j["seccomp"]["fileName"], "capwise-shop-web-nginx.json");
+    auto text =
+        capwise({"advise", "--from", node1, "--from", node2, "--by-owner", "--format", "text,k8s"});
+    EXPECT_NE(text.out.find("needed in 1 of 2 replicas"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("kubectl patch deployment/web -n shop"), std::string::npos) << text.out;
 }
 
 // A running pod's system calls, recorded per mount namespace from the moment capwise starts.

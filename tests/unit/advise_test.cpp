@@ -1,5 +1,6 @@
 #include "advise/analysis.hpp"
 #include "advise/formats.hpp"
+#include "advise/replicas.hpp"
 #include "lint/yaml_tree.hpp"
 
 #include <cerrno>
@@ -327,6 +328,44 @@ TEST(Analyzer, FailedExecProbesBeforeASuccessfulExecAreNotNeeded) {
     c.add_exec(10, 9);
     EXPECT_TRUE(c.finish()[0].add.empty());
     EXPECT_TRUE(parse_trace_line(R"({"type":"exec","pid":10,"ppid":9})", "host")->exec);
+}
+
+TEST(Replicas, PodsOfOneOwnerMergeIntoOneAdvice) {
+    auto pod = [](std::string name, std::initializer_list<int> add,
+                  std::initializer_list<int> not_needed) {
+        GroupAdvice g;
+        g.group = "shop/" + name + "/nginx";
+        g.in_pod = true;
+        g.k8s_namespace = "shop";
+        g.owner = "Deployment/web";
+        for (int c : add) {
+            g.add.add(c);
+            g.evidence[c].cap = c;
+            g.evidence[c].allowed = 2;
+        }
+        for (int c : not_needed) {
+            g.not_needed.add(c);
+        }
+        return g;
+    };
+    GroupAdvice host;
+    host.group = "host";
+    auto merged = merge_replicas({pod("web-1", {0, 18}, {}), host, pod("web-2", {18}, {0})});
+    ASSERT_EQ(merged.size(), 2U);
+    const GroupAdvice& w = merged[0];
+    EXPECT_EQ(w.group, "shop/Deployment/web/nginx");
+    EXPECT_EQ(w.replicas, (std::vector<std::string>{"shop/web-1/nginx", "shop/web-2/nginx"}));
+    EXPECT_EQ(w.add, core::CapSet((1ULL << 0) | (1ULL << 18)));
+    EXPECT_EQ(w.needed_by.at(0), 1U);
+    EXPECT_EQ(w.needed_by.at(18), 2U);
+    EXPECT_TRUE(w.not_needed.empty()); // one replica needed CHOWN: needed
+    EXPECT_EQ(w.evidence.at(18).allowed, 4U);
+    EXPECT_EQ(merged[1].group, "host");
+    const auto json = nlohmann::json::parse(render(merged, Format::Json));
+    EXPECT_EQ(json["shop/Deployment/web/nginx"]["neededBy"]["CHOWN"], 1);
+    const auto k8s = render({w}, Format::K8s);
+    EXPECT_NE(k8s.find("- name: \"nginx\""), std::string::npos) << k8s;
+    EXPECT_NE(k8s.find("kubectl patch deployment/web -n shop"), std::string::npos) << k8s;
 }
 
 } // namespace

@@ -1,0 +1,82 @@
+#include "advise/replicas.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace capwise::advise {
+namespace {
+
+void merge_evidence(Evidence& into, const Evidence& e) {
+    into.cap = e.cap;
+    into.allowed += e.allowed;
+    into.denied_failed += e.denied_failed;
+    into.denied_succeeded += e.denied_succeeded;
+    into.denied_unknown += e.denied_unknown;
+    into.syscalls.insert(e.syscalls.begin(), e.syscalls.end());
+    into.callers.insert(e.callers.begin(), e.callers.end());
+    into.processes.insert(e.processes.begin(), e.processes.end());
+    into.required_caller = into.required_caller || e.required_caller;
+    into.first_ns = into.first_ns == 0 ? e.first_ns : std::min(into.first_ns, e.first_ns);
+    into.last_ns = std::max(into.last_ns, e.last_ns);
+}
+
+} // namespace
+
+std::vector<GroupAdvice> merge_replicas(const std::vector<GroupAdvice>& groups) {
+    std::vector<GroupAdvice> out;
+    std::map<std::string, std::size_t> merged; // workload key → index in out
+    for (const auto& g : groups) {
+        if (!g.in_pod || g.owner.empty()) {
+            out.push_back(g);
+            continue;
+        }
+        const std::string container = g.group.substr(g.group.rfind('/') + 1);
+        const std::string key = g.k8s_namespace + "/" + g.owner + "/" + container;
+        auto [it, fresh] = merged.emplace(key, out.size());
+        if (fresh) {
+            GroupAdvice w;
+            w.group = key;
+            w.in_pod = true;
+            w.k8s_namespace = g.k8s_namespace;
+            w.owner = g.owner;
+            out.push_back(std::move(w));
+        }
+        GroupAdvice& w = out[it->second];
+        w.replicas.push_back(g.group);
+        for (int cap : g.add.members()) {
+            ++w.needed_by[cap];
+        }
+        w.add = w.add | g.add;
+        w.not_needed = w.not_needed | g.not_needed;
+        w.undecided = w.undecided | g.undecided;
+        w.capset_requests = w.capset_requests | g.capset_requests;
+        w.minimized_away = w.minimized_away | g.minimized_away;
+        w.best_effort.insert(g.best_effort.begin(), g.best_effort.end());
+        w.held = w.held | g.held;
+        w.held_known = w.held_known || g.held_known;
+        if (!w.non_root && g.non_root) {
+            w.non_root = true;
+            w.non_root_uid = g.non_root_uid;
+        }
+        for (const auto& [cap, e] : g.evidence) {
+            merge_evidence(w.evidence[cap], e);
+        }
+    }
+    // A capability one replica needed is needed: it is no longer "not needed" or undecided
+    // because another replica never got that far.
+    for (auto& w : out) {
+        if (w.replicas.empty()) {
+            continue;
+        }
+        w.not_needed = w.not_needed - w.add;
+        w.undecided = w.undecided - w.add;
+        w.capset_requests = w.capset_requests - w.add;
+        w.minimized_away = w.minimized_away - w.add;
+        for (int cap : w.add.members()) {
+            w.best_effort.erase(cap);
+        }
+    }
+    return out;
+}
+
+} // namespace capwise::advise
