@@ -241,14 +241,16 @@ void attach_seccomp(std::vector<advise::GroupAdvice>& advice,
     }
 }
 
-std::string report_html_; // advise --format html: the page, printed with the other formats
+struct ReportPage {
+    std::string html;
+    std::string path; // where `report` wrote it (absolute); empty for advise --format html
+};
 
 // The HTML report: the advice, the manifests linted, the rootfs scanned; written atomically to
-// --output for `report` (the absolute path returned), kept for printing otherwise.
-core::Result<std::string> write_report(const Opts& o,
-                                       const std::vector<advise::GroupAdvice>& advice,
-                                       const advise::RenderOptions& render_options,
-                                       advise::Format advice_format) {
+// --output for `report`.
+core::Result<ReportPage> make_report(const Opts& o, const std::vector<advise::GroupAdvice>& advice,
+                                     const advise::RenderOptions& render_options,
+                                     advise::Format advice_format) {
     report::ReportInput in;
     in.groups = advice;
     in.render_options = render_options;
@@ -285,16 +287,17 @@ core::Result<std::string> write_report(const Opts& o,
                 fmt::format("{} entries under {} could not be read", errors, *o.scan));
         }
     }
-    report_html_ = report::render_html(in);
+    ReportPage page;
+    page.html = report::render_html(in);
     if (!o.report) {
-        return std::string();
+        return page;
     }
     std::error_code ec;
-    const std::string path = std::filesystem::absolute(o.report_path, ec).string();
-    if (auto written = core::write_file_atomically(path, report_html_); !written) {
+    page.path = std::filesystem::absolute(o.report_path, ec).string();
+    if (auto written = core::write_file_atomically(page.path, page.html); !written) {
         return written.error();
     }
-    return path;
+    return page;
 }
 
 } // namespace
@@ -578,18 +581,20 @@ int run_advise(const Opts& o, const Context& ctx) {
         }
     }
     std::fflush(stdout);
+    std::optional<ReportPage> page;
     if (html) {
-        auto page = write_report(o, advice, render_options, *advice_format);
-        if (!page) {
-            print_error(page.error().message);
+        auto made = make_report(o, advice, render_options, *advice_format);
+        if (!made) {
+            print_error(made.error().message);
             return 1;
         }
+        page = std::move(*made);
         if (o.report) {
-            print_out(fmt::format("report: {}\n", *page));
+            print_out(fmt::format("report: {}\n", page->path));
         }
     }
     for (auto f : formats) {
-        print_out(f == advise::Format::Html ? report_html_
+        print_out(f == advise::Format::Html ? page->html
                                             : advise::render(advice, f, render_options));
     }
     if (interrupted) {
