@@ -10,7 +10,7 @@
 namespace capwise::advise {
 namespace {
 
-constexpr int kSysAdmin = 21;
+using core::cap::kSysAdmin;
 constexpr std::array<std::string_view, 2> kImplicitSyscalls{"restart_syscall", "rt_sigreturn"};
 constexpr unsigned kEnosys = 38;
 constexpr unsigned kEperm = 1;

@@ -16,6 +16,16 @@ inline constexpr int kLastKnownCap = 40;
 // Capability sets are 64-bit masks everywhere in the kernel ABI (two u32 words on the wire).
 inline constexpr int kCapBits = 64;
 
+// Capability numbers code refers to by name (linux/capability.h), one place for all layers.
+namespace cap {
+inline constexpr int kChown = 0, kDacOverride = 1, kDacReadSearch = 2, kFowner = 3, kFsetid = 4,
+                     kKill = 5, kSetgid = 6, kSetuid = 7, kSetpcap = 8, kNetRaw = 13,
+                     kSysModule = 16, kSysRawio = 17, kSysChroot = 18, kSysPtrace = 19,
+                     kSysPacct = 20, kSysAdmin = 21, kSysBoot = 22, kSysNice = 23,
+                     kSysResource = 24, kSysTime = 25, kSysTtyConfig = 26, kSyslog = 34,
+                     kPerfmon = 38, kBpf = 39;
+} // namespace cap
+
 // "cap_chown" for a known number, empty for anything else.
 std::string_view cap_lower_name(int cap);
 // "CAP_CHOWN", or the decimal number when the name is unknown.

@@ -15,10 +15,10 @@
 namespace capwise::core {
 namespace {
 
-constexpr int kSetgid = 6;
-constexpr int kSetuid = 7;
-constexpr int kSetpcap = 8;
-constexpr int kSysAdmin = 21;
+using cap::kSetgid;
+using cap::kSetpcap;
+using cap::kSetuid;
+using cap::kSysAdmin;
 
 // Whether cap is in this thread's effective set now.
 bool has_effective(int cap) {

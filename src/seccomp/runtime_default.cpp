@@ -1,25 +1,13 @@
 #include "seccomp/runtime_default.hpp"
 
+#include "core/capability.hpp"
+
 #include <array>
 
 namespace capwise::seccomp {
 namespace {
 
-// Capability numbers (linux/capability.h).
-constexpr int kDacReadSearch = 2;
-constexpr int kSysModule = 16;
-constexpr int kSysRawio = 17;
-constexpr int kSysChroot = 18;
-constexpr int kSysPtrace = 19;
-constexpr int kSysPacct = 20;
-constexpr int kSysAdmin = 21;
-constexpr int kSysBoot = 22;
-constexpr int kSysNice = 23;
-constexpr int kSysTime = 25;
-constexpr int kSysTtyConfig = 26;
-constexpr int kSyslog = 34;
-constexpr int kPerfmon = 38;
-constexpr int kBpf = 39;
+using namespace core::cap;
 
 constexpr std::array kGated{
     CapGatedSyscall{"open_by_handle_at", kDacReadSearch},

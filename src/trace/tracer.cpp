@@ -293,9 +293,9 @@ std::string missing_trace_privileges() {
         return {};
     }
     const core::CapSet eff = self->status.caps.effective;
-    constexpr int kSysAdmin = 21;
-    constexpr int kPerfmon = 38;
-    constexpr int kBpf = 39;
+    using core::cap::kBpf;
+    using core::cap::kPerfmon;
+    using core::cap::kSysAdmin;
     if (eff.contains(kSysAdmin) || (eff.contains(kBpf) && eff.contains(kPerfmon))) {
         return {};
     }
