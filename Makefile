@@ -2,8 +2,9 @@
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 10
+AGENT_IMAGE ?= localhost/capwise:latest
 
-.PHONY: all deps build asan fuzz-build test unit e2e test-vm test-asan fuzz demo bench format format-check clean
+.PHONY: all deps build asan fuzz-build test unit e2e test-vm test-asan fuzz demo bench format format-check clean agent-image
 
 all: build
 
@@ -47,6 +48,10 @@ fuzz: fuzz-build
 
 demo: build
 	@./build/capwise demo
+
+# The agent's container image (podman import of the binary and its libraries; no registry).
+agent-image: build
+	@bash scripts/agent-image.sh build/capwise $(AGENT_IMAGE)
 
 bench: build
 	@bash bench/run.sh

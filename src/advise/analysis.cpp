@@ -1,6 +1,7 @@
 #include "advise/analysis.hpp"
 
 #include "advise/best_effort.hpp"
+#include "advise/summary.hpp"
 #include "core/text.hpp"
 
 #include <algorithm>
@@ -9,6 +10,71 @@
 #include <nlohmann/json.hpp>
 
 namespace capwise::advise {
+namespace {
+
+// A long-running analysis (the node agent) must not grow without bound: a thread killed inside a
+// denied syscall never reports its outcome, a process that probes paths and never execs keeps its
+// probes. Past these bounds the oldest are given up (the check stays "outcome unknown").
+constexpr std::size_t kMaxPendingThreads = 16384;
+constexpr std::size_t kMaxPendingPerThread = 64;
+
+void insert_bounded(std::set<std::string>& into, const std::string& name) {
+    if (into.size() < kMaxEvidenceNames || into.count(name) != 0) {
+        into.insert(name);
+    }
+}
+
+} // namespace
+
+void merge_evidence(Evidence& into, const Evidence& e) {
+    into.cap = e.cap;
+    into.allowed += e.allowed;
+    into.denied_failed += e.denied_failed;
+    into.denied_succeeded += e.denied_succeeded;
+    into.denied_unknown += e.denied_unknown;
+    for (auto [from, to] : {std::pair{&e.syscalls, &into.syscalls},
+                            {&e.callers, &into.callers},
+                            {&e.processes, &into.processes}}) {
+        for (const auto& name : *from) {
+            insert_bounded(*to, name);
+        }
+    }
+    into.required_caller = into.required_caller || e.required_caller;
+    into.first_ns = into.first_ns == 0 ? e.first_ns : std::min(into.first_ns, e.first_ns);
+    into.last_ns = std::max(into.last_ns, e.last_ns);
+}
+
+void Analyzer::add_summary(const GroupAdvice& s) {
+    GroupAdvice& g = groups_[s.group];
+    g.group = s.group;
+    g.in_pod = g.in_pod || s.in_pod;
+    if (g.owner.empty()) {
+        g.owner = s.owner;
+        g.k8s_namespace = s.k8s_namespace;
+    }
+    if (!g.non_root && s.non_root) {
+        g.non_root = true;
+        g.non_root_uid = s.non_root_uid;
+    }
+    if (s.held_known) {
+        g.held = g.held | s.held;
+        g.held_known = true;
+    }
+    g.capset_requests = g.capset_requests | s.capset_requests;
+    for (const auto& [cap, e] : s.evidence) {
+        merge_evidence(g.evidence[cap], e);
+    }
+}
+
+void Analyzer::erase(const std::string& group) {
+    groups_.erase(group);
+    for (auto* waiting : {&pending_, &probes_}) {
+        for (auto it = waiting->begin(); it != waiting->end();) {
+            std::erase_if(it->second, [&](const Pending& p) { return p.group == group; });
+            it = it->second.empty() ? waiting->erase(it) : std::next(it);
+        }
+    }
+}
 
 void Analyzer::add(const Observation& o) {
     if (!o.audit || o.cap < 0 || o.cap >= core::kCapBits) {
@@ -35,12 +101,12 @@ void Analyzer::add(const Observation& o) {
     }
     Evidence& e = g.evidence[o.cap];
     e.cap = o.cap;
-    e.syscalls.insert(o.syscall.empty() ? "-" : o.syscall);
+    insert_bounded(e.syscalls, o.syscall.empty() ? "-" : o.syscall);
     if (!o.caller.empty()) {
-        e.callers.insert(o.caller);
+        insert_bounded(e.callers, o.caller);
     }
     e.required_caller = e.required_caller || find_best_effort(o.cap, o.caller) == nullptr;
-    e.processes.insert(o.comm);
+    insert_bounded(e.processes, o.comm);
     e.first_ns = e.first_ns == 0 ? o.timestamp_ns : std::min(e.first_ns, o.timestamp_ns);
     e.last_ns = std::max(e.last_ns, o.timestamp_ns);
     if (o.allowed) {
@@ -52,7 +118,16 @@ void Analyzer::add(const Observation& o) {
             "statx",  "access",   "faccessat",  "faccessat2", "readlink"};
         const bool probe =
             std::find(std::begin(kProbes), std::end(kProbes), o.syscall) != std::end(kProbes);
-        pending_[o.tid].push_back(Pending{o.group, o.cap, probe});
+        if (pending_.size() >= kMaxPendingThreads && pending_.count(o.tid) == 0) {
+            abandoned_ += pending_.begin()->second.size();
+            pending_.erase(pending_.begin());
+        }
+        auto& waiting = pending_[o.tid];
+        if (waiting.size() >= kMaxPendingPerThread) {
+            ++abandoned_;
+            return;
+        }
+        waiting.push_back(Pending{o.group, o.cap, probe});
     }
 }
 
@@ -69,7 +144,12 @@ void Analyzer::add_result(int tid, long ret) {
         }
         ++(failed_for_lack ? e.denied_failed : e.denied_succeeded);
         if (failed_for_lack && p.probe) {
-            probes_[tid].push_back(p);
+            if (probes_.size() >= kMaxPendingThreads && probes_.count(tid) == 0) {
+                probes_.erase(probes_.begin());
+            }
+            if (auto& probes = probes_[tid]; probes.size() < kMaxPendingPerThread) {
+                probes.push_back(p);
+            }
         }
     }
     pending_.erase(it);
@@ -147,6 +227,26 @@ core::Result<TraceLine> parse_trace_line(std::string_view line, std::string_view
             return recording.error();
         }
         out.syscalls = std::move(*recording);
+        return out;
+    }
+    if (str("type") == "summary") {
+        auto summary = parse_summary(j); // errors carry EDOM: never skipped
+        if (!summary) {
+            return summary.error();
+        }
+        out.summary = std::move(summary->evidence);
+        return out;
+    }
+    if (str("type") == "agentSnapshot" || str("type") == "agentSnapshotEnd") {
+        auto seq = j.find("seq");
+        auto records = j.find("records");
+        if (str("node").empty() || seq == j.end() || !seq->is_number_unsigned() ||
+            records == j.end() || !records->is_number_unsigned()) {
+            return core::make_error("agent snapshot marker without node, seq or records", EDOM);
+        }
+        out.agent_marker =
+            TraceLine::AgentMarker{str("type") == "agentSnapshot", str("node"),
+                                   seq->get<std::uint64_t>(), records->get<std::uint64_t>()};
         return out;
     }
     if (str("type") == "exec") {

@@ -78,9 +78,20 @@ struct GroupAdvice {
     std::optional<SeccompAdvice> seccomp;
 };
 
+// Adds e's counts and names to into (one more look at the same capability of a workload).
+void merge_evidence(Evidence& into, const Evidence& e);
+
 class Analyzer {
   public:
     void add(const Observation& o);
+    // A summary of earlier evidence for a group (advise/summary.hpp): merged as if its checks
+    // had been seen again.
+    void add_summary(const GroupAdvice& evidence);
+    // Forgets a group (a bounded store evicting it).
+    void erase(const std::string& group);
+    // Checks still waiting for their syscall's outcome, and those given up on at the bound.
+    std::size_t pending() const { return pending_.size(); }
+    std::uint64_t abandoned() const { return abandoned_; }
     // How the syscall of the thread's last denied check ended.
     void add_result(int tid, long ret);
     // Process pid (child of ppid) exec'd: the lookups and execs that failed for want of a
@@ -98,6 +109,7 @@ class Analyzer {
     std::map<std::string, GroupAdvice> groups_;
     std::map<int, std::vector<Pending>> pending_; // by tid: denied checks awaiting an outcome
     std::map<int, std::vector<Pending>> probes_;  // by tid: failed path probes, until an exec
+    std::uint64_t abandoned_ = 0;
 };
 
 // A line of `capwise trace -o json`: a check, or a syscall result record.
@@ -111,6 +123,15 @@ struct TraceLine {
     std::optional<Result> result;
     std::optional<std::pair<int, int>> exec;    // pid, ppid
     std::optional<seccomp::Recording> syscalls; // a {"type":"syscalls"} record
+    std::optional<GroupAdvice> summary;         // a {"type":"summary"} record (summary.hpp)
+    // Where a node agent's snapshot begins ("agentSnapshot") or ends ("agentSnapshotEnd").
+    struct AgentMarker {
+        bool begin = true;
+        std::string node;
+        std::uint64_t seq = 0;
+        std::uint64_t records = 0;
+    };
+    std::optional<AgentMarker> agent_marker;
 };
 // Errors: a line that is not a trace event (a log line mixed in: the caller may skip it), or,
 // with errno_value EDOM, an event whose capability is unknown or misnamed (never to be skipped:

@@ -4,23 +4,6 @@
 #include <map>
 
 namespace capwise::advise {
-namespace {
-
-void merge_evidence(Evidence& into, const Evidence& e) {
-    into.cap = e.cap;
-    into.allowed += e.allowed;
-    into.denied_failed += e.denied_failed;
-    into.denied_succeeded += e.denied_succeeded;
-    into.denied_unknown += e.denied_unknown;
-    into.syscalls.insert(e.syscalls.begin(), e.syscalls.end());
-    into.callers.insert(e.callers.begin(), e.callers.end());
-    into.processes.insert(e.processes.begin(), e.processes.end());
-    into.required_caller = into.required_caller || e.required_caller;
-    into.first_ns = into.first_ns == 0 ? e.first_ns : std::min(into.first_ns, e.first_ns);
-    into.last_ns = std::max(into.last_ns, e.last_ns);
-}
-
-} // namespace
 
 std::vector<GroupAdvice> merge_replicas(const std::vector<GroupAdvice>& groups) {
     std::vector<GroupAdvice> out;

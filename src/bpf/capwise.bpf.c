@@ -657,10 +657,12 @@ static __always_inline bool recording_key(struct task_struct *task, __u64 pid_tg
 		__u8 *whole = bpf_map_lookup_elem(&filtered_threads, &tgid);
 		return whole && *whole == 2;
 	}
-	if (!filter_mntns || exclude_mntns)
+	if (!filter_mntns)
 		return false;
 	__u64 mntns = current_mntns(task);
-	if (!bpf_map_lookup_elem(&mntns_set, &mntns))
+	/* With exclude_mntns (the node agent, --host): every namespace but those of the set. */
+	bool in_set = bpf_map_lookup_elem(&mntns_set, &mntns) != NULL;
+	if (in_set == exclude_mntns)
 		return false;
 	*key = mntns;
 	return true;

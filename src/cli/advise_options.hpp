@@ -14,6 +14,10 @@ namespace capwise::cli {
 
 struct AdviseOptions {
     std::vector<std::string> from;
+    // Summary and trace records handed over in memory (kubectl capwise: the agents' evidence for
+    // the pods asked about), read like --from; and what the caller knows is missing from them.
+    std::vector<std::string> records;
+    std::vector<std::string> partial_warnings;
     std::vector<std::string> formats;
     bool verify = false;
     bool minimize = false;

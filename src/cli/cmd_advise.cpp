@@ -4,6 +4,7 @@
 #include "advise/formats.hpp"
 #include "advise/replicas.hpp"
 #include "advise/seccomp_advice.hpp"
+#include "advise/summary.hpp"
 #include "cli/advise_options.hpp"
 #include "cli/command.hpp"
 #include "cli/container_scope.hpp"
@@ -134,50 +135,76 @@ struct FileOutcome {
     std::vector<seccomp::Recording> syscalls; // one per group, the group's recordings merged
 };
 
-core::Result<FileOutcome> analyse_files(const std::vector<std::string>& files) {
+core::Result<FileOutcome> analyse_files(const std::vector<std::string>& files,
+                                        const std::vector<std::string>& records) {
     advise::Analyzer analyzer;
     std::map<std::string, seccomp::Recording> syscalls;
+    advise::SnapshotCollector snapshots; // agent logs: each node's last complete snapshot
     std::uint64_t skipped = 0;
     std::uint64_t used = 0;
+    auto feed = [&](const advise::TraceLine& parsed) {
+        if (parsed.check) {
+            analyzer.add(*parsed.check);
+        } else if (parsed.result) {
+            analyzer.add_result(parsed.result->tid, parsed.result->ret);
+        } else if (parsed.exec) {
+            analyzer.add_exec(parsed.exec->first, parsed.exec->second);
+        } else if (parsed.summary) {
+            analyzer.add_summary(*parsed.summary);
+        } else if (parsed.syscalls) {
+            auto [it, fresh] = syscalls.emplace(parsed.syscalls->group, *parsed.syscalls);
+            if (!fresh) {
+                seccomp::merge(it->second, *parsed.syscalls);
+            }
+        }
+    };
+    auto take = [&](std::string_view line, const std::string& where,
+                    std::size_t number) -> core::Status {
+        if (core::trim(line).empty()) {
+            return core::Ok{};
+        }
+        auto parsed = advise::parse_trace_line(line, "host");
+        if (!parsed) {
+            if (parsed.error().errno_value == EDOM) {
+                return core::make_error(fmt::format("{}:{}: {}", core::escape_bytes(where), number,
+                                                    parsed.error().message));
+            }
+            ++skipped;
+            return core::Ok{};
+        }
+        ++used;
+        if (!snapshots.offer(*parsed, line)) {
+            feed(*parsed);
+        }
+        return core::Ok{};
+    };
     for (const auto& file : files) {
         auto input = core::open_input(file);
         if (!input) {
             return input.error();
         }
-        auto read = core::for_each_input_line(
-            *input, kMaxTraceBytes, kMaxTraceLine,
-            [&](std::string_view line, std::size_t number) -> core::Status {
-                if (core::trim(line).empty()) {
-                    return core::Ok{};
-                }
-                auto parsed = advise::parse_trace_line(line, "host");
-                if (!parsed) {
-                    if (parsed.error().errno_value == EDOM) {
-                        return core::make_error(fmt::format("{}:{}: {}",
-                                                            core::escape_bytes(input->name), number,
-                                                            parsed.error().message));
-                    }
-                    ++skipped;
-                    return core::Ok{};
-                }
-                ++used;
-                if (parsed->check) {
-                    analyzer.add(*parsed->check);
-                } else if (parsed->result) {
-                    analyzer.add_result(parsed->result->tid, parsed->result->ret);
-                } else if (parsed->exec) {
-                    analyzer.add_exec(parsed->exec->first, parsed->exec->second);
-                } else if (parsed->syscalls) {
-                    auto [it, fresh] = syscalls.emplace(parsed->syscalls->group, *parsed->syscalls);
-                    if (!fresh) {
-                        seccomp::merge(it->second, *parsed->syscalls);
-                    }
-                }
-                return core::Ok{};
-            });
+        auto read = core::for_each_input_line(*input, kMaxTraceBytes, kMaxTraceLine,
+                                              [&](std::string_view line, std::size_t number) {
+                                                  return take(line, input->name, number);
+                                              });
         if (!read) {
             return read.error();
         }
+    }
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        if (auto taken = take(records[i], "agent records", i + 1); !taken) {
+            return taken.error();
+        }
+    }
+    for (const auto& [node, snapshot] : snapshots.complete()) {
+        for (const auto& line : snapshot.lines) {
+            feed(*advise::parse_trace_line(line, "host")); // parsed once already
+        }
+    }
+    if (snapshots.torn() != 0) {
+        print_error(fmt::format("{} incomplete agent snapshots were ignored (each node's last "
+                                "complete one is used)",
+                                snapshots.torn()));
     }
     if (used == 0) {
         return core::make_error(
@@ -327,8 +354,9 @@ int run_advise(const Opts& o, const Context& ctx) {
                                       formats.end();
     const bool report_only = o.report && (!o.manifests.empty() || o.scan);
     const bool live = o.containers.any() || !o.pids.empty() || o.uid || o.comm;
-    const int inputs = (ctx.has_command ? 1 : 0) + (o.from.empty() ? 0 : 1) +
-                       (o.bundle.empty() ? 0 : 1) + (live ? 1 : 0);
+    const bool recorded = !o.from.empty() || !o.records.empty();
+    const int inputs = (ctx.has_command ? 1 : 0) + (recorded ? 1 : 0) + (o.bundle.empty() ? 0 : 1) +
+                       (live ? 1 : 0);
     if (inputs != 1 && !(inputs == 0 && report_only)) {
         print_error(std::string(o.report ? "report" : "advise") +
                     " takes one of --from FILE (a recorded trace), --bundle DIR (an OCI "
@@ -384,7 +412,8 @@ int run_advise(const Opts& o, const Context& ctx) {
         render_options.command = ctx.command;
     }
     // Evidence that is not the whole story: the advice says so and the exit status too.
-    bool partial = false;
+    bool partial = !o.partial_warnings.empty();
+    render_options.warnings = o.partial_warnings;
     bool interrupted = false;
     std::optional<RunOutcome> first;
     std::optional<trace::KernelSymbols> symbols;
@@ -509,8 +538,8 @@ int run_advise(const Opts& o, const Context& ctx) {
                                                        : "the given processes"));
             return 1;
         }
-    } else if (!o.from.empty()) {
-        auto analysed = analyse_files(o.from);
+    } else if (recorded) {
+        auto analysed = analyse_files(o.from, o.records);
         if (!analysed) {
             print_error(analysed.error().message);
             return 1;

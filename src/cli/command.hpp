@@ -50,5 +50,11 @@ void add_run_command(CLI::App& app, Context& ctx);
 void add_advise_command(CLI::App& app, Context& ctx);
 void add_report_command(CLI::App& app, Context& ctx);
 void add_lint_command(CLI::App& app, Context& ctx);
+void add_agent_command(CLI::App& app, Context& ctx);
+// Parses and runs the app (the callbacks set ctx.exit_code): help, parse errors (2), exceptions
+// (70) and an unwritable stdout (1) handled the same for every entry point.
+int parse_and_run(CLI::App& app, int argc, char** argv, const Context& ctx);
+// The kubectl plugin: the binary run as kubectl-capwise.
+int kubectl_capwise_main(int argc, char** argv);
 
 } // namespace capwise::cli

@@ -60,6 +60,27 @@ bool stop_signal_pending() {
     return g_stop_signal.load() != 0;
 }
 
+int parse_and_run(CLI::App& app, int argc, char** argv, const Context& ctx) {
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return 2;
+    } catch (const std::exception& e) {
+        print_error(fmt::format("internal error: {}", e.what()));
+        return 70;
+    }
+    if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
+        print_error("cannot write output");
+        return 1;
+    }
+    return ctx.exit_code;
+}
+
 void add_output_option(CLI::App& cmd, std::string& format) {
     cmd.add_option("-o,--output", format, "output format")
         ->check(CLI::IsMember({"text", "json"}))
@@ -70,6 +91,10 @@ void add_output_option(CLI::App& cmd, std::string& format) {
 
 int main(int argc, char** argv) {
     using namespace capwise::cli;
+    // kubectl finds plugins as kubectl-NAME on PATH: this binary, linked under that name.
+    if (argc > 0 && std::string_view(argv[0]).ends_with("kubectl-capwise")) {
+        return kubectl_capwise_main(argc, argv);
+    }
     CLI::App app{"capwise: find the Linux capabilities a workload really needs, and lock it down "
                  "to them"};
     app.name("capwise");
@@ -105,6 +130,7 @@ int main(int argc, char** argv) {
     add_advise_command(app, ctx);
     add_report_command(app, ctx);
     add_lint_command(app, ctx);
+    add_agent_command(app, ctx);
     // Before CLI11, which would answer each of these with "A subcommand is required".
     std::vector<std::string> names;
     for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {
@@ -158,22 +184,5 @@ int main(int argc, char** argv) {
         print_error("'-- CMD' is for trace, run, advise and report only (see --help)");
         return 2;
     }
-    try {
-        app.parse(parsed_argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForAllHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        app.exit(e);
-        return 2;
-    } catch (const std::exception& e) {
-        print_error(fmt::format("internal error: {}", e.what()));
-        return 70;
-    }
-    if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
-        print_error("cannot write output");
-        return 1;
-    }
-    return ctx.exit_code;
+    return parse_and_run(app, parsed_argc, argv, ctx);
 }

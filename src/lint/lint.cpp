@@ -28,6 +28,65 @@ void emit(LintReport& report, ContainerResult&& result) {
     }
 }
 
+// The owner's acceptances (lint.capwise.io/accept): a finding whose every subject is accepted
+// for its rule drops to info, with the reason; anything else it names keeps it as it was.
+void apply_acceptances(const PodSpec& pod, std::vector<Finding>& findings) {
+    if (!pod.accept) {
+        return;
+    }
+    auto accepted = parse_acceptances(pod.accept->value);
+    if (!accepted) {
+        findings.push_back(Finding{"invalid-field",
+                                   Severity::Medium,
+                                   std::string(kAcceptAnnotation) + ": " +
+                                       accepted.error().message + "; nothing is accepted",
+                                   "",
+                                   pod.path,
+                                   pod.accept->line,
+                                   true,
+                                   {}});
+        return;
+    }
+    auto upper = [](std::string s) {
+        std::transform(s.begin(), s.end(), s.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+        return s;
+    };
+    for (auto& f : findings) {
+        if (f.subjects.empty() || f.severity == Severity::Info) {
+            continue;
+        }
+        std::vector<std::string> reasons;
+        bool all = true;
+        for (const auto& subject : f.subjects) {
+            bool found = false;
+            for (const auto& a : *accepted) {
+                if (a.rule != f.id) {
+                    continue;
+                }
+                for (const auto& s : a.subjects) {
+                    if (upper(s) == upper(subject)) {
+                        found = true;
+                        if (std::find(reasons.begin(), reasons.end(), a.reason) == reasons.end()) {
+                            reasons.push_back(a.reason);
+                        }
+                    }
+                }
+            }
+            all = all && found;
+        }
+        if (!all) {
+            continue;
+        }
+        f.severity = Severity::Info;
+        std::string why;
+        for (const auto& r : reasons) {
+            why += (why.empty() ? "" : "; ") + r;
+        }
+        f.message += " — accepted (" + std::string(kAcceptAnnotation) + "): " + why;
+    }
+}
+
 void sort_findings(std::vector<Finding>& findings) {
     std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
         if (a.severity != b.severity) {
@@ -45,7 +104,8 @@ Finding field_finding(const FieldIssue& issue) {
                    "",
                    issue.path,
                    issue.line,
-                   true};
+                   true,
+                   {}};
 }
 
 void lint_workload(const std::string& file, int document, const ManifestObject& object,
@@ -56,17 +116,27 @@ void lint_workload(const std::string& file, int document, const ManifestObject& 
         shared.push_back(field_finding(issue));
     }
     for (const auto& warning : warnings) {
-        shared.push_back(Finding{"duplicate-key", Severity::Medium,
-                                 warning.message + "; other tools may read the first", "", "",
-                                 warning.line, true});
+        shared.push_back(Finding{"duplicate-key",
+                                 Severity::Medium,
+                                 warning.message + "; other tools may read the first",
+                                 "",
+                                 "",
+                                 warning.line,
+                                 true,
+                                 {}});
     }
     if (object.unknown_kind) {
-        shared.push_back(Finding{"unknown-kind", Severity::Info,
+        shared.push_back(Finding{"unknown-kind",
+                                 Severity::Info,
                                  "kind " + object.kind +
                                      " is not a built-in workload; linted the "
                                      "pod template at " +
                                      object.pod.path,
-                                 "", object.pod.path, object.pod.line, true});
+                                 "",
+                                 object.pod.path,
+                                 object.pod.line,
+                                 true,
+                                 {}});
     }
     const PssResult pss = evaluate_pss(object.pod);
     auto base = [&](ContainerResult& r) {
@@ -85,9 +155,14 @@ void lint_workload(const std::string& file, int document, const ManifestObject& 
         r.line = object.pod.line;
         r.path = object.pod.path;
         r.findings = shared;
-        r.findings.push_back(Finding{"invalid-field", Severity::High,
+        r.findings.push_back(Finding{"invalid-field",
+                                     Severity::High,
                                      "the pod spec has no containers: the API server rejects it",
-                                     "", object.pod.path, object.pod.line, true});
+                                     "",
+                                     object.pod.path,
+                                     object.pod.line,
+                                     true,
+                                     {}});
         sort_findings(r.findings);
         emit(report, std::move(r));
         return;
@@ -113,6 +188,7 @@ void lint_workload(const std::string& file, int document, const ManifestObject& 
                 r.findings.push_back(pss_finding(v, options, object.pod.path, c.path));
             }
         }
+        apply_acceptances(object.pod, r.findings);
         sort_findings(r.findings);
         emit(report, std::move(r));
     }

@@ -29,6 +29,9 @@ struct Finding {
     std::string path; // where the fix goes: "spec.template.spec.containers[0]"
     int line = 0;
     bool pod_scope = false; // about the pod spec, repeated on each of its containers
+    // What the finding is about, for accepting it by name (lint.capwise.io/accept): the
+    // capabilities, volume names or fields it names. Empty: it cannot be accepted.
+    std::vector<std::string> subjects;
 };
 
 struct RuleInfo {

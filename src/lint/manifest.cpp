@@ -327,6 +327,15 @@ PodSpec read_pod(Reader& r, const YamlNode& spec, const std::string& path, const
     }
     if (const YamlNode* annotations = r.mapping(metadata, "annotations", metadata_path)) {
         for (const auto& entry : annotations->entries) {
+            if (entry.key == kAcceptAnnotation) {
+                if (auto value = scalar_string(*entry.value)) {
+                    pod.accept = Field<std::string>{std::string(*value), entry.line};
+                } else {
+                    r.wrong_type(join(join(metadata_path, "annotations"), entry.key), *entry.value,
+                                 "a string");
+                }
+                continue;
+            }
             if (entry.key.rfind(kAppArmorAnnotationPrefix, 0) != 0) {
                 continue;
             }
@@ -510,6 +519,61 @@ std::string_view container_kind_name(ContainerKind kind) {
 std::vector<ManifestObject> read_objects(const YamlNode& root) {
     std::vector<ManifestObject> out;
     read_into(root, 0, out);
+    return out;
+}
+
+core::Result<std::vector<Acceptance>> parse_acceptances(std::string_view text) {
+    std::vector<Acceptance> out;
+    int number = 0;
+    while (!text.empty()) {
+        const auto nl = text.find('\n');
+        std::string_view line = text.substr(0, nl);
+        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+        ++number;
+        while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
+            line.remove_prefix(1);
+        }
+        while (!line.empty() &&
+               (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) {
+            line.remove_suffix(1);
+        }
+        if (line.empty()) {
+            continue;
+        }
+        const auto colon = line.find(':');
+        const auto space = line.find(' ');
+        if (colon == std::string_view::npos || space == std::string_view::npos || space > colon ||
+            line.substr(colon + 1).find_first_not_of(' ') == std::string_view::npos) {
+            return core::make_error("line " + std::to_string(number) +
+                                    " is not \"RULE SUBJECT[,SUBJECT...]: why\" (the why is "
+                                    "required)");
+        }
+        Acceptance a;
+        a.rule = std::string(line.substr(0, space));
+        std::string_view subjects = line.substr(space + 1, colon - space - 1);
+        while (!subjects.empty()) {
+            const auto comma = subjects.find(',');
+            std::string_view one = subjects.substr(0, comma);
+            subjects =
+                comma == std::string_view::npos ? std::string_view() : subjects.substr(comma + 1);
+            while (!one.empty() && one.front() == ' ') {
+                one.remove_prefix(1);
+            }
+            while (!one.empty() && one.back() == ' ') {
+                one.remove_suffix(1);
+            }
+            if (!one.empty()) {
+                a.subjects.emplace_back(one);
+            }
+        }
+        std::string_view reason = line.substr(colon + 1);
+        reason.remove_prefix(reason.find_first_not_of(' '));
+        a.reason = std::string(reason);
+        if (a.subjects.empty()) {
+            return core::make_error("line " + std::to_string(number) + " names no subject");
+        }
+        out.push_back(std::move(a));
+    }
     return out;
 }
 

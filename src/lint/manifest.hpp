@@ -3,6 +3,7 @@
 // server would reject the object) and then treated as unset.
 #pragma once
 
+#include "core/result.hpp"
 #include "lint/yaml_tree.hpp"
 
 #include <cstdint>
@@ -81,7 +82,19 @@ struct PodSpec {
     std::vector<ContainerSpec> containers; // init, regular, then ephemeral
     // Pod (template) metadata annotations that Pod Security reads (AppArmor, legacy seccomp).
     std::vector<std::pair<std::string, Field<std::string>>> annotations;
+    // lint.capwise.io/accept: findings the owner accepted, each by rule and subjects, with why.
+    std::optional<Field<std::string>> accept;
 };
+
+// One line of lint.capwise.io/accept: "RULE SUBJECT[,SUBJECT...]: why".
+struct Acceptance {
+    std::string rule;
+    std::vector<std::string> subjects;
+    std::string reason;
+};
+inline constexpr const char* kAcceptAnnotation = "lint.capwise.io/accept";
+// Errors name the line of the value that is not of that form.
+core::Result<std::vector<Acceptance>> parse_acceptances(std::string_view text);
 
 // OpenShift SecurityContextConstraints: the fields that decide capabilities and privilege.
 struct SccSpec {

@@ -88,9 +88,10 @@ class Evaluator {
 
   private:
     void add(std::string check, PssLevel level, std::string message, std::string fix,
-             const ContainerSpec* c, int line) {
+             const ContainerSpec* c, int line, std::vector<std::string> subjects = {}) {
         out_.push_back(PssViolation{std::move(check), level, std::move(message), std::move(fix),
-                                    c != nullptr ? c->name : std::string(), line});
+                                    c != nullptr ? c->name : std::string(), line,
+                                    std::move(subjects)});
     }
 
     std::string who(const ContainerSpec& c) const {
@@ -125,7 +126,8 @@ class Evaluator {
             if (v.type == "hostPath") {
                 add("hostPathVolumes", PssLevel::Baseline,
                     "volume " + quoted(v.name) + " is a hostPath volume",
-                    "volumes:\n- name: " + v.name + "\n  emptyDir: {}\n", nullptr, v.line);
+                    "volumes:\n- name: " + v.name + "\n  emptyDir: {}\n", nullptr, v.line,
+                    {v.name});
             }
         }
         if (psc.apparmor_type && !valid_apparmor_type(psc.apparmor_type->value)) {
@@ -184,7 +186,7 @@ class Evaluator {
                         who(c) + " adds " + list +
                             ": Baseline allows only the 13 container-default capabilities, "
                             "spelled exactly",
-                        adds_fix(kept, bad), &c, sc.capabilities->add.front().line);
+                        adds_fix(kept, bad), &c, sc.capabilities->add.front().line, bad);
                 }
             }
             for (const auto& port : c.host_ports) {

@@ -19,6 +19,7 @@ struct PssViolation {
     std::string fix;       // the setting that passes, as YAML
     std::string container; // empty: the pod spec itself
     int line = 0;
+    std::vector<std::string> subjects; // as Finding::subjects
 };
 
 struct PssResult {

@@ -138,8 +138,8 @@ struct Judge {
     }
 
     void add(std::string id, Severity severity, std::string message, std::string fix, int line) {
-        out.push_back(Finding{std::move(id), severity, std::move(message), std::move(fix), c.path,
-                              line, false});
+        out.push_back(Finding{
+            std::move(id), severity, std::move(message), std::move(fix), c.path, line, false, {}});
     }
 
     void names() {
@@ -258,6 +258,7 @@ struct Judge {
             }
             add("dangerous-capability", severity, std::move(message),
                 capabilities_fix(core::k8s_names(caps.named_adds - CapSet::of({cap}))), line);
+            out.back().subjects = {core::cap_k8s_name(cap)};
         }
     }
 
@@ -468,6 +469,7 @@ Finding pss_finding(const PssViolation& v, const LintOptions& options, const std
     f.path = v.container.empty() ? pod_path : container_path;
     f.line = v.line;
     f.pod_scope = v.container.empty();
+    f.subjects = v.subjects;
     return f;
 }
 
@@ -478,7 +480,7 @@ void judge_scc(const SccSpec& scc, int line, ContainerResult& result) {
     caps.defaults = core::runtime_defaults(Runtime::CriO);
     auto add = [&](std::string id, Severity s, std::string message, std::string fix, int at) {
         result.findings.push_back(
-            Finding{std::move(id), s, std::move(message), std::move(fix), "", at, false});
+            Finding{std::move(id), s, std::move(message), std::move(fix), "", at, false, {}});
     };
     auto read_list = [&](const std::vector<Field<std::string>>& names, bool& all, bool& star) {
         CapSet set;

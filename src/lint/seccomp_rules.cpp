@@ -74,8 +74,8 @@ std::vector<Finding> judge_seccomp_profile(const ContainerSpec& container, const
     }
     const int line = sc.seccomp_localhost ? sc.seccomp_localhost->line : sc.seccomp_type->line;
     auto finding = [&](std::string id, Severity severity, std::string message) {
-        return Finding{std::move(id), severity, std::move(message), "", container.path,
-                       line,          false};
+        return Finding{std::move(id), severity, std::move(message), "", container.path, line,
+                       false,         {}};
     };
     if (!sc.seccomp_localhost || sc.seccomp_localhost->value.empty()) {
         return {finding("seccomp-profile-missing", Severity::High,

@@ -4,6 +4,24 @@
 
 namespace capwise::record {
 
+advise::Observation observation_of(const trace::TraceEvent& event, std::string caller,
+                                   std::string group) {
+    advise::Observation o;
+    o.group = std::move(group);
+    o.cap = event.cap;
+    o.allowed = event.allowed();
+    o.audit = event.audit;
+    o.pid = event.pid;
+    o.tid = event.tid;
+    o.uid = event.uid;
+    o.comm = event.comm;
+    o.syscall = trace::syscall_name(event.syscall);
+    o.caller = std::move(caller);
+    o.timestamp_ns = event.timestamp_ns;
+    o.effective = event.caps;
+    return o;
+}
+
 void CapabilityAnalysis::add(const trace::TraceEvent& event) {
     if (event.kind == trace::TraceEvent::Kind::SyscallResult) {
         analyzer_.add_result(event.tid, event.syscall_ret);
@@ -15,8 +33,7 @@ void CapabilityAnalysis::add(const trace::TraceEvent& event) {
     }
     trace::TraceEvent resolved = event;
     trace::resolve(resolved, symbols_);
-    advise::Observation o;
-    o.group = group_;
+    advise::Observation o = observation_of(event, resolved.caller, group_);
     if (registry_ != nullptr) {
         const container::Container* c = registry_->resolve_mntns(event.mntns);
         o.group = c == nullptr ? "host" : c->name;
@@ -27,17 +44,6 @@ void CapabilityAnalysis::add(const trace::TraceEvent& event) {
             o.owner = c->k8s.owner;
         }
     }
-    o.cap = event.cap;
-    o.allowed = event.allowed();
-    o.audit = event.audit;
-    o.pid = event.pid;
-    o.tid = event.tid;
-    o.uid = event.uid;
-    o.comm = event.comm;
-    o.syscall = trace::syscall_name(event.syscall);
-    o.caller = resolved.caller;
-    o.timestamp_ns = event.timestamp_ns;
-    o.effective = event.caps;
     if (event.audit && !event.allowed()) {
         denied_[event.cap].insert(o.syscall);
     }

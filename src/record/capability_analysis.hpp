@@ -13,6 +13,11 @@
 
 namespace capwise::record {
 
+// A check as the analyzer takes it: the event's fields, its syscall named, its kernel caller
+// (resolved by the caller), grouped under group.
+advise::Observation observation_of(const trace::TraceEvent& event, std::string caller,
+                                   std::string group);
+
 class CapabilityAnalysis {
   public:
     // With a registry, checks are grouped by the container of their mount namespace ("host"

@@ -23,14 +23,8 @@ class ContainerE2E : public RootTest {};
 
 const char* kLoop = "while true; do chroot / true; touch /tmp/f; chown 1:1 /tmp/f; sleep 0.1; done";
 
-// A busybox rootfs, built from the busybox-static binary.
 void make_rootfs(const fs::path& rootfs) {
-    fs::create_directories(rootfs / "bin");
-    fs::create_directories(rootfs / "tmp");
-    fs::copy_file("/bin/busybox", rootfs / "bin/busybox", fs::copy_options::overwrite_existing);
-    for (const char* tool : {"sh", "sleep", "chroot", "chown", "touch", "true", "nice"}) {
-        fs::create_symlink("busybox", rootfs / "bin" / tool);
-    }
+    make_busybox_rootfs(rootfs);
 }
 
 // A runc container running kLoop, deleted when the test ends.

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fcntl.h>
+#include <filesystem>
 #include <fstream>
 #include <poll.h>
 #include <signal.h>
@@ -209,6 +210,17 @@ std::vector<std::string> docker_default_caps() {
             "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
             "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
             "CAP_KILL",    "CAP_AUDIT_WRITE"};
+}
+
+void make_busybox_rootfs(const std::string& rootfs) {
+    namespace fs = std::filesystem;
+    fs::create_directories(fs::path(rootfs) / "bin");
+    fs::create_directories(fs::path(rootfs) / "tmp");
+    fs::copy_file("/bin/busybox", fs::path(rootfs) / "bin/busybox",
+                  fs::copy_options::overwrite_existing);
+    for (const char* tool : {"sh", "sleep", "chroot", "chown", "touch", "true", "nice", "renice"}) {
+        fs::create_symlink("busybox", fs::path(rootfs) / "bin" / tool);
+    }
 }
 
 } // namespace capwise::e2e

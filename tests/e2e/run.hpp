@@ -52,6 +52,10 @@ int processes_matching(const std::string& cmdline);
 // Docker's and containerd's default capability set, as an OCI config.json names it.
 std::vector<std::string> docker_default_caps();
 
+// A busybox rootfs, built from the busybox-static binary (sh, sleep, chroot, chown, touch, true,
+// nice, renice).
+void make_busybox_rootfs(const std::string& rootfs);
+
 // /proc/PID/status field value ("CapEff" → "000001fffeffffff").
 std::string status_field(pid_t pid, const std::string& key);
 

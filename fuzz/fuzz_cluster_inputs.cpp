@@ -1,0 +1,40 @@
+// What cluster mode reads from outside: agent logs and state files (snapshots of summaries), the
+// API server's answers (pods, owners, agent pods) and lint.capwise.io/accept annotations.
+#include "advise/summary.hpp"
+#include "cluster/agents.hpp"
+#include "cluster/workloads.hpp"
+#include "lint/manifest.hpp"
+#include "record/agent_store.hpp"
+
+#include <string_view>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    using namespace capwise;
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+    cluster::AgentPod agent{"capwise-agent-x", "node-a", "Running", true};
+    if (auto e = cluster::evidence_from_log(text, agent)) {
+        for (const auto& line : e->lines) {
+            if (auto parsed = advise::parse_trace_line(line, ""); parsed && parsed->summary) {
+                advise::Analyzer a;
+                a.add_summary(*parsed->summary);
+                (void)a.finish();
+            }
+        }
+    }
+    record::AgentStore store("node-a", record::AgentLimits{8, std::chrono::hours(1)});
+    if (store.restore(text)) {
+        (void)store.snapshot(1, {});
+    }
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_discarded()) {
+        (void)cluster::pod_info(j);
+        (void)cluster::controller_of(j);
+        (void)cluster::agents_from("capwise", j, j);
+        if (j.is_object()) {
+            (void)advise::parse_summary(j);
+        }
+    }
+    (void)lint::parse_acceptances(text);
+    (void)cluster::parse_target(text);
+    return 0;
+}

@@ -1,0 +1,414 @@
+// `capwise agent`: the node agent of cluster mode. Traces every container on the node, keeps
+// per container the evidence advise uses (record/agent_store.hpp), persists it atomically under a
+// state directory and publishes it as snapshots on stdout — the container log `kubectl capwise`
+// reads through the API server. It serves nothing to the network and needs no Kubernetes API.
+#include "cli/command.hpp"
+#include "container/registry.hpp"
+#include "core/atomic_file.hpp"
+#include "core/duration.hpp"
+#include "core/process.hpp"
+#include "core/text.hpp"
+#include "core/unique_fd.hpp"
+#include "record/agent_store.hpp"
+#include "record/session.hpp"
+#include "trace/hook.hpp"
+#include "trace/tracer.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace capwise::cli {
+namespace {
+
+struct AgentOptions {
+    std::string state_dir = "/var/lib/capwise";
+    std::string proc = "/proc";
+    std::optional<std::string> node;
+    std::string publish_interval = "30s";
+    std::string heartbeat = "5m";
+    std::string persist_interval = "10s";
+    std::string retention = "168h";
+    std::optional<std::string> timeout;
+    std::size_t max_containers = 2048;
+    bool seccomp = false;
+    bool publish = true;
+    std::string hook = "auto";
+};
+
+// A state file is the agent's own, but it survives upgrades: bounded, and read like any record.
+constexpr std::size_t kMaxStateBytes = 64u << 20;
+
+std::uint64_t wall_ns() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+}
+
+std::uint64_t rss_bytes() {
+    std::ifstream in("/proc/self/statm");
+    std::uint64_t pages = 0, resident = 0;
+    in >> pages >> resident;
+    return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+core::Result<std::uint64_t> mntns_of(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        const int err = errno;
+        return core::make_error(fmt::format("cannot read {}: {}{}", path, std::strerror(err),
+                                            err == EACCES || err == EPERM
+                                                ? " (reading another process's namespaces "
+                                                  "needs CAP_SYS_PTRACE)"
+                                                : ""),
+                                err);
+    }
+    return static_cast<std::uint64_t>(st.st_ino);
+}
+
+core::Result<std::string> read_state(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            return std::string();
+        }
+        return core::make_error(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+    }
+    core::UniqueFd owned(fd);
+    std::string text;
+    char buf[65536];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return core::make_error(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+        }
+        if (n == 0) {
+            return text;
+        }
+        text.append(buf, static_cast<std::size_t>(n));
+        if (text.size() > kMaxStateBytes) {
+            return core::make_error(fmt::format("{} is larger than {} MiB: not an agent state file",
+                                                path, kMaxStateBytes >> 20));
+        }
+    }
+}
+
+int run_agent(const AgentOptions& o) {
+    auto duration = [](const std::string& flag,
+                       const std::string& text) -> std::optional<std::chrono::milliseconds> {
+        auto d = core::parse_duration(text);
+        if (!d || d->count() <= 0) {
+            print_error(fmt::format("{}: '{}' is not a positive duration (e.g. 30s, 5m, 168h)",
+                                    flag, core::printable(text)));
+            return std::nullopt;
+        }
+        return *d;
+    };
+    auto publish_every = duration("--publish-interval", o.publish_interval);
+    auto heartbeat = duration("--heartbeat", o.heartbeat);
+    auto persist_every = duration("--persist-interval", o.persist_interval);
+    auto retention = duration("--retention", o.retention);
+    std::optional<std::chrono::milliseconds> timeout;
+    if (o.timeout) {
+        timeout = duration("--timeout", *o.timeout);
+        if (!timeout) {
+            return 2;
+        }
+    }
+    if (!publish_every || !heartbeat || !persist_every || !retention) {
+        return 2;
+    }
+    if (o.max_containers == 0) {
+        print_error("--max-containers must be at least 1");
+        return 2;
+    }
+    auto hook = trace::parse_hook_choice(o.hook);
+    if (!hook) {
+        print_error(hook.error().message);
+        return 2;
+    }
+
+    container::DiscoveryConfig discovery = container::DiscoveryConfig::system_default();
+    discovery.proc = o.proc;
+    if (o.node) {
+        discovery.node = *o.node;
+    }
+    const std::string node = discovery.node;
+
+    // The state directory (a hostPath in the DaemonSet): created private, never through a link.
+    if (::mkdir(o.state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+        print_error(fmt::format("cannot create the state directory {}: {}",
+                                core::printable(o.state_dir), std::strerror(errno)));
+        return 1;
+    }
+    struct stat st {};
+    if (::lstat(o.state_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        print_error(
+            fmt::format("the state directory {} is not a directory", core::printable(o.state_dir)));
+        return 1;
+    }
+    const std::string state_file = o.state_dir + "/summaries.ndjson";
+
+    record::AgentStore store(
+        node, record::AgentLimits{o.max_containers,
+                                  std::chrono::duration_cast<std::chrono::seconds>(*retention)});
+    auto saved = read_state(state_file);
+    if (!saved) {
+        print_error(saved.error().message);
+        return 1;
+    }
+    if (!saved->empty()) {
+        if (auto restored = store.restore(*saved); !restored) {
+            // A state file this agent cannot read is kept for a human, never overwritten.
+            const std::string aside = state_file + fmt::format(".unreadable-{}", wall_ns());
+            (void)::rename(state_file.c_str(), aside.c_str());
+            print_error(fmt::format("{}: {}; moved aside to {}, starting empty", state_file,
+                                    restored.error().message, aside));
+        }
+    }
+
+    // Host and own processes are not containers: the kernel drops their checks.
+    // kthreadd (pid 2) lives in the initial mount namespace like every kernel thread; pid 1 may be
+    // a sandbox's init that even root cannot inspect.
+    auto host_ns = mntns_of(o.proc + "/2/ns/mnt");
+    auto own_ns = mntns_of("/proc/self/ns/mnt");
+    if (!host_ns || !own_ns) {
+        print_error((host_ns ? own_ns : host_ns).error().message);
+        return 1;
+    }
+    auto symbols = trace::load_symbols_for_tracing();
+    if (!symbols) {
+        print_error(symbols.error().message);
+        return 1;
+    }
+    trace::TraceOptions options;
+    options.hook = *hook;
+    options.syscall_results = true;
+    options.record_syscalls = o.seccomp;
+    options.exclude_mntns = true;
+    options.mntns = {*host_ns};
+    if (*own_ns != *host_ns) {
+        options.mntns.push_back(*own_ns);
+    }
+    auto session = record::Session::start(*symbols, options);
+    if (!session) {
+        std::string hint;
+        // The capabilities are there (checked before loading): a seccomp filter refused bpf(2).
+        if (session.error().message.find("Operation not permitted") != std::string::npos) {
+            std::ifstream in("/proc/self/status");
+            for (std::string line; std::getline(in, line);) {
+                if (line.rfind("Seccomp:", 0) == 0 && line.find('2') != std::string::npos) {
+                    hint = " — a seccomp filter is in force: CRI-O's and Podman's default profile "
+                           "allows bpf(2) only with CAP_SYS_ADMIN (kubectl capwise deploy "
+                           "--seccomp-unconfined)";
+                }
+            }
+        }
+        print_error(session.error().message + hint);
+        return 1;
+    }
+    install_stop_handlers();
+
+    container::Registry registry(discovery);
+    registry.rescan();
+    // Containers seen, by mount namespace, kept after they end: their last checks still count.
+    std::map<std::uint64_t, container::Container> known;
+    auto remember = [&] {
+        for (const auto& c : registry.containers()) {
+            if (c.mntns != *own_ns) {
+                known[c.mntns] = c;
+            }
+        }
+        while (known.size() > 2 * o.max_containers) {
+            known.erase(known.begin());
+        }
+    };
+    auto live = [&] {
+        std::vector<container::Container> out;
+        for (const auto& c : registry.containers()) {
+            if (c.mntns != *own_ns) {
+                out.push_back(c);
+            }
+        }
+        return out;
+    };
+    remember();
+    store.mark_live(live(), wall_ns());
+    std::uint64_t runtime_checks = 0;
+
+    (*session)->add_sink([&](const trace::TraceEvent& event) {
+        switch (event.kind) {
+        case trace::TraceEvent::Kind::SyscallResult:
+            store.add_result(event.tid, event.syscall_ret);
+            return;
+        case trace::TraceEvent::Kind::Exec:
+            store.add_exec(event.pid, event.ppid);
+            return;
+        case trace::TraceEvent::Kind::Check:
+            break;
+        }
+        // runc's own setup of a container (runc:[0:PARENT] .. runc:[2:INIT]) runs in its mount
+        // namespace before the workload's exec: the runtime's needs, not the workload's.
+        if (event.comm.rfind("runc:[", 0) == 0) {
+            ++runtime_checks;
+            return;
+        }
+        const container::Container* c = registry.resolve_mntns(event.mntns, {});
+        if (c != nullptr) {
+            remember();
+        } else if (auto k = known.find(event.mntns); k != known.end()) {
+            c = &k->second;
+        }
+        if (c != nullptr && c->mntns == *own_ns) {
+            return;
+        }
+        trace::TraceEvent resolved = event;
+        trace::resolve(resolved, *symbols);
+        store.add_check(event, resolved.caller, c);
+    });
+
+    const auto started_ns = wall_ns();
+    std::uint64_t seq = 0, published = 0, persisted = 0;
+    auto figures = [&] {
+        const auto counters = (*session)->tracer().counters();
+        nlohmann::ordered_json f;
+        f["version"] = CAPWISE_VERSION;
+        f["hook"] = trace::hook_name((*session)->tracer().hook());
+        f["startedAt"] = record::rfc3339(started_ns);
+        f["time"] = record::rfc3339(wall_ns());
+        f["syscalls"] = o.seccomp;
+        f["lost"] = counters.lost;
+        f["unrecorded"] = counters.unrecorded;
+        f["runtimeChecks"] = runtime_checks;
+        f["rssBytes"] = rss_bytes();
+        f["heartbeatSeconds"] = heartbeat->count() / 1000;
+        return f;
+    };
+    auto save = [&]() -> bool {
+        if (o.seccomp) {
+            for (const auto& r :
+                 (*session)->syscalls([](std::uint64_t k) { return fmt::format("mntns:{}", k); })) {
+                const std::uint64_t ns = std::stoull(r.group.substr(6));
+                if (auto k = known.find(ns); k != known.end()) {
+                    store.set_syscalls(k->second, r);
+                }
+            }
+        }
+        if (store.changes() == persisted) {
+            return true;
+        }
+        const std::uint64_t changes = store.changes();
+        if (auto w = core::write_file_atomically(state_file, store.snapshot(++seq, figures()));
+            !w) {
+            print_error(fmt::format("cannot persist {}: {}", state_file, w.error().message));
+            return false;
+        }
+        persisted = changes;
+        return true;
+    };
+    auto publish = [&](bool force) {
+        if (!o.publish || (!force && store.changes() == published)) {
+            return;
+        }
+        published = store.changes();
+        print_out(store.snapshot(++seq, figures()));
+        std::fflush(stdout);
+    };
+
+    using Clock = std::chrono::steady_clock;
+    const auto begin = Clock::now();
+    auto next_rescan = begin + std::chrono::seconds(1);
+    auto next_persist = begin + *persist_every;
+    auto next_publish = begin; // a first snapshot at once: the plugin sees the agent is up
+    auto next_heartbeat = begin + *heartbeat;
+    bool persist_failed = false;
+    auto ran = (*session)->run(-1, [&]() -> std::optional<int> {
+        const auto now = Clock::now();
+        if (now >= next_rescan) {
+            registry.rescan();
+            remember();
+            store.mark_live(live(), wall_ns());
+            store.expire(wall_ns());
+            next_rescan = now + std::chrono::seconds(1);
+        }
+        if (now >= next_persist) {
+            persist_failed = !save();
+            next_persist = now + *persist_every;
+        }
+        if (now >= next_publish) {
+            publish(now >= next_heartbeat);
+            if (now >= next_heartbeat) {
+                next_heartbeat = now + *heartbeat;
+            }
+            next_publish = now + *publish_every;
+        }
+        if (stop_signal_pending() || (timeout && now - begin >= *timeout)) {
+            return 0;
+        }
+        return std::nullopt;
+    });
+    if (!ran) {
+        print_error(ran.error().message);
+        return 1;
+    }
+    // Stopped (SIGTERM from the kubelet on an upgrade, or the time limit): nothing seen is lost.
+    (void)(*session)->drain();
+    const bool saved_last = save();
+    publish(true);
+    return saved_last && !persist_failed ? 0 : 1;
+}
+
+} // namespace
+
+void add_agent_command(CLI::App& app, Context& ctx) {
+    auto o = std::make_shared<AgentOptions>();
+    auto* cmd = app.add_subcommand(
+        "agent", "the node agent of cluster mode: per container, the capability evidence advise "
+                 "uses, persisted and published as snapshots on stdout (see kubectl capwise)");
+    cmd->add_option("--state-dir", o->state_dir,
+                    "where the summaries are kept across restarts (created 0700)")
+        ->capture_default_str();
+    cmd->add_option("--proc", o->proc,
+                    "the host's /proc (mounted read-only at /host/proc in the DaemonSet)")
+        ->capture_default_str();
+    cmd->add_option("--node", o->node, "this node's name (default: $NODE_NAME, else the hostname)");
+    cmd->add_option("--publish-interval", o->publish_interval,
+                    "write a snapshot to stdout this often when something changed")
+        ->capture_default_str();
+    cmd->add_option("--heartbeat", o->heartbeat,
+                    "write a snapshot at least this often, changed or not (kubectl capwise reads "
+                    "the last 15 minutes of the log first)")
+        ->capture_default_str();
+    cmd->add_option("--persist-interval", o->persist_interval,
+                    "write the state file this often when something changed")
+        ->capture_default_str();
+    cmd->add_option("--retention", o->retention, "keep ended containers' evidence this long")
+        ->capture_default_str();
+    cmd->add_option("--max-containers", o->max_containers,
+                    "containers kept at most (ended ones are forgotten first, oldest first)")
+        ->capture_default_str();
+    cmd->add_flag("--seccomp", o->seccomp,
+                  "also record each container's system calls (costs every system call on the "
+                  "node: see the README)");
+    cmd->add_flag("!--no-publish", o->publish, "do not write snapshots to stdout");
+    cmd->add_option("--hook", o->hook, "auto, tracepoint, kprobe or fentry")->capture_default_str();
+    cmd->add_option("--timeout", o->timeout, "stop after this long (default: until SIGTERM)");
+    cmd->footer("Examples:\n"
+                "  capwise agent --state-dir /var/lib/capwise --proc /host/proc\n"
+                "  capwise agent --state-dir /tmp/cw --timeout 1m --no-publish\n"
+                "  capwise advise --from /var/lib/capwise/summaries.ndjson --by-owner");
+    cmd->callback([o, &ctx] { ctx.exit_code = run_agent(*o); });
+}
+
+} // namespace capwise::cli

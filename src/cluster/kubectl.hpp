@@ -1,0 +1,43 @@
+// The user's own kubectl, for every API call kubectl capwise makes: capwise holds no credentials
+// and speaks no API protocol of its own. Each call is `kubectl get --raw PATH` (no discovery, no
+// cache, the user's context and kubeconfig), bounded in time and size; kubectl's complaint
+// becomes one line.
+#pragma once
+
+#include "core/result.hpp"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace capwise::cluster {
+
+struct KubectlConfig {
+    std::string program = "kubectl"; // $KUBECTL when set
+    std::optional<std::string> context;
+    std::optional<std::string> kubeconfig;
+    std::chrono::milliseconds timeout{std::chrono::seconds(60)};
+};
+
+class Kubectl {
+  public:
+    explicit Kubectl(KubectlConfig config) : config_(std::move(config)) {}
+    // GET path (with its query). Not found: an error with errno ENOENT; forbidden: EACCES.
+    core::Result<std::string> get_text(const std::string& path) const;
+    core::Result<nlohmann::json> get_json(const std::string& path) const;
+    // The namespace of the current context ("default" when it names none).
+    core::Result<std::string> current_namespace() const;
+    // kubectl apply -f - with the manifests on stdin; kubectl's own report on success.
+    core::Result<std::string> apply(const std::string& manifests) const;
+
+  private:
+    std::vector<std::string> base() const;
+    KubectlConfig config_;
+};
+
+// "a=b,c in (d)" etc. as a query value: percent-encoded.
+std::string url_encode(std::string_view text);
+
+} // namespace capwise::cluster

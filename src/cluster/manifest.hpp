@@ -1,0 +1,44 @@
+// What `kubectl capwise deploy` installs: the namespace, the agent's service account (no API
+// token), a Role for the people who read the agents' evidence, and the DaemonSet — with the
+// capabilities the agent was proven to need, each commented with why, and nothing else.
+#pragma once
+
+#include "core/result.hpp"
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace capwise::cluster {
+
+struct ManifestOptions {
+    std::string ns = "capwise";
+    std::string image = "localhost/capwise:latest";
+    // Kernels before 5.8 have no CAP_BPF / CAP_PERFMON: there only CAP_SYS_ADMIN loads BPF.
+    bool without_cap_bpf = false;
+    bool seccomp = false; // the agent also records each container's system calls
+    // RuntimeDefault: containerd's profile allows bpf(2) with CAP_BPF and perf_event_open(2)
+    // with CAP_PERFMON. CRI-O's (containers-common) allows both only with CAP_SYS_ADMIN: there
+    // the agent needs Unconfined (or SYS_ADMIN: worse).
+    bool unconfined = false;
+};
+
+// The names every other piece agrees on.
+inline constexpr const char* kAgentName = "capwise-agent";
+inline constexpr const char* kAgentContainer = "agent";
+inline constexpr const char* kAgentLabel = "app.kubernetes.io/name";
+inline constexpr const char* kStateDir = "/var/lib/capwise";
+
+// A capability the agent adds, and why.
+struct AgentCapability {
+    std::string name;
+    std::string why;
+};
+std::vector<AgentCapability> agent_capabilities(bool without_cap_bpf);
+
+// The manifests as one multi-document YAML stream, commented.
+std::string manifest_yaml(const ManifestOptions& options);
+// The same objects as a JSON v1 List (what `kubectl apply -f -` also takes).
+core::Result<nlohmann::ordered_json> manifest_json(const ManifestOptions& options);
+
+} // namespace capwise::cluster

@@ -1,0 +1,58 @@
+// From what the user names (deployment/web, sts/db, pod/x, -l app=web, -A) to pods and the
+// workload each belongs to: every pod's controller chain followed through ownerReferences
+// (Pod → ReplicaSet → Deployment, Pod → Job → CronJob, Pod → StatefulSet/DaemonSet), with the
+// API answers read as hostile input (types checked, nothing assumed present).
+#pragma once
+
+#include "cluster/kubectl.hpp"
+#include "core/result.hpp"
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace capwise::cluster {
+
+struct PodInfo {
+    std::string ns, name, uid, node, phase;
+    std::vector<std::string> containers; // init containers first, then containers
+};
+
+// A workload: its top owner ("Deployment", "web") or a pod without a controller.
+struct WorkloadPods {
+    std::string ns, kind, name, uid;
+    std::vector<PodInfo> pods;
+    std::string owner() const { return kind + "/" + name; } // "Deployment/web"
+    std::string kubectl_ref() const;                        // "deployment/web -n shop"
+};
+
+struct Target {
+    std::string kind; // canonical: Deployment, StatefulSet, DaemonSet, Job, CronJob, Pod
+    std::string name;
+};
+// "deployment/web", "deploy/web", "sts/db", "ds/x", "job/x", "cj/x", "pod/x", "po/x".
+core::Result<Target> parse_target(std::string_view text);
+
+struct Selection {
+    std::optional<Target> target;
+    std::string ns; // the namespace (ignored with all_namespaces)
+    bool all_namespaces = false;
+    std::string selector; // -l, as kubectl takes it
+};
+
+// The workloads selected, each with its pods. A named target that does not exist is an error
+// ("deployment web not found in namespace shop").
+core::Result<std::vector<WorkloadPods>> resolve_workloads(const Kubectl& kubectl,
+                                                          const Selection& selection);
+
+// A pod from an API Pod object; nullopt when it lacks a name or namespace.
+std::optional<PodInfo> pod_info(const nlohmann::json& pod);
+// The controller reference of an object: (kind, name, uid), when it has one.
+struct OwnerRef {
+    std::string kind, name, uid;
+};
+std::optional<OwnerRef> controller_of(const nlohmann::json& object);
+
+} // namespace capwise::cluster

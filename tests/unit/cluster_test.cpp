@@ -1,0 +1,370 @@
+// Cluster mode without a cluster: the summaries the agent keeps (round trip, hostile records),
+// its store's bounds and restart, snapshots in a log, the agents kubectl capwise trusts, workload
+// targets, lint acceptances and the DaemonSet's manifest.
+#include "advise/analysis.hpp"
+#include "advise/summary.hpp"
+#include "cluster/agents.hpp"
+#include "cluster/manifest.hpp"
+#include "cluster/workloads.hpp"
+#include "core/capability.hpp"
+#include "lint/lint.hpp"
+#include "lint/manifest.hpp"
+#include "record/agent_store.hpp"
+
+#include <cerrno>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace capwise {
+namespace {
+
+using Json = nlohmann::json;
+using advise::Observation;
+
+Observation check(const std::string& group, int cap, bool allowed, int tid,
+                  const std::string& syscall = "chown") {
+    Observation o;
+    o.group = group;
+    o.in_pod = true;
+    o.k8s_namespace = "shop";
+    o.owner = "Deployment/web";
+    o.cap = cap;
+    o.allowed = allowed;
+    o.pid = o.tid = tid;
+    o.comm = "web";
+    o.syscall = syscall;
+    o.caller = "setattr_prepare";
+    o.timestamp_ns = 1'700'000'000'000'000'000ULL + static_cast<std::uint64_t>(tid);
+    o.effective = core::CapSet::of({core::cap::kChown});
+    return o;
+}
+
+TEST(Summary, RoundTripGivesTheSameAdvice) {
+    advise::Analyzer a;
+    a.add(check("shop/web-1/nginx", core::cap::kChown, true, 10));
+    a.add(check("shop/web-1/nginx", core::cap::kSysChroot, false, 11, "chroot"));
+    a.add_result(11, -EPERM);
+    a.add(check("shop/web-1/nginx", core::cap::kKill, false, 12, "kill"));
+    a.add_result(12, 0);
+    const auto direct = a.finish();
+    ASSERT_EQ(direct.size(), 1U);
+    advise::WorkloadMeta meta;
+    meta.node = "node-a";
+    meta.pod = "web-1";
+    meta.k8s_namespace = "shop";
+    const auto record = advise::summary_json(direct[0], meta);
+    auto parsed = advise::parse_summary(Json::parse(record.dump()));
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    advise::Analyzer b;
+    b.add_summary(parsed->evidence);
+    const auto again = b.finish();
+    ASSERT_EQ(again.size(), 1U);
+    EXPECT_EQ(again[0].add, direct[0].add);
+    EXPECT_EQ(again[0].not_needed, direct[0].not_needed);
+    EXPECT_EQ(again[0].held, direct[0].held);
+    EXPECT_EQ(again[0].evidence.at(core::cap::kSysChroot).denied_failed, 1U);
+    EXPECT_EQ(parsed->meta.node, "node-a");
+    // Twice the same summary: twice the counts, the same advice.
+    b.add_summary(parsed->evidence);
+    EXPECT_EQ(b.finish()[0].evidence.at(core::cap::kChown).allowed, 2U);
+    EXPECT_EQ(b.finish()[0].add, direct[0].add);
+}
+
+TEST(Summary, HostileRecordsAreRefusedNotGuessed) {
+    auto bad = [](const std::string& text) {
+        auto r = advise::parse_summary(Json::parse(text));
+        EXPECT_FALSE(r) << text;
+        return r ? 0 : r.error().errno_value;
+    };
+    EXPECT_EQ(
+        bad(R"({"type":"summary","group":"g","checks":{"CAP_FLY":{"allowed":1,"requiredCaller":true}}})"),
+        EDOM);
+    EXPECT_EQ(
+        bad(R"({"type":"summary","group":"g","checks":{"CHOWN":{"allowed":-1,"requiredCaller":true}}})"),
+        EDOM);
+    EXPECT_EQ(bad(R"({"type":"summary","group":"g","checks":{"CHOWN":{"allowed":1}}})"), EDOM);
+    // Best effort only where the catalog says so: no made-up caller gets a capability dropped.
+    EXPECT_EQ(
+        bad(R"({"type":"summary","group":"g","checks":{"CHOWN":{"allowed":1,"requiredCaller":false,"callers":["x"]}}})"),
+        EDOM);
+    EXPECT_EQ(bad(R"({"type":"summary","checks":{}})"), EDOM);
+    Json many = Json::parse(
+        R"({"type":"summary","group":"g","checks":{"CHOWN":{"allowed":1,"requiredCaller":true}}})");
+    for (int i = 0; i < 100; ++i) {
+        many["checks"]["CHOWN"]["processes"].push_back("p" + std::to_string(i));
+    }
+    EXPECT_FALSE(advise::parse_summary(many));
+    // A line of a trace file: the same refusal through parse_trace_line.
+    auto line = advise::parse_trace_line(
+        R"({"type":"summary","group":"g","checks":{"CAP_FLY":{"allowed":1,"requiredCaller":true}}})",
+        "host");
+    ASSERT_FALSE(line);
+    EXPECT_EQ(line.error().errno_value, EDOM);
+}
+
+TEST(Snapshots, OnlyEachNodesLastCompleteSnapshotCounts) {
+    const std::string log = R"({"type":"agentSnapshot","node":"a","seq":1,"records":1})"
+                            "\n"
+                            R"({"type":"summary","group":"old","node":"a","checks":{}})"
+                            "\n"
+                            R"({"type":"agentSnapshotEnd","node":"a","seq":1,"records":1})"
+                            "\n"
+                            "capwise: a message the agent printed\n"
+                            R"({"type":"agentSnapshot","node":"a","seq":2,"records":1})"
+                            "\n"
+                            R"({"type":"summary","group":"new","node":"a","checks":{}})"
+                            "\n"
+                            R"({"type":"agentSnapshotEnd","node":"a","seq":2,"records":1})"
+                            "\n"
+                            R"({"type":"agentSnapshot","node":"a","seq":3,"records":2})"
+                            "\n"
+                            R"({"type":"summary","group":"torn","checks":{}})"
+                            "\n";
+    cluster::AgentPod agent{"capwise-agent-x", "a", "Running", true};
+    auto e = cluster::evidence_from_log(log, agent);
+    ASSERT_TRUE(e) << e.error().message;
+    ASSERT_EQ(e->lines.size(), 1U);
+    EXPECT_NE(e->lines[0].find("\"new\""), std::string::npos);
+    EXPECT_EQ(e->header["seq"], 2);
+    // An agent speaks for its own node only.
+    cluster::AgentPod other{"capwise-agent-y", "b", "Running", true};
+    auto foreign = cluster::evidence_from_log(log, other);
+    ASSERT_FALSE(foreign);
+    EXPECT_EQ(foreign.error().errno_value, EPROTO);
+    auto none = cluster::evidence_from_log("capwise: starting\n", agent);
+    ASSERT_FALSE(none);
+    EXPECT_EQ(none.error().errno_value, ENODATA);
+    // More records than announced: not trusted.
+    advise::SnapshotCollector c;
+    for (const char* l : {R"({"type":"agentSnapshot","node":"a","seq":1,"records":0})",
+                          R"({"type":"summary","group":"x","checks":{}})",
+                          R"({"type":"agentSnapshotEnd","node":"a","seq":1,"records":0})"}) {
+        auto parsed = advise::parse_trace_line(l, "");
+        ASSERT_TRUE(parsed) << l;
+        c.offer(*parsed, l);
+    }
+    EXPECT_TRUE(c.complete().empty());
+    EXPECT_EQ(c.torn(), 2U);
+}
+
+container::Container pod_container(const std::string& pod, const std::string& id) {
+    container::Container c;
+    c.id = id;
+    c.name = "nginx";
+    c.runtime = "containerd";
+    c.k8s.namespace_ = "shop";
+    c.k8s.pod = pod;
+    c.k8s.container = "nginx";
+    c.k8s.owner = "Deployment/web";
+    return c;
+}
+
+trace::TraceEvent event(int cap, int tid, std::uint64_t at) {
+    trace::TraceEvent e;
+    e.cap = cap;
+    e.tid = e.pid = tid;
+    e.comm = "nginx";
+    e.syscall = 92; // chown
+    e.timestamp_ns = at;
+    return e;
+}
+
+TEST(AgentStore, BoundedRestartedAndExpired) {
+    const std::uint64_t t0 = 1'800'000'000'000'000'000ULL;
+    record::AgentStore store("node-a", record::AgentLimits{2, std::chrono::hours(1)});
+    auto a = pod_container("web-a", "1"), b = pod_container("web-b", "2"),
+         c = pod_container("web-c", "3");
+    store.add_check(event(core::cap::kChown, 10, t0), "setattr_prepare", &a);
+    store.add_check(event(core::cap::kChown, 11, t0), "setattr_prepare", &b);
+    store.add_check(event(core::cap::kChown, 12, t0), "setattr_prepare", nullptr);
+    EXPECT_EQ(store.containers(), 2U);
+    EXPECT_EQ(store.counters().host_checks, 1U);
+    // Full of live containers: a third is refused and counted, never silently dropped.
+    store.add_check(event(core::cap::kChown, 13, t0), "setattr_prepare", &c);
+    EXPECT_EQ(store.containers(), 2U);
+    EXPECT_EQ(store.counters().refused, 1U);
+    // web-a ends: kept, then forgotten first when room is needed.
+    store.mark_live({b}, t0 + 1);
+    EXPECT_EQ(store.live(), 1U);
+    store.add_check(event(core::cap::kChown, 13, t0 + 2), "setattr_prepare", &c);
+    EXPECT_EQ(store.containers(), 2U);
+    EXPECT_EQ(store.counters().evicted, 1U);
+
+    // A restart: the snapshot read back gives the same records.
+    const std::string saved = store.snapshot(7, {{"version", "test"}});
+    record::AgentStore restarted("node-a", record::AgentLimits{2, std::chrono::hours(1)});
+    ASSERT_TRUE(restarted.restore(saved));
+    EXPECT_EQ(restarted.containers(), 2U);
+    EXPECT_EQ(restarted.counters().restored, 2U);
+    EXPECT_EQ(restarted.live(), 0U); // until the runtime shows them again
+    const std::string again = restarted.snapshot(7, {{"version", "test"}});
+    auto summaries = [](const std::string& text) {
+        std::vector<Json> out;
+        std::size_t start = 0;
+        while (start < text.size()) {
+            auto nl = text.find('\n', start);
+            auto j = Json::parse(text.substr(start, nl - start));
+            if (j["type"] == "summary") {
+                j.erase("ended");
+                out.push_back(j);
+            }
+            start = nl + 1;
+        }
+        return out;
+    };
+    EXPECT_EQ(summaries(again), summaries(saved));
+    // Ended past the retention: gone.
+    restarted.expire(t0 + 2 * 3'600'000'000'000ULL);
+    EXPECT_EQ(restarted.containers(), 0U);
+    // A state file that is not one: an error, nothing half-restored is trusted by the caller.
+    record::AgentStore broken("node-a", {});
+    EXPECT_FALSE(broken.restore("{\"type\":\"summary\",\"group\":\"g\",\"checks\":{\"X\":1}}\n"));
+    EXPECT_FALSE(broken.restore("not json\n"));
+}
+
+// The figures in the README: state of a full store, with realistic evidence per container.
+TEST(AgentStore, StateOfTwoThousandContainersStaysSmall) {
+    record::AgentStore store("node-a", record::AgentLimits{2048, std::chrono::hours(1)});
+    std::vector<container::Container> all;
+    for (int i = 0; i < 2048; ++i) {
+        all.push_back(
+            pod_container("web-7d4b9c6f8-" + std::to_string(10000 + i), std::to_string(i)));
+        for (int cap : {core::cap::kChown, core::cap::kSetuid, core::cap::kSetgid, 10,
+                        core::cap::kDacOverride}) {
+            for (int n = 0; n < 3; ++n) {
+                store.add_check(event(cap, 100 + n, 1'800'000'000'000'000'000ULL),
+                                "caller_" + std::to_string(n), &all.back());
+            }
+        }
+    }
+    const std::string snap = store.snapshot(1, {});
+    std::cout << "2048 containers x 5 capabilities: " << snap.size() / 1024 << " KiB of state\n";
+    EXPECT_LT(snap.size(), 8u << 20);
+    EXPECT_EQ(store.containers(), 2048U);
+}
+
+Json pod_object(const std::string& name, const std::string& node, const Json& owners) {
+    return {{"metadata", {{"name", name}, {"namespace", "capwise"}, {"ownerReferences", owners}}},
+            {"spec", {{"nodeName", node}}},
+            {"status", {{"phase", "Running"}}}};
+}
+
+TEST(Agents, OnlyPodsOfCapwisesOwnDaemonSetAreTrusted) {
+    Json ds = {{"metadata", {{"name", "capwise-agent"}, {"uid", "ds-uid"}}},
+               {"status", {{"desiredNumberScheduled", 2}}}};
+    Json owned = Json::array({{{"kind", "DaemonSet"},
+                               {"name", "capwise-agent"},
+                               {"uid", "ds-uid"},
+                               {"controller", true}}});
+    Json other_uid = Json::array({{{"kind", "DaemonSet"},
+                                   {"name", "capwise-agent"},
+                                   {"uid", "another"},
+                                   {"controller", true}}});
+    Json pods = {{"items",
+                  {pod_object("capwise-agent-a", "n1", owned),
+                   pod_object("capwise-agent-b", "n2", other_uid),
+                   pod_object("capwise-agent-c", "n2", Json::array()),
+                   {{"metadata", 5}}}}};
+    auto agents = cluster::agents_from("capwise", ds, pods);
+    ASSERT_EQ(agents.by_node.size(), 1U);
+    EXPECT_EQ(agents.by_node.at("n1").name, "capwise-agent-a");
+    EXPECT_EQ(agents.ignored.size(), 2U);
+    // No DaemonSet uid known: nothing is trusted.
+    EXPECT_TRUE(cluster::agents_from("capwise", Json::object(), pods).by_node.empty());
+}
+
+TEST(Workloads, TargetsAndOwners) {
+    EXPECT_EQ(cluster::parse_target("deploy/web")->kind, "Deployment");
+    EXPECT_EQ(cluster::parse_target("STS/db")->kind, "StatefulSet");
+    EXPECT_EQ(cluster::parse_target("cj/backup")->kind, "CronJob");
+    EXPECT_FALSE(cluster::parse_target("web"));
+    EXPECT_FALSE(cluster::parse_target("service/web"));
+    EXPECT_FALSE(cluster::parse_target("deployment/../../x"));
+    EXPECT_FALSE(cluster::parse_target("deployment/Web"));
+    Json pod = {
+        {"metadata",
+         {{"name", "web-1"},
+          {"namespace", "shop"},
+          {"ownerReferences",
+           {{{"kind", "ReplicaSet"}, {"name", "web-7d4"}, {"controller", false}},
+            {{"kind", "ReplicaSet"}, {"name", "web-8e5"}, {"uid", "u"}, {"controller", true}}}}}},
+        {"spec", {{"nodeName", "n1"}, {"containers", {{{"name", "nginx"}}, {{"x", 1}}}}}}};
+    auto owner = cluster::controller_of(pod);
+    ASSERT_TRUE(owner);
+    EXPECT_EQ(owner->name, "web-8e5");
+    auto info = cluster::pod_info(pod);
+    ASSERT_TRUE(info);
+    EXPECT_EQ(info->containers, std::vector<std::string>{"nginx"});
+    EXPECT_FALSE(cluster::pod_info(Json{{"metadata", {{"name", 3}}}}));
+    EXPECT_FALSE(cluster::controller_of(Json::array()));
+}
+
+TEST(LintAcceptance, EverySubjectMustBeAcceptedWithAReason) {
+    auto ok = lint::parse_acceptances("dangerous-capability BPF, PERFMON: a tracer\n\n"
+                                      "  pss/hostPathVolumes state: kept across restarts  \n");
+    ASSERT_TRUE(ok) << ok.error().message;
+    ASSERT_EQ(ok->size(), 2U);
+    EXPECT_EQ((*ok)[0].subjects, (std::vector<std::string>{"BPF", "PERFMON"}));
+    EXPECT_EQ((*ok)[1].reason, "kept across restarts");
+    EXPECT_FALSE(lint::parse_acceptances("dangerous-capability BPF"));
+    EXPECT_FALSE(lint::parse_acceptances("dangerous-capability BPF:   "));
+    EXPECT_FALSE(lint::parse_acceptances("dangerous-capability: why"));
+
+    const std::string manifest = R"(apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  annotations:
+    lint.capwise.io/accept: |
+      dangerous-capability BPF: a tracer
+spec:
+  containers:
+  - name: c
+    image: i
+    securityContext:
+      capabilities:
+        drop: [ALL]
+        add: [BPF, SYS_ADMIN]
+)";
+    lint::LintReport report;
+    lint::lint_text("p.yaml", manifest, lint::LintOptions{}, report);
+    ASSERT_EQ(report.results.size(), 1U);
+    int accepted = 0, still_high = 0;
+    for (const auto& f : report.results[0].findings) {
+        if (f.id == "dangerous-capability" && f.severity == lint::Severity::Info) {
+            ++accepted;
+            EXPECT_NE(f.message.find("accepted"), std::string::npos);
+        }
+        if (f.id == "dangerous-capability" && f.severity >= lint::Severity::High) {
+            ++still_high; // SYS_ADMIN is not accepted
+        }
+    }
+    EXPECT_EQ(accepted, 1);
+    EXPECT_EQ(still_high, 1);
+}
+
+TEST(Manifest, TheDaemonSetAddsExactlyTheProvenCapabilities) {
+    auto list = cluster::manifest_json(cluster::ManifestOptions{});
+    ASSERT_TRUE(list) << list.error().message;
+    Json ds;
+    for (const auto& item : (*list)["items"]) {
+        if (item["kind"] == "DaemonSet") {
+            ds = item;
+        }
+    }
+    const Json& c = ds["spec"]["template"]["spec"]["containers"][0];
+    EXPECT_EQ(c["securityContext"]["capabilities"]["add"],
+              (Json{"BPF", "PERFMON", "SYS_PTRACE", "SYSLOG"}));
+    EXPECT_EQ(c["securityContext"]["readOnlyRootFilesystem"], true);
+    for (const auto& m : c["volumeMounts"]) {
+        EXPECT_EQ(m.value("readOnly", false), m["name"] != "state") << m.dump();
+    }
+    EXPECT_EQ(ds["spec"]["template"]["spec"]["hostPID"], false);
+    cluster::ManifestOptions old;
+    old.without_cap_bpf = true;
+    auto legacy = cluster::agent_capabilities(true);
+    EXPECT_EQ(legacy.front().name, "SYS_ADMIN");
+}
+
+} // namespace
+} // namespace capwise
