@@ -9,6 +9,7 @@
 #include "core/process.hpp"
 #include "core/text.hpp"
 #include "core/unique_fd.hpp"
+#include "record/agent_recorder.hpp"
 #include "record/agent_store.hpp"
 #include "record/session.hpp"
 #include "trace/hook.hpp"
@@ -221,62 +222,9 @@ int run_agent(const AgentOptions& o) {
     install_stop_handlers();
 
     container::Registry registry(discovery);
-    registry.rescan();
-    // Containers seen, by mount namespace, kept after they end: their last checks still count.
-    std::map<std::uint64_t, container::Container> known;
-    auto remember = [&] {
-        for (const auto& c : registry.containers()) {
-            if (c.mntns != *own_ns) {
-                known[c.mntns] = c;
-            }
-        }
-        while (known.size() > 2 * o.max_containers) {
-            known.erase(known.begin());
-        }
-    };
-    auto live = [&] {
-        std::vector<container::Container> out;
-        for (const auto& c : registry.containers()) {
-            if (c.mntns != *own_ns) {
-                out.push_back(c);
-            }
-        }
-        return out;
-    };
-    remember();
-    store.mark_live(live(), wall_ns());
-    std::uint64_t runtime_checks = 0;
-
-    (*session)->add_sink([&](const trace::TraceEvent& event) {
-        switch (event.kind) {
-        case trace::TraceEvent::Kind::SyscallResult:
-            store.add_result(event.tid, event.syscall_ret);
-            return;
-        case trace::TraceEvent::Kind::Exec:
-            store.add_exec(event.pid, event.ppid);
-            return;
-        case trace::TraceEvent::Kind::Check:
-            break;
-        }
-        // runc's own setup of a container (runc:[0:PARENT] .. runc:[2:INIT]) runs in its mount
-        // namespace before the workload's exec: the runtime's needs, not the workload's.
-        if (event.comm.rfind("runc:[", 0) == 0) {
-            ++runtime_checks;
-            return;
-        }
-        const container::Container* c = registry.resolve_mntns(event.mntns, {});
-        if (c != nullptr) {
-            remember();
-        } else if (auto k = known.find(event.mntns); k != known.end()) {
-            c = &k->second;
-        }
-        if (c != nullptr && c->mntns == *own_ns) {
-            return;
-        }
-        trace::TraceEvent resolved = event;
-        trace::resolve(resolved, *symbols);
-        store.add_check(event, resolved.caller, c);
-    });
+    record::AgentRecorder recorder(store, registry, *symbols, *own_ns, 2 * o.max_containers);
+    recorder.tick(wall_ns());
+    (*session)->add_sink(recorder.sink());
 
     const auto started_ns = wall_ns();
     std::uint64_t seq = 0, published = 0, persisted = 0;
@@ -290,20 +238,15 @@ int run_agent(const AgentOptions& o) {
         f["syscalls"] = o.seccomp;
         f["lost"] = counters.lost;
         f["unrecorded"] = counters.unrecorded;
-        f["runtimeChecks"] = runtime_checks;
+        f["runtimeChecks"] = recorder.runtime_checks();
+        f["waitedForRuntimeState"] = recorder.waited();
         f["rssBytes"] = rss_bytes();
         f["heartbeatSeconds"] = heartbeat->count() / 1000;
         return f;
     };
     auto save = [&]() -> bool {
         if (o.seccomp) {
-            for (const auto& r :
-                 (*session)->syscalls([](std::uint64_t k) { return fmt::format("mntns:{}", k); })) {
-                const std::uint64_t ns = std::stoull(r.group.substr(6));
-                if (auto k = known.find(ns); k != known.end()) {
-                    store.set_syscalls(k->second, r);
-                }
-            }
+            recorder.take_syscalls(**session);
         }
         if (store.changes() == persisted) {
             return true;
@@ -328,42 +271,39 @@ int run_agent(const AgentOptions& o) {
 
     using Clock = std::chrono::steady_clock;
     const auto begin = Clock::now();
-    auto next_rescan = begin + std::chrono::seconds(1);
     auto next_persist = begin + *persist_every;
     auto next_publish = begin; // a first snapshot at once: the plugin sees the agent is up
     auto next_heartbeat = begin + *heartbeat;
     bool persist_failed = false;
-    auto ran = (*session)->run(-1, [&]() -> std::optional<int> {
-        const auto now = Clock::now();
-        if (now >= next_rescan) {
-            registry.rescan();
-            remember();
-            store.mark_live(live(), wall_ns());
-            store.expire(wall_ns());
-            next_rescan = now + std::chrono::seconds(1);
-        }
-        if (now >= next_persist) {
-            persist_failed = !save();
-            next_persist = now + *persist_every;
-        }
-        if (now >= next_publish) {
-            publish(now >= next_heartbeat);
-            if (now >= next_heartbeat) {
-                next_heartbeat = now + *heartbeat;
+    auto ran = (*session)->run(
+        -1,
+        [&]() -> std::optional<int> {
+            const auto now = Clock::now();
+            recorder.tick(wall_ns());
+            if (now >= next_persist) {
+                persist_failed = !save();
+                next_persist = now + *persist_every;
             }
-            next_publish = now + *publish_every;
-        }
-        if (stop_signal_pending() || (timeout && now - begin >= *timeout)) {
-            return 0;
-        }
-        return std::nullopt;
-    });
+            if (now >= next_publish) {
+                publish(now >= next_heartbeat);
+                if (now >= next_heartbeat) {
+                    next_heartbeat = now + *heartbeat;
+                }
+                next_publish = now + *publish_every;
+            }
+            if (stop_signal_pending() || (timeout && now - begin >= *timeout)) {
+                return 0;
+            }
+            return std::nullopt;
+        },
+        nullptr, {}, 50);
     if (!ran) {
         print_error(ran.error().message);
         return 1;
     }
     // Stopped (SIGTERM from the kubelet on an upgrade, or the time limit): nothing seen is lost.
     (void)(*session)->drain();
+    recorder.tick(wall_ns(), /*force=*/true);
     const bool saved_last = save();
     publish(true);
     return saved_last && !persist_failed ? 0 : 1;

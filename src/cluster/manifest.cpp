@@ -50,8 +50,11 @@ std::vector<AgentCapability> agent_capabilities(bool without_cap_bpf) {
                                      "attaching BPF programs needs CAP_SYS_ADMIN there"});
     } else {
         caps.push_back({"BPF", "create the BPF maps and load the tracing programs (bpf(2))"});
-        caps.push_back({"PERFMON", "attach them (capability tracepoint, or kprobes/fentry on older "
-                                   "kernels) and read kernel memory and stacks from them"});
+        caps.push_back({"PERFMON",
+                        "attach them (capability tracepoint, or fentry on older kernels) "
+                        "and read kernel memory and stacks; kprobes too where "
+                        "kernel.perf_event_paranoid <= 2 (at 3, Debian's default, "
+                        "they need SYS_ADMIN)"});
     }
     caps.push_back({"SYS_PTRACE", "read /host/proc/PID/ns/mnt of each container's init process "
                                   "(it holds capabilities the agent does not): the mount "

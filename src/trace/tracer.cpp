@@ -16,6 +16,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fstream>
 #include <mutex>
 #include <poll.h>
 #include <unistd.h>
@@ -278,7 +279,21 @@ core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& o
         }
         bpf_link* link = bpf_program__attach(a.prog);
         if (link == nullptr) {
-            return bpf_error(fmt::format("cannot attach {}", bpf_program__name(a.prog)), errno);
+            const int err = errno;
+            auto error = bpf_error(fmt::format("cannot attach {}", bpf_program__name(a.prog)), err);
+            // kprobes are made with perf_event_open(2): at kernel.perf_event_paranoid 3 (a
+            // Debian and Ubuntu patch, their default) that takes CAP_SYS_ADMIN, CAP_PERFMON
+            // is not enough.
+            std::ifstream paranoid_file("/proc/sys/kernel/perf_event_paranoid");
+            int paranoid = 0;
+            if (hook == Hook::Kprobe && err == EACCES && (paranoid_file >> paranoid) &&
+                paranoid > 2) {
+                error.message += fmt::format(
+                    "; kernel.perf_event_paranoid is {}: kprobes need CAP_SYS_ADMIN there (set it "
+                    "to 2, or use the fentry hook)",
+                    paranoid);
+            }
+            return error;
         }
         *a.link = link;
     }

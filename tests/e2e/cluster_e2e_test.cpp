@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -547,6 +548,105 @@ TEST_F(ClusterE2E, KubectlCapwiseMergesReplicasAcrossNodes) {
     EXPECT_TRUE(rows.count("node-a web-7d4b9c6f8-x2kq9 CHOWN")) << trace.out;
     EXPECT_TRUE(rows.count("node-b web-7d4b9c6f8-m4p2z SYS_CHROOT")) << trace.out;
     EXPECT_FALSE(rows.count("node-b web-7d4b9c6f8-m4p2z SYS_ADMIN")) << trace.out;
+}
+
+// A container's very first check is its own (the runtime state is read again when an unknown
+// mount namespace shows up, and the check waits for it), and a host process in a mount namespace
+// of its own is the host's, not a container's.
+TEST_F(ClusterE2E, FirstCheckOfANewContainerIsAttributed) {
+    TempDir t;
+    const std::string dir = (t / "state").string();
+    Background agent({"sh", "-c",
+                      std::string(CAPWISE_BINARY) + " agent --node node-a --state-dir " + dir +
+                          " --publish-interval 1s --timeout 6s > " + dir + ".log"},
+                     "sh");
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    {
+        CriContainer once("capwise-e2e-cl-once", Layout::Containerd, kReplicaA,
+                          "chroot / true; sleep 30");
+        auto host = run({"unshare", "-m", "chroot", "/", "true"});
+        EXPECT_EQ(host.status, 0) << host.err;
+        std::this_thread::sleep_for(std::chrono::seconds(2));
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+    std::ifstream in(dir + ".log");
+    const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto snap = last_snapshot(log);
+    ASSERT_TRUE(has_checks(snap, "shop/web-7d4b9c6f8-x2kq9/nginx", {"SYS_CHROOT"})) << log;
+    EXPECT_EQ(snap["shop/web-7d4b9c6f8-x2kq9/nginx"]["checks"]["SYS_CHROOT"]["deniedFailed"], 1)
+        << log;
+    EXPECT_GE(snap[""]["agent"]["hostChecks"].get<int>(), 1) << log; // unshare's chroot
+    EXPECT_EQ(snap.size(), 2U) << log; // the header and the one container
+    EXPECT_GE(snap[""]["agent"]["waitedForRuntimeState"].get<int>(), 1) << log;
+}
+
+// The DaemonSet's capabilities, and nothing else, run the agent on every hook: the tracepoint
+// here, kprobe and fentry on Debian 12's Linux 6.1 (this case also runs in tests/vm). Without any
+// one of them it refuses to start and says why (SYSLOG: only where perf_event_paranoid > 1).
+TEST_F(ClusterE2E, AgentRunsWithExactlyTheDaemonSetCapabilitiesOnEveryHook) {
+    const Json ds = daemonset();
+    std::vector<std::string> caps;
+    for (const auto& c : ds["spec"]["template"]["spec"]["containers"][0]["securityContext"]
+                           ["capabilities"]["add"]) {
+        caps.push_back(c);
+    }
+    ASSERT_FALSE(caps.empty());
+    std::ifstream paranoid_file("/proc/sys/kernel/perf_event_paranoid");
+    int paranoid = 0;
+    paranoid_file >> paranoid;
+    TempDir t;
+    Background host_checks({"sh", "-c", "while true; do unshare -m chroot / true; sleep 0.2; done"},
+                           "sh");
+    auto attempt = [&](const std::string& without) {
+        std::string bounding = "-all";
+        for (const auto& c : caps) {
+            if (c != without) {
+                bounding += ",+" + c;
+            }
+        }
+        for (auto& ch : bounding) {
+            ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        }
+        fs::remove_all(t / "state");
+        return run({"setpriv", "--inh-caps=-all", "--ambient-caps=-all",
+                    "--bounding-set=" + bounding, CAPWISE_BINARY, "agent", "--hook",
+                    hook_under_test(), "--state-dir", (t / "state").string(), "--timeout", "4s",
+                    "--publish-interval", "1s"},
+                   120);
+    };
+    // Debian's kernels default to kernel.perf_event_paranoid 3 (their own patch), where any
+    // perf_event_open(2) — how kprobes are made — takes CAP_SYS_ADMIN: the agent says so, and
+    // runs with the DaemonSet's capabilities once the sysctl is 2.
+    struct Paranoid {
+        int saved;
+        ~Paranoid() { std::ofstream("/proc/sys/kernel/perf_event_paranoid") << saved; }
+    };
+    std::optional<Paranoid> restore;
+    if (hook_under_test() == "kprobe" && paranoid > 2) {
+        auto refused = attempt("");
+        EXPECT_NE(refused.status, 0);
+        EXPECT_NE(refused.err.find("kernel.perf_event_paranoid is 3: kprobes need CAP_SYS_ADMIN"),
+                  std::string::npos)
+            << refused.err;
+        restore.emplace(Paranoid{paranoid});
+        std::ofstream("/proc/sys/kernel/perf_event_paranoid") << 2;
+        paranoid = 2;
+    }
+    auto all = attempt("");
+    ASSERT_EQ(all.status, 0) << all.err;
+    auto snap = last_snapshot(all.out);
+    ASSERT_EQ(snap.count(""), 1U) << all.out;
+    EXPECT_EQ(snap[""]["agent"]["hook"], expected_hook());
+    EXPECT_GE(snap[""]["agent"]["hostChecks"].get<int>(), 1) << all.out;
+    for (const auto& cap : caps) {
+        auto r = attempt(cap);
+        if (cap == "SYSLOG" && paranoid <= 1) {
+            EXPECT_EQ(r.status, 0) << "perf_event_paranoid " << paranoid << ": " << r.err;
+            continue;
+        }
+        EXPECT_NE(r.status, 0) << "the agent ran without " << cap << ": " << r.out;
+        EXPECT_EQ(r.err.rfind("capwise: ", 0), 0U) << cap << ": " << r.err;
+    }
 }
 
 // The manifests kubectl capwise installs pass capwise lint with nothing above low, and every

@@ -16,7 +16,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 e2e=$(realpath "${1:?usage: run.sh E2E_BINARY [GTEST_FILTER]}")
-filter=${2:-TraceE2E.*:AdviseE2E.*:SeccompE2E.ACommands*:SeccompE2E.ThirtyTwo*:SeccompE2E.AMerged*:SeccompE2E.RuntimeDefault*:-AdviseE2E.RuncBundle*:AdviseE2E.TheDemo*}
+filter=${2:-TraceE2E.*:AdviseE2E.*:SeccompE2E.ACommands*:SeccompE2E.ThirtyTwo*:SeccompE2E.AMerged*:SeccompE2E.RuntimeDefault*:ClusterE2E.AgentRunsWithExactly*:-AdviseE2E.RuncBundle*:AdviseE2E.TheDemo*}
 dir=${CAPWISE_VM_DIR:-$here/../../build/vm}
 hooks=${CAPWISE_VM_HOOKS:-kprobe fentry auto}
 timeout_s=${CAPWISE_VM_TIMEOUT:-1500}

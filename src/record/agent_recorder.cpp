@@ -1,0 +1,133 @@
+#include "record/agent_recorder.hpp"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace capwise::record {
+namespace {
+
+constexpr auto kRescanEvery = std::chrono::seconds(1);
+constexpr auto kRescanAtMost = std::chrono::milliseconds(100);
+constexpr std::size_t kMaxWaiting = 65536;
+
+} // namespace
+
+AgentRecorder::AgentRecorder(AgentStore& store, container::Registry& registry,
+                             const trace::KernelSymbols& symbols, std::uint64_t own_mntns,
+                             std::size_t max_known)
+    : store_(store), registry_(registry), symbols_(symbols), own_mntns_(own_mntns),
+      max_known_(max_known) {}
+
+const container::Container* AgentRecorder::container_of(std::uint64_t mntns) const {
+    if (const container::Container* c = registry_.by_mntns(mntns)) {
+        return c;
+    }
+    auto it = known_.find(mntns);
+    return it == known_.end() ? nullptr : &it->second.first;
+}
+
+void AgentRecorder::apply(const Waiting& w) {
+    const trace::TraceEvent& e = w.event;
+    switch (e.kind) {
+    case trace::TraceEvent::Kind::SyscallResult:
+        store_.add_result(e.tid, e.syscall_ret);
+        return;
+    case trace::TraceEvent::Kind::Exec:
+        store_.add_exec(e.pid, e.ppid);
+        return;
+    case trace::TraceEvent::Kind::Check:
+        break;
+    }
+    const container::Container* c = container_of(e.mntns);
+    if (c != nullptr && c->mntns == own_mntns_) {
+        return;
+    }
+    store_.add_check(e, w.caller, c);
+}
+
+void AgentRecorder::add(const trace::TraceEvent& event) {
+    if (event.kind == trace::TraceEvent::Kind::Check) {
+        // runc's own setup of a container runs in its mount namespace before the workload's
+        // exec: the runtime's needs, not the workload's.
+        if (event.comm.rfind("runc:[", 0) == 0) {
+            ++runtime_checks_;
+            return;
+        }
+        trace::TraceEvent resolved = event;
+        trace::resolve(resolved, symbols_);
+        Waiting w{event, std::move(resolved.caller)};
+        if (container_of(event.mntns) == nullptr || !waiting_.empty()) {
+            if (waiting_.size() >= kMaxWaiting) {
+                ++overflow_;
+                store_.add_check(event, w.caller, nullptr);
+                return;
+            }
+            ++waited_;
+            waiting_tids_.insert(event.tid);
+            waiting_.push_back(std::move(w));
+            return;
+        }
+        apply(w);
+        return;
+    }
+    // An outcome or exec of a thread whose check waits: after it, in order.
+    const int tid = event.kind == trace::TraceEvent::Kind::Exec ? event.pid : event.tid;
+    if (waiting_tids_.count(tid) != 0 ||
+        (event.kind == trace::TraceEvent::Kind::Exec && waiting_tids_.count(event.ppid) != 0)) {
+        waiting_.push_back(Waiting{event, {}});
+        return;
+    }
+    apply(Waiting{event, {}});
+}
+
+void AgentRecorder::rescan(std::uint64_t wall_ns) {
+    registry_.rescan();
+    last_rescan_ = std::chrono::steady_clock::now();
+    std::vector<container::Container> live;
+    for (const auto& c : registry_.containers()) {
+        if (c.mntns != own_mntns_) {
+            known_[c.mntns] = {c, wall_ns};
+            live.push_back(c);
+        }
+    }
+    // Ended containers are remembered for their late checks, the longest gone forgotten first.
+    while (known_.size() > max_known_) {
+        auto oldest = std::min_element(known_.begin(), known_.end(), [](auto& a, auto& b) {
+            return a.second.second < b.second.second;
+        });
+        known_.erase(oldest);
+    }
+    store_.mark_live(live, wall_ns);
+}
+
+void AgentRecorder::tick(std::uint64_t wall_ns, bool force) {
+    const auto now = std::chrono::steady_clock::now();
+    const bool due = force || now >= next_rescan_;
+    if (!due && (waiting_.empty() || now - last_rescan_ < kRescanAtMost)) {
+        return;
+    }
+    rescan(wall_ns);
+    if (due) {
+        store_.expire(wall_ns);
+        next_rescan_ = now + kRescanEvery;
+    }
+    // Every waiting check came before this look at the runtime state: settled now, in order.
+    std::deque<Waiting> settled;
+    settled.swap(waiting_);
+    waiting_tids_.clear();
+    for (const auto& w : settled) {
+        apply(w);
+    }
+}
+
+void AgentRecorder::take_syscalls(const Session& session) {
+    for (const auto& r : session.syscalls([](std::uint64_t key) { return std::to_string(key); })) {
+        if (const container::Container* c = container_of(std::stoull(r.group));
+            c != nullptr && c->mntns != own_mntns_) {
+            store_.set_syscalls(*c, r);
+        }
+    }
+}
+
+} // namespace capwise::record
