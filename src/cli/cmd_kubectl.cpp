@@ -6,6 +6,7 @@
 #include "cli/advise_options.hpp"
 #include "cli/command.hpp"
 #include "cluster/agents.hpp"
+#include "cluster/evidence.hpp"
 #include "cluster/kubectl.hpp"
 #include "cluster/manifest.hpp"
 #include "cluster/workloads.hpp"
@@ -134,41 +135,11 @@ int run_deploy(const DeployOptions& o) {
     return 0;
 }
 
-// ---- evidence gathering shared by advise and trace ------------------------------------------
-
-struct Gathered {
-    std::vector<cluster::WorkloadPods> workloads;
-    cluster::Agents agents;
-    std::map<std::string, cluster::NodeEvidence> by_node;
-    std::vector<std::string> missing; // what has no evidence, and why (partial)
-};
-
 core::Result<std::string> namespace_of(const Global& g, const cluster::Kubectl& k) {
     if (g.ns) {
         return *g.ns;
     }
     return k.current_namespace();
-}
-
-// The agents' last snapshots for the nodes named (all agents when empty).
-void fetch_nodes(const cluster::Kubectl& k, Gathered& g, const std::set<std::string>& nodes,
-                 bool all) {
-    for (const auto& [node, agent] : g.agents.by_node) {
-        if (!all && nodes.count(node) == 0) {
-            continue;
-        }
-        auto evidence = cluster::fetch_evidence(k, g.agents, agent);
-        if (!evidence) {
-            g.missing.push_back(fmt::format("node {}: {}", node, evidence.error().message));
-            continue;
-        }
-        g.by_node.emplace(node, std::move(*evidence));
-    }
-    for (const auto& node : nodes) {
-        if (g.agents.by_node.count(node) == 0) {
-            g.missing.push_back(fmt::format("node {}: no capwise agent runs there", node));
-        }
-    }
 }
 
 // ---- advise ------------------------------------------------------------------------------
@@ -214,14 +185,12 @@ int run_plugin_advise(const PluginAdviseOptions& o, const Context& ctx) {
     sel.ns = *ns;
     sel.all_namespaces = o.global.all_namespaces;
     sel.selector = o.global.selector;
-    Gathered g;
     auto workloads = cluster::resolve_workloads(*k, sel);
     if (!workloads) {
         print_error(workloads.error().message);
         return 1;
     }
-    g.workloads = std::move(*workloads);
-    if (g.workloads.empty()) {
+    if (workloads->empty()) {
         print_error(fmt::format("no pods match in {}", o.global.all_namespaces
                                                            ? std::string("any namespace")
                                                            : "namespace " + *ns));
@@ -232,88 +201,26 @@ int run_plugin_advise(const PluginAdviseOptions& o, const Context& ctx) {
         print_error(agents.error().message);
         return 1;
     }
-    g.agents = std::move(*agents);
-    for (const auto& why : g.agents.ignored) {
+    for (const auto& why : agents->ignored) {
         print_error(why);
     }
     std::set<std::string> nodes;
     bool any_pod = false;
-    for (const auto& w : g.workloads) {
+    for (const auto& w : *workloads) {
         for (const auto& p : w.pods) {
             any_pod = true;
-            if (p.node.empty()) {
-                g.missing.push_back(
-                    fmt::format("pod {}/{}: not scheduled on a node yet", p.ns, p.name));
-            } else {
+            if (!p.node.empty()) {
                 nodes.insert(p.node);
             }
         }
     }
-    fetch_nodes(*k, g, nodes, o.include_ended || !any_pod);
-
-    // Each replica's summaries, owned by the workload the API says it belongs to.
-    std::vector<std::string> records;
-    std::set<std::string> groups;
-    std::size_t replicas = 0, with_evidence = 0;
-    for (const auto& w : g.workloads) {
-        std::set<std::string> names;
-        for (const auto& p : w.pods) {
-            names.insert(p.name);
-        }
-        std::set<std::string> seen;
-        for (const auto& [node, evidence] : g.by_node) {
-            for (const auto& line : evidence.lines) {
-                auto j = Json::parse(line, nullptr, false);
-                if (!j.is_object() || j.value("type", "") != "summary" || !j.contains("k8s") ||
-                    !j["k8s"].is_object()) {
-                    continue;
-                }
-                Json& k8s = j["k8s"];
-                if (k8s.value("namespace", "") != w.ns) {
-                    continue;
-                }
-                const std::string pod = k8s.value("podName", "");
-                const bool current = names.count(pod) != 0;
-                // Earlier replicas (ended pods the agents still remember): the agent's own
-                // reading of the pod's owner, asked for with --include-ended or when no pod runs.
-                const bool earlier = !current && (o.include_ended || w.pods.empty()) &&
-                                     j.value("ended", false) && k8s.value("owner", "") == w.owner();
-                if (!current && !earlier) {
-                    continue;
-                }
-                if (w.kind == "Pod") {
-                    k8s["owner"] = ""; // a bare pod: nothing to merge, no template to patch
-                } else {
-                    k8s["owner"] = w.owner();
-                }
-                seen.insert(pod);
-                groups.insert(j.value("group", ""));
-                records.push_back(j.dump());
-            }
-            for (const auto& line : evidence.lines) {
-                auto j = Json::parse(line, nullptr, false);
-                if (j.is_object() && j.value("type", "") == "syscalls" &&
-                    groups.count(j.value("group", "")) != 0) {
-                    records.push_back(line);
-                }
-            }
-        }
-        for (const auto& p : w.pods) {
-            ++replicas;
-            if (seen.count(p.name) != 0) {
-                ++with_evidence;
-            } else if (!p.node.empty() && g.by_node.count(p.node) != 0) {
-                g.missing.push_back(fmt::format("pod {}/{} on node {}: the agent has no record of "
-                                                "it",
-                                                p.ns, p.name, p.node));
-            } else if (!p.node.empty()) {
-                g.missing.push_back(fmt::format("pod {}/{} on node {}: no evidence from that node",
-                                                p.ns, p.name, p.node));
-            }
-        }
-    }
-    if (records.empty()) {
-        for (const auto& m : g.missing) {
+    std::vector<std::string> unread;
+    const auto by_node =
+        cluster::fetch_nodes(*k, *agents, nodes, o.include_ended || !any_pod, unread);
+    auto evidence = cluster::select_evidence(*workloads, by_node, o.include_ended);
+    evidence.missing.insert(evidence.missing.begin(), unread.begin(), unread.end());
+    if (evidence.records.empty()) {
+        for (const auto& m : evidence.missing) {
             print_error(m);
         }
         print_error(fmt::format("no evidence for {} (the agents have recorded none of its pods)",
@@ -321,7 +228,7 @@ int run_plugin_advise(const PluginAdviseOptions& o, const Context& ctx) {
         return 1;
     }
     AdviseOptions a;
-    a.records = std::move(records);
+    a.records = std::move(evidence.records);
     a.by_owner = true;
     a.seccomp = o.seccomp;
     a.seccomp_out = o.seccomp_out;
@@ -330,15 +237,16 @@ int run_plugin_advise(const PluginAdviseOptions& o, const Context& ctx) {
     if (a.formats.empty()) {
         a.formats.push_back(o.output == "yaml" ? "k8s" : o.output);
     }
-    if (g.workloads.size() == 1 && g.workloads[0].kind != "Pod") {
-        a.owner = g.workloads[0].kubectl_ref();
+    if (workloads->size() == 1 && workloads->front().kind != "Pod") {
+        a.owner = workloads->front().kubectl_ref();
     }
-    for (const auto& m : g.missing) {
+    for (const auto& m : evidence.missing) {
         a.partial_warnings.push_back("no evidence: " + m);
     }
-    if (replicas > 0) {
-        print_error(fmt::format("evidence from {} of {} running replicas, {} node{}", with_evidence,
-                                replicas, g.by_node.size(), g.by_node.size() == 1 ? "" : "s"));
+    if (evidence.replicas > 0) {
+        print_error(fmt::format("evidence from {} of {} running replicas, {} node{}",
+                                evidence.with_evidence, evidence.replicas, by_node.size(),
+                                by_node.size() == 1 ? "" : "s"));
     }
     return run_advise(a, ctx);
 }
@@ -353,62 +261,6 @@ struct PluginTraceOptions {
     std::string interval = "10s";
     std::optional<std::string> timeout;
 };
-
-struct Row {
-    std::string node, ns, pod, container, cap, verdict, last_seen;
-    std::uint64_t count = 0;
-    std::vector<std::string> syscalls, callers, processes;
-};
-
-std::vector<Row> rows_of(const Gathered& g, const PluginTraceOptions& o, const std::string& ns,
-                         const std::set<std::string>& pods, std::optional<core::CapSet> caps) {
-    std::vector<Row> rows;
-    for (const auto& [node, evidence] : g.by_node) {
-        for (const auto& line : evidence.lines) {
-            auto j = Json::parse(line, nullptr, false);
-            if (!j.is_object() || j.value("type", "") != "summary") {
-                continue;
-            }
-            auto parsed = advise::parse_summary(j);
-            if (!parsed) {
-                continue;
-            }
-            const auto& m = parsed->meta;
-            if (!o.global.all_namespaces && m.k8s_namespace != ns) {
-                continue;
-            }
-            if ((!o.global.selector.empty() && pods.count(m.k8s_namespace + "/" + m.pod) == 0) ||
-                (o.pod && m.pod != *o.pod) ||
-                (o.container && m.container != *o.container && m.container_name != *o.container)) {
-                continue;
-            }
-            for (const auto& [cap, e] : parsed->evidence.evidence) {
-                if (caps && !caps->contains(cap)) {
-                    continue;
-                }
-                auto add = [&](const char* verdict, std::uint64_t count) {
-                    if (count == 0 || (o.verdict && *o.verdict != verdict)) {
-                        return;
-                    }
-                    rows.push_back(Row{node,
-                                       m.k8s_namespace,
-                                       m.pod,
-                                       m.container,
-                                       core::cap_k8s_name(cap),
-                                       verdict,
-                                       m.last_seen,
-                                       count,
-                                       {e.syscalls.begin(), e.syscalls.end()},
-                                       {e.callers.begin(), e.callers.end()},
-                                       {e.processes.begin(), e.processes.end()}});
-                };
-                add("Allow", e.allowed);
-                add("Deny", e.denied_failed + e.denied_succeeded + e.denied_unknown);
-            }
-        }
-    }
-    return rows;
-}
 
 int run_plugin_trace(const PluginTraceOptions& o) {
     auto k = o.global.make();
@@ -453,14 +305,20 @@ int run_plugin_trace(const PluginTraceOptions& o) {
     std::map<std::string, std::uint64_t> printed; // row key → count shown (--watch)
     bool header = false;
     for (;;) {
-        Gathered g;
         auto agents = cluster::find_agents(*k, o.global.agent_ns);
         if (!agents) {
             print_error(agents.error().message);
             return 1;
         }
-        g.agents = std::move(*agents);
-        std::set<std::string> pods, nodes;
+        cluster::RowFilter filter;
+        if (!o.global.all_namespaces) {
+            filter.ns = *ns;
+        }
+        filter.pod = o.pod;
+        filter.container = o.container;
+        filter.verdict = o.verdict;
+        filter.caps = caps;
+        std::set<std::string> nodes;
         if (!o.global.selector.empty() || o.pod) {
             cluster::Selection sel{std::nullopt, *ns, o.global.all_namespaces, o.global.selector};
             auto workloads = cluster::resolve_workloads(*k, sel);
@@ -468,24 +326,25 @@ int run_plugin_trace(const PluginTraceOptions& o) {
                 print_error(workloads.error().message);
                 return 1;
             }
+            filter.pods.emplace();
             for (const auto& w : *workloads) {
                 for (const auto& p : w.pods) {
-                    pods.insert(p.ns + "/" + p.name);
+                    filter.pods->insert(p.ns + "/" + p.name);
                     if (!p.node.empty() && (!o.pod || p.name == *o.pod)) {
                         nodes.insert(p.node);
                     }
                 }
             }
+            if (o.global.selector.empty()) {
+                filter.pods.reset(); // -p alone: the pod's name filters
+            }
         }
-        fetch_nodes(*k, g, nodes, nodes.empty());
-        for (const auto& m : g.missing) {
+        std::vector<std::string> unread;
+        const auto by_node = cluster::fetch_nodes(*k, *agents, nodes, nodes.empty(), unread);
+        for (const auto& m : unread) {
             print_error(m);
         }
-        auto rows = rows_of(g, o, *ns, pods, caps);
-        std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
-            return std::tie(a.ns, a.pod, a.container, a.cap, a.verdict) <
-                   std::tie(b.ns, b.pod, b.container, b.cap, b.verdict);
-        });
+        const auto rows = cluster::check_rows(by_node, filter);
         output::Table table({"NODE", "NAMESPACE", "POD", "CONTAINER", "CAP", "VERDICT", "CHECKS",
                              "SYSCALLS", "CALLERS", "COMM", "LAST SEEN"});
         std::string json;
@@ -556,14 +415,18 @@ int run_status(const StatusOptions& o) {
         print_error(k.error().message);
         return 2;
     }
-    Gathered g;
     auto agents = cluster::find_agents(*k, o.global.agent_ns);
     if (!agents) {
         print_error(agents.error().message);
         return 1;
     }
+    struct {
+        cluster::Agents agents;
+        std::map<std::string, cluster::NodeEvidence> by_node;
+        std::vector<std::string> missing;
+    } g;
     g.agents = std::move(*agents);
-    fetch_nodes(*k, g, {}, true);
+    g.by_node = cluster::fetch_nodes(*k, g.agents, {}, true, g.missing);
     Json out{{"namespace", g.agents.ns},
              {"daemonSet", cluster::kAgentName},
              {"desired", g.agents.daemonset_status.value("desiredNumberScheduled", 0)},

@@ -99,6 +99,14 @@ const Json kDb = {
 // them is in runc's default set, so every check is a denial that fails the call.
 const char* kWebA = "while true; do chroot / true; touch /tmp/f; chown 1:1 /tmp/f; sleep 0.1; done";
 const char* kWebB = "while true; do chroot / true; sleep 0.1; done";
+const Json kBackup = {{"io.kubernetes.cri.sandbox-name", "backup-29412720-x7k2p"},
+                      {"io.kubernetes.cri.sandbox-namespace", "ops"},
+                      {"io.kubernetes.cri.sandbox-uid", "99999999-0000"},
+                      {"io.kubernetes.cri.container-name", "backup"},
+                      {"io.kubernetes.cri.container-type", "container"},
+                      {"io.kubernetes.cri.image-name", "docker.io/library/busybox:1.36"}};
+// A CronJob's run: one chown, then it has finished (its container is gone, the pod Succeeded).
+const char* kBackupRun = "touch /tmp/f; chown 1:1 /tmp/f; sleep 1";
 const char* kDbLoop = "while true; do renice -n -5 $$ >/dev/null 2>&1; sleep 0.1; done";
 
 // Each node's last complete snapshot in an agent's log: group → its summary record; the header
@@ -440,6 +448,7 @@ TEST_F(ClusterE2E, KubectlCapwiseMergesReplicasAcrossNodes) {
     const std::string log_a = agent_log("node-a", [] {
         CriContainer web("capwise-e2e-cl-web-a", Layout::Containerd, kReplicaA, kWebA);
         CriContainer db("capwise-e2e-cl-db", Layout::CriO, kDb, kDbLoop);
+        CriContainer backup("capwise-e2e-cl-backup", Layout::Containerd, kBackup, kBackupRun);
         std::this_thread::sleep_for(std::chrono::seconds(2));
     });
     const std::string log_b = agent_log("node-b", [] {
@@ -521,6 +530,17 @@ TEST_F(ClusterE2E, KubectlCapwiseMergesReplicasAcrossNodes) {
     auto db = kubectl({"capwise", "advise", "statefulset/db", "-n", "data", "-o", "json"});
     EXPECT_EQ(db.status, 0) << db.err;
     EXPECT_EQ(Json::parse(db.out, nullptr, false)["add"], Json{"SYS_NICE"}) << db.out << db.err;
+
+    // A CronJob: Pod → Job → CronJob; its run has ended, the agent remembers it. Flags, not
+    // the environment, name the kubeconfig and context.
+    auto cron = shell("PATH=" + kBuildDir +
+                      ":$PATH kubectl capwise advise cronjob/backup -n ops "
+                      "-o json --context loop --kubeconfig " +
+                      kubeconfig);
+    EXPECT_EQ(cron.status, 0) << cron.err;
+    auto c = Json::parse(cron.out, nullptr, false);
+    EXPECT_EQ(c["add"], Json{"CHOWN"}) << cron.out << cron.err;
+    EXPECT_EQ(c["replicas"], Json{"ops/backup-29412720-x7k2p/backup"}) << cron.out;
 
     auto missing = kubectl({"capwise", "advise", "deployment/nope", "-n", "shop"});
     EXPECT_EQ(missing.status, 1);

@@ -4,6 +4,7 @@
 #include "advise/analysis.hpp"
 #include "advise/summary.hpp"
 #include "cluster/agents.hpp"
+#include "cluster/evidence.hpp"
 #include "cluster/manifest.hpp"
 #include "cluster/workloads.hpp"
 #include "core/capability.hpp"
@@ -297,6 +298,54 @@ TEST(Workloads, TargetsAndOwners) {
     EXPECT_EQ(info->containers, std::vector<std::string>{"nginx"});
     EXPECT_FALSE(cluster::pod_info(Json{{"metadata", {{"name", 3}}}}));
     EXPECT_FALSE(cluster::controller_of(Json::array()));
+}
+
+// Summaries of two nodes selected for Deployment shop/web: the current replicas by name, an
+// ended one only when asked, another namespace's pod of the same name never; owners from the API.
+TEST(Evidence, ReplicasAcrossNodesAndWhatHasNone) {
+    auto summary = [](const std::string& node, const std::string& ns, const std::string& pod,
+                      bool ended, const std::string& owner) {
+        return Json{
+            {"type", "summary"},
+            {"group", ns + "/" + pod + "/nginx"},
+            {"node", node},
+            {"ended", ended},
+            {"k8s",
+             {{"namespace", ns}, {"podName", pod}, {"containerName", "nginx"}, {"owner", owner}}},
+            {"checks", Json::object()}}
+            .dump();
+    };
+    std::map<std::string, cluster::NodeEvidence> by_node;
+    by_node["n1"].lines = {
+        summary("n1", "shop", "web-a", false, "Deployment/guess"),
+        summary("n1", "other", "web-b", false, "Deployment/web"),
+        R"({"type":"syscalls","group":"shop/web-a/nginx","recordings":1,"architectures":{}})"};
+    by_node["n2"].lines = {summary("n2", "shop", "web-b", false, "Deployment/web"),
+                           summary("n2", "shop", "web-old", true, "Deployment/web")};
+    cluster::WorkloadPods web{"shop", "Deployment", "web", "uid", {}};
+    web.pods = {{"shop", "web-a", "1", "n1", "Running", {"nginx"}},
+                {"shop", "web-b", "2", "n2", "Running", {"nginx"}},
+                {"shop", "web-c", "3", "n3", "Running", {"nginx"}},
+                {"shop", "web-d", "4", "", "Pending", {"nginx"}}};
+    auto e = cluster::select_evidence({web}, by_node, false);
+    EXPECT_EQ(e.replicas, 4U);
+    EXPECT_EQ(e.with_evidence, 2U);
+    ASSERT_EQ(e.records.size(), 3U); // web-a, its syscalls, web-b (shop's, not other's)
+    for (const auto& r : e.records) {
+        auto j = Json::parse(r);
+        if (j["type"] == "summary") {
+            EXPECT_EQ(j["k8s"]["owner"], "Deployment/web"); // the API's word, not the agent's
+            EXPECT_EQ(j["k8s"]["namespace"], "shop");
+        }
+    }
+    ASSERT_EQ(e.missing.size(), 2U);
+    EXPECT_EQ(e.missing[0], "pod shop/web-c on node n3: no evidence from that node");
+    EXPECT_EQ(e.missing[1], "pod shop/web-d: not scheduled on a node yet");
+    auto ended = cluster::select_evidence({web}, by_node, true);
+    EXPECT_EQ(ended.records.size(), 4U); // web-old too
+    cluster::RowFilter f;
+    f.ns = "shop";
+    EXPECT_TRUE(cluster::check_rows(by_node, f).empty()); // no checks recorded
 }
 
 TEST(LintAcceptance, EverySubjectMustBeAcceptedWithAReason) {

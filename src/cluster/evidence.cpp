@@ -1,0 +1,154 @@
+#include "cluster/evidence.hpp"
+
+#include "advise/summary.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <tuple>
+
+namespace capwise::cluster {
+namespace {
+
+using Json = nlohmann::json;
+
+} // namespace
+
+std::map<std::string, NodeEvidence> fetch_nodes(const Kubectl& kubectl, const Agents& agents,
+                                                const std::set<std::string>& nodes, bool all,
+                                                std::vector<std::string>& missing) {
+    std::map<std::string, NodeEvidence> out;
+    for (const auto& [node, agent] : agents.by_node) {
+        if (!all && nodes.count(node) == 0) {
+            continue;
+        }
+        auto evidence = fetch_evidence(kubectl, agents, agent);
+        if (!evidence) {
+            missing.push_back(fmt::format("node {}: {}", node, evidence.error().message));
+            continue;
+        }
+        out.emplace(node, std::move(*evidence));
+    }
+    for (const auto& node : nodes) {
+        if (agents.by_node.count(node) == 0) {
+            missing.push_back(fmt::format("node {}: no capwise agent runs there", node));
+        }
+    }
+    return out;
+}
+
+WorkloadEvidence select_evidence(const std::vector<WorkloadPods>& workloads,
+                                 const std::map<std::string, NodeEvidence>& by_node,
+                                 bool include_ended) {
+    WorkloadEvidence out;
+    for (const auto& w : workloads) {
+        std::set<std::string> names;
+        for (const auto& p : w.pods) {
+            names.insert(p.name);
+        }
+        std::set<std::string> seen;
+        for (const auto& [node, evidence] : by_node) {
+            std::set<std::string> groups; // this node's records taken for this workload
+            for (const auto& line : evidence.lines) {
+                auto j = Json::parse(line, nullptr, false);
+                if (!j.is_object() || j.value("type", "") != "summary" || !j.contains("k8s") ||
+                    !j["k8s"].is_object()) {
+                    continue;
+                }
+                Json& k8s = j["k8s"];
+                if (k8s.value("namespace", "") != w.ns) {
+                    continue;
+                }
+                const std::string pod = k8s.value("podName", "");
+                const bool current = names.count(pod) != 0;
+                const bool earlier = !current && (include_ended || w.pods.empty()) &&
+                                     j.value("ended", false) && k8s.value("owner", "") == w.owner();
+                if (!current && !earlier) {
+                    continue;
+                }
+                // A bare pod: nothing to merge with, no template to patch.
+                k8s["owner"] = w.kind == "Pod" ? std::string() : w.owner();
+                seen.insert(pod);
+                groups.insert(j.value("group", ""));
+                out.records.push_back(j.dump());
+            }
+            for (const auto& line : evidence.lines) {
+                auto j = Json::parse(line, nullptr, false);
+                if (j.is_object() && j.value("type", "") == "syscalls" &&
+                    groups.count(j.value("group", "")) != 0) {
+                    out.records.push_back(line);
+                }
+            }
+        }
+        for (const auto& p : w.pods) {
+            ++out.replicas;
+            if (seen.count(p.name) != 0) {
+                ++out.with_evidence;
+            } else if (p.node.empty()) {
+                out.missing.push_back(
+                    fmt::format("pod {}/{}: not scheduled on a node yet", p.ns, p.name));
+            } else if (by_node.count(p.node) != 0) {
+                out.missing.push_back(
+                    fmt::format("pod {}/{} on node {}: the agent there has no record of it", p.ns,
+                                p.name, p.node));
+            } else {
+                out.missing.push_back(fmt::format(
+                    "pod {}/{} on node {}: no evidence from that node", p.ns, p.name, p.node));
+            }
+        }
+    }
+    return out;
+}
+
+std::vector<CheckRow> check_rows(const std::map<std::string, NodeEvidence>& by_node,
+                                 const RowFilter& f) {
+    std::vector<CheckRow> rows;
+    for (const auto& [node, evidence] : by_node) {
+        for (const auto& line : evidence.lines) {
+            auto j = Json::parse(line, nullptr, false);
+            if (!j.is_object() || j.value("type", "") != "summary") {
+                continue;
+            }
+            auto parsed = advise::parse_summary(j);
+            if (!parsed) {
+                continue;
+            }
+            const auto& m = parsed->meta;
+            if ((f.ns && m.k8s_namespace != *f.ns) ||
+                (f.pods && f.pods->count(m.k8s_namespace + "/" + m.pod) == 0) ||
+                (f.pod && m.pod != *f.pod) ||
+                (f.container && m.container != *f.container && m.container_name != *f.container)) {
+                continue;
+            }
+            for (const auto& [cap, e] : parsed->evidence.evidence) {
+                if (f.caps && !f.caps->contains(cap)) {
+                    continue;
+                }
+                auto add = [&](const char* verdict, std::uint64_t count) {
+                    if (count == 0 || (f.verdict && *f.verdict != verdict)) {
+                        return;
+                    }
+                    rows.push_back(CheckRow{node,
+                                            m.k8s_namespace,
+                                            m.pod,
+                                            m.container,
+                                            core::cap_k8s_name(cap),
+                                            verdict,
+                                            m.last_seen,
+                                            count,
+                                            {e.syscalls.begin(), e.syscalls.end()},
+                                            {e.callers.begin(), e.callers.end()},
+                                            {e.processes.begin(), e.processes.end()}});
+                };
+                add("Allow", e.allowed);
+                add("Deny", e.denied_failed + e.denied_succeeded + e.denied_unknown);
+            }
+        }
+    }
+    std::sort(rows.begin(), rows.end(), [](const CheckRow& a, const CheckRow& b) {
+        return std::tie(a.ns, a.pod, a.container, a.cap, a.verdict, a.node) <
+               std::tie(b.ns, b.pod, b.container, b.cap, b.verdict, b.node);
+    });
+    return rows;
+}
+
+} // namespace capwise::cluster

@@ -1,0 +1,51 @@
+// The agents' evidence for what the user asked about. For advice: each replica's summaries,
+// owned by the workload the API says the pod belongs to (not the agent's guess from its name),
+// with their system call recordings, and every replica and node without evidence named. For the
+// trace view: the recorded checks as rows, filtered like `capwise trace`.
+#pragma once
+
+#include "cluster/agents.hpp"
+#include "cluster/workloads.hpp"
+#include "core/capability.hpp"
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace capwise::cluster {
+
+// The last snapshot of each node in `nodes` (every agent's when all), and what could not be read.
+std::map<std::string, NodeEvidence> fetch_nodes(const Kubectl& kubectl, const Agents& agents,
+                                                const std::set<std::string>& nodes, bool all,
+                                                std::vector<std::string>& missing);
+
+struct WorkloadEvidence {
+    std::vector<std::string> records; // summary and syscalls records, for advise
+    std::vector<std::string> missing; // "pod shop/web-x on node n3: ..." (partial evidence)
+    std::size_t replicas = 0;         // running pods asked about
+    std::size_t with_evidence = 0;    // ... of which an agent has a summary
+};
+// include_ended: also pods that have ended, which the agents remember under the same owner (the
+// agent's reading of the owner; always when the workload has no pod now).
+WorkloadEvidence select_evidence(const std::vector<WorkloadPods>& workloads,
+                                 const std::map<std::string, NodeEvidence>& by_node,
+                                 bool include_ended);
+
+struct CheckRow {
+    std::string node, ns, pod, container, cap, verdict, last_seen;
+    std::uint64_t count = 0;
+    std::vector<std::string> syscalls, callers, processes;
+};
+struct RowFilter {
+    std::optional<std::string> ns;             // nullopt: every namespace
+    std::optional<std::set<std::string>> pods; // "ns/name" (from -l)
+    std::optional<std::string> pod, container, verdict;
+    std::optional<core::CapSet> caps;
+};
+// Sorted by namespace, pod, container, capability, verdict.
+std::vector<CheckRow> check_rows(const std::map<std::string, NodeEvidence>& by_node,
+                                 const RowFilter& filter);
+
+} // namespace capwise::cluster
