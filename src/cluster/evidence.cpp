@@ -39,6 +39,35 @@ std::map<std::string, NodeEvidence> fetch_nodes(const Kubectl& kubectl, const Ag
 WorkloadEvidence select_evidence(const std::vector<WorkloadPods>& workloads,
                                  const std::map<std::string, NodeEvidence>& by_node,
                                  bool include_ended) {
+    // Every record parsed once, indexed by namespace (a cluster-wide -A asks about every
+    // workload: no pass over all records per workload).
+    struct Record {
+        std::string node;
+        Json summary;
+        std::vector<const std::string*> syscalls; // this node's records of the same group
+    };
+    std::map<std::string, std::vector<Record>> by_ns;
+    for (const auto& [node, evidence] : by_node) {
+        std::map<std::string, std::vector<const std::string*>> syscalls;
+        for (const auto& line : evidence.lines) {
+            auto j = Json::parse(line, nullptr, false);
+            if (j.is_object() && j.value("type", "") == "syscalls") {
+                syscalls[j.value("group", "")].push_back(&line);
+            }
+        }
+        for (const auto& line : evidence.lines) {
+            auto j = Json::parse(line, nullptr, false);
+            if (!j.is_object() || j.value("type", "") != "summary" || !j.contains("k8s") ||
+                !j["k8s"].is_object()) {
+                continue;
+            }
+            const std::string ns = j["k8s"].value("namespace", "");
+            auto group = syscalls.find(j.value("group", ""));
+            by_ns[ns].push_back(Record{node, std::move(j),
+                                       group == syscalls.end() ? std::vector<const std::string*>{}
+                                                               : group->second});
+        }
+    }
     WorkloadEvidence out;
     for (const auto& w : workloads) {
         std::set<std::string> names;
@@ -46,37 +75,22 @@ WorkloadEvidence select_evidence(const std::vector<WorkloadPods>& workloads,
             names.insert(p.name);
         }
         std::set<std::string> seen;
-        for (const auto& [node, evidence] : by_node) {
-            std::set<std::string> groups; // this node's records taken for this workload
-            for (const auto& line : evidence.lines) {
-                auto j = Json::parse(line, nullptr, false);
-                if (!j.is_object() || j.value("type", "") != "summary" || !j.contains("k8s") ||
-                    !j["k8s"].is_object()) {
-                    continue;
-                }
-                Json& k8s = j["k8s"];
-                if (k8s.value("namespace", "") != w.ns) {
-                    continue;
-                }
-                const std::string pod = k8s.value("podName", "");
-                const bool current = names.count(pod) != 0;
-                const bool earlier = !current && (include_ended || w.pods.empty()) &&
-                                     j.value("ended", false) && k8s.value("owner", "") == w.owner();
-                if (!current && !earlier) {
-                    continue;
-                }
-                // A bare pod: nothing to merge with, no template to patch.
-                k8s["owner"] = w.kind == "Pod" ? std::string() : w.owner();
-                seen.insert(pod);
-                groups.insert(j.value("group", ""));
-                out.records.push_back(j.dump());
+        for (const auto& r : by_ns[w.ns]) {
+            Json j = r.summary;
+            Json& k8s = j["k8s"];
+            const std::string pod = k8s.value("podName", "");
+            const bool current = names.count(pod) != 0;
+            const bool earlier = !current && (include_ended || w.pods.empty()) &&
+                                 j.value("ended", false) && k8s.value("owner", "") == w.owner();
+            if (!current && !earlier) {
+                continue;
             }
-            for (const auto& line : evidence.lines) {
-                auto j = Json::parse(line, nullptr, false);
-                if (j.is_object() && j.value("type", "") == "syscalls" &&
-                    groups.count(j.value("group", "")) != 0) {
-                    out.records.push_back(line);
-                }
+            // A bare pod: nothing to merge with, no template to patch.
+            k8s["owner"] = w.kind == "Pod" ? std::string() : w.owner();
+            seen.insert(pod);
+            out.records.push_back(j.dump());
+            for (const auto* line : r.syscalls) {
+                out.records.push_back(*line);
             }
         }
         for (const auto& p : w.pods) {

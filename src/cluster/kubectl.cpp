@@ -16,7 +16,7 @@ std::string last_line(const std::string& err) {
         text.remove_suffix(1);
     }
     const auto nl = text.rfind('\n');
-    return core::printable(std::string(nl == std::string_view::npos ? text : text.substr(nl + 1)));
+    return core::printable(nl == std::string_view::npos ? text : text.substr(nl + 1), 400);
 }
 
 core::Error failure(const std::string& what, const core::SubprocessResult& r,
@@ -71,12 +71,13 @@ core::Result<std::string> Kubectl::get_text(const std::string& path) const {
     auto r = core::run_subprocess(
         argv, {}, core::SubprocessLimits{config_.timeout + std::chrono::seconds(5)});
     if (!r) {
+        // Not ENOENT: that is what "the object does not exist" says.
         return core::make_error(r.error().errno_value == ENOENT
                                     ? fmt::format("kubectl not found ({}): kubectl capwise uses "
                                                   "your kubectl for every API call",
                                                   core::printable(config_.program))
                                     : r.error().message,
-                                r.error().errno_value);
+                                ENOEXEC);
     }
     if (r->status != 0 || r->timed_out) {
         return failure(fmt::format("GET {}", path), *r, config_.timeout);

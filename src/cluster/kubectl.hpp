@@ -24,7 +24,8 @@ struct KubectlConfig {
 class Kubectl {
   public:
     explicit Kubectl(KubectlConfig config) : config_(std::move(config)) {}
-    // GET path (with its query). Not found: an error with errno ENOENT; forbidden: EACCES.
+    // GET path (with its query). Not found: an error with errno ENOENT; forbidden: EACCES;
+    // kubectl cannot be run: ENOEXEC.
     core::Result<std::string> get_text(const std::string& path) const;
     core::Result<nlohmann::json> get_json(const std::string& path) const;
     // The namespace of the current context ("default" when it names none).

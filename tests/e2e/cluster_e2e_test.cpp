@@ -686,6 +686,23 @@ TEST_F(ClusterE2E, DeployManifestLintsCleanAndExplainsEachCapability) {
     auto bad = run({kBuildDir + "/kubectl-capwise", "deploy", "--print-only", "--image",
                     "x\n  privileged: true"});
     EXPECT_EQ(bad.status, 2);
+    // No kubectl, or no API server: one line, a non-zero exit, never a wait without end.
+    auto no_kubectl = shell("KUBECTL=/nonexistent " + kBuildDir + "/kubectl-capwise status");
+    EXPECT_EQ(no_kubectl.status, 1);
+    EXPECT_NE(no_kubectl.err.find("kubectl not found (/nonexistent)"), std::string::npos)
+        << no_kubectl.err;
+    const std::string closed = t.write("closed", "apiVersion: v1\nkind: Config\nclusters:\n"
+                                                 "- name: c\n  cluster:\n    server: "
+                                                 "http://127.0.0.1:1\ncontexts:\n- name: c\n"
+                                                 "  context:\n    cluster: c\n"
+                                                 "current-context: c\n")
+                                   .string();
+    auto refused = run({kBuildDir + "/kubectl-capwise", "advise", "deployment/web", "-n", "shop",
+                        "--kubeconfig", closed},
+                       120);
+    EXPECT_EQ(refused.status, 1);
+    EXPECT_EQ(lines(refused.err).size(), 1U) << refused.err;
+    EXPECT_NE(refused.err.find("127.0.0.1:1 was refused"), std::string::npos) << refused.err;
     auto old_kernel =
         run({kBuildDir + "/kubectl-capwise", "deploy", "--print-only", "--without-cap-bpf"});
     EXPECT_NE(old_kernel.out.find("- SYS_ADMIN  #"), std::string::npos);

@@ -82,7 +82,14 @@ for boot in $(seq "$boots"); do
   # lockup after 60 s): emulated by TCG, the guest runs some 30x slower than hardware, and while
   # an fexit is attached to cap_capable under a chroot storm the other vCPU was once seen stuck
   # 26 s in the patched function (TCG retranslating the page), which is a second on hardware.
-  timeout -k 10 "$timeout_s" qemu-system-x86_64 -accel "$accel" -cpu max -smp 2 -m 2048 \
+  # Single-threaded TCG (both vCPUs in one host thread, round robin): with one host thread per
+  # vCPU, a vCPU running cap_capable under a storm while the other armed a kprobe on it once
+  # jumped to address 0 ("Unrecoverable kprobe", a panic) — the other vCPU ran stale translated
+  # code across the kernel's text_poke_bp. Round robin makes code patching exact; the guest is
+  # still SMP.
+  accel_opts=$accel
+  [ "$accel" = tcg ] && accel_opts="tcg,thread=single"
+  timeout -k 10 "$timeout_s" qemu-system-x86_64 -accel "$accel_opts" -cpu max -smp 2 -m 2048 \
     -nodefaults -display none -no-reboot -monitor none -serial "file:$log" \
     -kernel "$vmlinuz" -initrd "$dir/initramfs.gz" \
     -append "console=ttyS0 rdinit=/init panic=-1 softlockup_panic=1 watchdog_thresh=30 hung_task_panic=1 mitigations=off loglevel=4" \
