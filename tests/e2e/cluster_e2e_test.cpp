@@ -317,12 +317,20 @@ TEST_F(ClusterE2E, AgentInPodmanWithTheDaemonSetSettingsAttributesAndSurvivesRes
     ASSERT_EQ(first.count(""), 1U) << podman({"logs", name}).err;
     EXPECT_EQ(first[""]["node"], "node-a");
 
+    // Two replicas of Deployment shop/web (containerd) and a StatefulSet's pod (CRI-O).
     CriContainer web("capwise-e2e-cl-web-a", Layout::Containerd, kReplicaA, kWebA);
+    CriContainer web_b("capwise-e2e-cl-web-b", Layout::Containerd, replica_b(), kWebB);
     CriContainer db("capwise-e2e-cl-db", Layout::CriO, kDb, kDbLoop);
     auto seen = wait_for(log, [](std::map<std::string, Json>& s) {
         return has_checks(s, "shop/web-7d4b9c6f8-x2kq9/nginx", {"CHOWN", "SYS_CHROOT"}) &&
+               has_checks(s, "shop/web-7d4b9c6f8-m4p2z/nginx", {"SYS_CHROOT"}) &&
                has_checks(s, "data/db-0/postgres", {"SYS_NICE"});
     });
+    ASSERT_TRUE(has_checks(seen, "shop/web-7d4b9c6f8-m4p2z/nginx", {"SYS_CHROOT"})) << log();
+    const Json& b = seen["shop/web-7d4b9c6f8-m4p2z/nginx"];
+    EXPECT_EQ(b["k8s"]["podUid"], "55555555-6666");
+    EXPECT_EQ(b["runtime"]["containerId"], "capwise-e2e-cl-web-b");
+    EXPECT_FALSE(b["checks"].contains("CHOWN")) << b.dump(); // replica A's, not B's
     ASSERT_TRUE(has_checks(seen, "shop/web-7d4b9c6f8-x2kq9/nginx", {"CHOWN", "SYS_CHROOT"}))
         << log() << podman({"logs", name}).err;
     ASSERT_TRUE(has_checks(seen, "data/db-0/postgres", {"SYS_NICE"})) << log();
