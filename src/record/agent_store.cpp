@@ -104,7 +104,7 @@ AgentStore::Entry* AgentStore::entry_for(const container::Container& c, std::uin
     return &e;
 }
 
-void AgentStore::evict(const std::string& group) {
+void AgentStore::evict(std::string group) {
     entries_.erase(group);
     analyzer_.erase(group);
     ++counters_.evicted;

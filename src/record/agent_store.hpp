@@ -72,7 +72,7 @@ class AgentStore {
     };
     static std::string group_of(const container::Container& c);
     Entry* entry_for(const container::Container& c, std::uint64_t now_ns);
-    void evict(const std::string& group);
+    void evict(std::string group); // by value: callers pass keys of entries_ it erases
 
     std::string node_;
     AgentLimits limits_;
