@@ -116,8 +116,9 @@ WorkloadEvidence select_evidence(const std::vector<WorkloadPods>& workloads,
 std::vector<CheckRow> check_rows(const std::map<std::string, NodeEvidence>& by_node,
                                  const RowFilter& f) {
     std::vector<CheckRow> rows;
-    for (const auto& [node, evidence] : by_node) {
-        for (const auto& line : evidence.lines) {
+    for (const auto& node_evidence : by_node) {
+        const std::string& node = node_evidence.first;
+        for (const auto& line : node_evidence.second.lines) {
             auto j = Json::parse(line, nullptr, false);
             if (!j.is_object() || j.value("type", "") != "summary") {
                 continue;
@@ -133,7 +134,10 @@ std::vector<CheckRow> check_rows(const std::map<std::string, NodeEvidence>& by_n
                 (f.container && m.container != *f.container && m.container_name != *f.container)) {
                 continue;
             }
-            for (const auto& [cap, e] : parsed->evidence.evidence) {
+            for (const auto& cap_evidence : parsed->evidence.evidence) {
+                // Named, not bound: lambdas may not capture structured bindings before clang 16.
+                const int cap = cap_evidence.first;
+                const advise::Evidence& e = cap_evidence.second;
                 if (f.caps && !f.caps->contains(cap)) {
                     continue;
                 }
