@@ -17,8 +17,9 @@ packages=(
   libclang-rt-14-dev
   # real tools the end-to-end tests and benchmarks compare against
   libcap2-bin libcap-ng-utils util-linux procps attr hyperfine bpftrace bc
-  # real containers for the container/pod tests
-  runc podman busybox-static catatonit
+  # real containers for the container/pod tests; real containerd with its CRI plugin, driven
+  # over gRPC as a kubelet does (python3-grpcio; the messages are encoded by the test)
+  runc podman busybox-static catatonit containerd python3-grpcio
   # the report tests: a real browser (headless Chromium), screenshots read back as pixels
   # (netpbm), and an HTML checker (HTML Tidy)
   chromium tidy netpbm

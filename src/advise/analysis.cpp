@@ -64,6 +64,9 @@ void Analyzer::add_summary(const GroupAdvice& s) {
     for (const auto& [cap, e] : s.evidence) {
         merge_evidence(g.evidence[cap], e);
     }
+    for (const auto& [cap, e] : s.borrowed) {
+        merge_evidence(g.borrowed[cap], e);
+    }
 }
 
 void Analyzer::erase(const std::string& group) {
@@ -94,6 +97,19 @@ void Analyzer::add(const Observation& o) {
     if (o.effective) {
         g.held = g.held | *o.effective;
         g.held_known = true;
+    }
+    if (o.borrowed) {
+        Evidence& b = g.borrowed[o.cap];
+        b.cap = o.cap;
+        ++(o.allowed ? b.allowed : b.denied_unknown);
+        insert_bounded(b.syscalls, o.syscall.empty() ? "-" : o.syscall);
+        if (!o.caller.empty()) {
+            insert_bounded(b.callers, o.caller);
+        }
+        insert_bounded(b.processes, o.comm);
+        b.first_ns = b.first_ns == 0 ? o.timestamp_ns : std::min(b.first_ns, o.timestamp_ns);
+        b.last_ns = std::max(b.last_ns, o.timestamp_ns);
+        return;
     }
     if (o.syscall == "capset") {
         g.capset_requests.add(o.cap);
@@ -293,6 +309,14 @@ core::Result<TraceLine> parse_trace_line(std::string_view line, std::string_view
     o.timestamp_ns = static_cast<std::uint64_t>(num("timestamp").value_or(0));
     if (auto caps = j.find("caps"); caps != j.end() && caps->is_number_unsigned()) {
         o.effective = core::CapSet(caps->get<std::uint64_t>());
+    }
+    if (auto b = j.find("borrowed"); b != j.end() && b->is_boolean() && b->get<bool>()) {
+        o.borrowed = true;
+        auto own = j.find("ownCaps");
+        o.effective.reset();
+        if (own != j.end() && own->is_number_unsigned()) {
+            o.effective = core::CapSet(own->get<std::uint64_t>());
+        }
     }
     o.group = std::string(default_group);
     if (auto k8s = j.find("k8s"); k8s != j.end() && k8s->is_object()) {

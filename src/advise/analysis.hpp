@@ -33,7 +33,10 @@ struct Observation {
     std::string syscall;
     std::string caller;
     std::uint64_t timestamp_ns = 0;
-    std::optional<core::CapSet> effective; // the checked credentials' effective set, when known
+    std::optional<core::CapSet> effective; // the task's own effective set, when known
+    // Made under credentials that were not the task's and granted more than it could hold
+    // (overlayfs's mounter): listed apart, never a need.
+    bool borrowed = false;
 };
 
 struct Evidence {
@@ -66,6 +69,9 @@ struct GroupAdvice {
     // capability → what the workload loses without it.
     std::map<int, std::string> best_effort;
     std::map<int, Evidence> evidence;
+    // Checks made under borrowed credentials (Observation::borrowed), by capability: what the
+    // kernel checked on the workload's behalf with someone else's privileges. Not advised.
+    std::map<int, Evidence> borrowed;
     // What the workload held: the union of the effective sets its checks were made with (unknown
     // when no check carried one). Held but not needed is the waste a report shows.
     core::CapSet held;

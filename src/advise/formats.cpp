@@ -13,10 +13,20 @@ namespace {
 
 using Json = nlohmann::json;
 
+// Items may be names from the kernel, a runtime or a recorded file: never a raw control byte.
 std::string list(const std::vector<std::string>& items, std::string_view prefix = "") {
     std::string out;
     for (const auto& i : items) {
-        out += (out.empty() ? "" : ", ") + std::string(prefix) + i;
+        out += (out.empty() ? "" : ", ") + std::string(prefix) + core::escape_controls(i);
+    }
+    return out;
+}
+
+// Names from the kernel or a runtime, printable whatever bytes they hold.
+std::string list_of(const std::set<std::string>& items) {
+    std::string out;
+    for (const auto& i : items) {
+        out += (out.empty() ? "" : ", ") + core::printable(i);
     }
     return out;
 }
@@ -138,7 +148,8 @@ Json seccomp_json(const SeccompAdvice& s) {
         }
     }
     return Json{
-        {"profile", Json::parse(seccomp::profile_json(s.profile).dump())},
+        {"profile", Json::parse(seccomp::profile_json(s.profile).dump(
+                        -1, ' ', false, nlohmann::json::error_handler_t::replace))},
         {"fileName", s.file_name},
         {"recordings", s.recording.recordings},
         {"syscalls", used},
@@ -194,6 +205,14 @@ Json group_json(const GroupAdvice& g, const RenderOptions& options) {
          }()},
         {"undecided", sorted_k8s_names(g.undecided)},
         {"capsetRequests", sorted_k8s_names(g.capset_requests)},
+        {"borrowed",
+         [&] {
+             Json b = Json::object();
+             for (const auto& [cap, e] : g.borrowed) {
+                 b[core::cap_k8s_name(cap)] = {{"checks", e.count()}, {"callers", e.callers}};
+             }
+             return b;
+         }()},
         {"nonRoot", g.non_root},
         {"pss", core::pss_level_name(pss_level(g.add))},
         {"evidence", evidence_json(g)},
@@ -291,6 +310,12 @@ std::string text_report(const GroupAdvice& g, const RenderOptions& options) {
         out += fmt::format("Best effort, not added: {} (without it, {}); add it only to keep "
                            "that behaviour\n",
                            core::cap_k8s_name(cap), loses);
+    }
+    for (const auto& [cap, e] : g.borrowed) {
+        out += fmt::format("Checked with borrowed credentials, not added: {} at {} ({} checks; the "
+                           "kernel checked someone else's privileges, e.g. overlayfs's mounter, "
+                           "not the workload's)\n",
+                           core::cap_k8s_name(cap), list_of(e.callers), e.count());
     }
     if (!g.minimized_away.empty()) {
         out += fmt::format("Dropped by --minimize (the run ended the same without them): {}\n",
@@ -420,8 +445,9 @@ std::string kubectl_patch(const GroupAdvice& g, const RenderOptions& options) {
     const Json container{{"name", container_name(g, options)}, {"securityContext", security}};
     Json patch;
     patch["spec"]["template"]["spec"]["containers"] = Json::array({container});
-    return fmt::format("# kubectl patch {} --type strategic -p {}\n", target,
-                       core::shell_quote(patch.dump()));
+    return fmt::format(
+        "# kubectl patch {} --type strategic -p {}\n", target,
+        core::shell_quote(patch.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
 }
 
 Json oci_json(const GroupAdvice& g) {
@@ -438,7 +464,9 @@ Json oci_json(const GroupAdvice& g) {
                  {"inheritable", caps},
                  {"ambient", caps}}}}}};
     if (g.seccomp) {
-        out["linux"]["seccomp"] = Json::parse(seccomp::profile_json(g.seccomp->profile).dump());
+        out["linux"]["seccomp"] =
+            Json::parse(seccomp::profile_json(g.seccomp->profile)
+                            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
     return out;
 }
@@ -486,7 +514,7 @@ std::string denied_text(const std::map<int, std::set<std::string>>& denied) {
     std::string out;
     for (const auto& [cap, syscalls] : denied) {
         out += fmt::format("{}{} ({})", out.empty() ? "" : ", ", core::cap_k8s_name(cap),
-                           fmt::join(syscalls, ", "));
+                           list({syscalls.begin(), syscalls.end()}));
     }
     return out;
 }
@@ -505,13 +533,14 @@ std::string render(const std::vector<GroupAdvice>& groups, Format format,
             return format == Format::Json ? group_json(g, options) : oci_json(g);
         };
         if (!several) {
-            return one(groups.at(0)).dump(2) + "\n";
+            return one(groups.at(0)).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+                   "\n";
         }
         Json all = Json::object();
         for (const auto& g : groups) {
             all[g.group] = one(g);
         }
-        return all.dump(2) + "\n";
+        return all.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     }
     case Format::Compose:
         out += "services:\n";
@@ -537,13 +566,15 @@ std::string render(const std::vector<GroupAdvice>& groups, Format format,
             return g.seccomp ? seccomp::profile_json(g.seccomp->profile) : nlohmann::ordered_json();
         };
         if (!several) {
-            return profile(groups.at(0)).dump(2) + "\n";
+            return profile(groups.at(0))
+                       .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+                   "\n";
         }
         nlohmann::ordered_json all = nlohmann::ordered_json::object();
         for (const auto& g : groups) {
             all[g.group] = profile(g);
         }
-        return all.dump(2) + "\n";
+        return all.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     }
     case Format::Html:
         return {};

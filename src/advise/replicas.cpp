@@ -44,6 +44,9 @@ std::vector<GroupAdvice> merge_replicas(const std::vector<GroupAdvice>& groups) 
         for (const auto& [cap, e] : g.evidence) {
             merge_evidence(w.evidence[cap], e);
         }
+        for (const auto& [cap, e] : g.borrowed) {
+            merge_evidence(w.borrowed[cap], e);
+        }
     }
     // A capability one replica needed is needed: it is no longer "not needed" or undecided
     // because another replica never got that far.

@@ -96,6 +96,8 @@ core::Status name_set(const Json& obj, const char* key, std::set<std::string>& i
     return core::Ok{};
 }
 
+core::Status evidence_by_cap(const Json& checks, bool borrowed, std::map<int, Evidence>& into_map);
+
 } // namespace
 
 OJson summary_json(const GroupAdvice& g, const WorkloadMeta& m) {
@@ -119,6 +121,9 @@ OJson summary_json(const GroupAdvice& g, const WorkloadMeta& m) {
         j["lastSeen"] = m.last_seen;
     }
     j["ended"] = m.ended;
+    if (m.lost != 0) {
+        j["lostWhileRunning"] = m.lost;
+    }
     if (g.non_root) {
         j["nonRootUid"] = g.non_root_uid;
     }
@@ -128,22 +133,28 @@ OJson summary_json(const GroupAdvice& g, const WorkloadMeta& m) {
     if (!g.capset_requests.empty()) {
         j["capsetRequests"] = names(g.capset_requests);
     }
-    OJson checks = OJson::object();
-    for (const auto& [cap, e] : g.evidence) {
-        checks[core::cap_k8s_name(cap)] = {
-            {"allowed", e.allowed},
-            {"deniedFailed", e.denied_failed},
-            {"deniedSucceeded", e.denied_succeeded},
-            {"deniedUnknown", e.denied_unknown},
-            {"requiredCaller", e.required_caller},
-            {"syscalls", e.syscalls},
-            {"callers", e.callers},
-            {"processes", e.processes},
-            {"firstNs", e.first_ns},
-            {"lastNs", e.last_ns},
-        };
+    auto by_cap = [](const std::map<int, Evidence>& evidence) {
+        OJson out = OJson::object();
+        for (const auto& [cap, e] : evidence) {
+            out[core::cap_k8s_name(cap)] = {
+                {"allowed", e.allowed},
+                {"deniedFailed", e.denied_failed},
+                {"deniedSucceeded", e.denied_succeeded},
+                {"deniedUnknown", e.denied_unknown},
+                {"requiredCaller", e.required_caller},
+                {"syscalls", e.syscalls},
+                {"callers", e.callers},
+                {"processes", e.processes},
+                {"firstNs", e.first_ns},
+                {"lastNs", e.last_ns},
+            };
+        }
+        return out;
+    };
+    j["checks"] = by_cap(g.evidence);
+    if (!g.borrowed.empty()) {
+        j["borrowed"] = by_cap(g.borrowed);
     }
-    j["checks"] = std::move(checks);
     return j;
 }
 
@@ -211,6 +222,11 @@ core::Result<Summary> parse_summary(const Json& j) {
         }
         m.ended = ended->get<bool>();
     }
+    auto lost = count_field(j, "lostWhileRunning");
+    if (!lost) {
+        return lost.error();
+    }
+    m.lost = *lost;
     if (auto uid = j.find("nonRootUid"); uid != j.end()) {
         if (!uid->is_number_unsigned() || uid->get<std::uint64_t>() == 0 ||
             uid->get<std::uint64_t>() > 0xffffffffULL) {
@@ -237,8 +253,29 @@ core::Result<Summary> parse_summary(const Json& j) {
         checks->size() > static_cast<std::size_t>(core::kLastKnownCap) + 1) {
         return bad("no \"checks\" object");
     }
-    for (const auto& [name, c] : checks->items()) {
-        auto cap = cap_named(name);
+    if (auto read = evidence_by_cap(*checks, false, g.evidence); !read) {
+        return read.error();
+    }
+    if (auto borrowed = j.find("borrowed"); borrowed != j.end()) {
+        if (!borrowed->is_object() ||
+            borrowed->size() > static_cast<std::size_t>(core::kLastKnownCap) + 1) {
+            return bad("\"borrowed\" is not an object of capabilities");
+        }
+        if (auto read = evidence_by_cap(*borrowed, true, g.borrowed); !read) {
+            return read.error();
+        }
+    }
+    return out;
+}
+
+namespace {
+
+// The checks of one record by capability ("checks", or "borrowed": checks made under someone
+// else's credentials, which carry no best-effort rule since they are never advised).
+core::Status evidence_by_cap(const Json& checks, bool borrowed, std::map<int, Evidence>& into_map) {
+    for (const auto& [cap_key, c] : checks.items()) {
+        const std::string name = core::printable(cap_key);
+        auto cap = cap_named(cap_key);
         if (!cap) {
             return cap.error();
         }
@@ -276,7 +313,7 @@ core::Result<Summary> parse_summary(const Json& j) {
         }
         // A check only a best-effort caller made names that caller: without one the advice
         // could not say what is lost.
-        if (!e.required_caller) {
+        if (!e.required_caller && !borrowed) {
             if (e.callers.empty()) {
                 return bad(fmt::format("{} is best effort but names no caller", name));
             }
@@ -287,10 +324,12 @@ core::Result<Summary> parse_summary(const Json& j) {
                 }
             }
         }
-        g.evidence[e.cap] = std::move(e);
+        into_map[e.cap] = std::move(e);
     }
-    return out;
+    return core::Ok{};
 }
+
+} // namespace
 
 bool SnapshotCollector::offer(const TraceLine& parsed, std::string_view line) {
     if (parsed.agent_marker) {

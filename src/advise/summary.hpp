@@ -23,6 +23,9 @@ struct WorkloadMeta {
     std::string runtime, container_id, container_name;
     std::string first_seen, last_seen; // RFC 3339, UTC
     bool ended = false;                // the container is gone; kept as evidence
+    // Checks were lost while the container ran (the kernel's ring buffer overflowed): its
+    // evidence is incomplete, and advice from it says so.
+    std::uint64_t lost = 0;
 };
 
 struct Summary {

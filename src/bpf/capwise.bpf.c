@@ -35,6 +35,7 @@ const volatile __u32 wakeup_events = 1;   /* per CPU: wake the reader every this
 const volatile bool exact_stacks = false; /* unwind every check, never reuse a classification */
 const volatile bool want_results = false; /* report how syscalls with denied checks ended */
 const volatile bool record_syscalls = false; /* fill `syscall_sets` for each workload */
+const volatile bool wake_new_cgroup = false; /* wake the reader at a cgroup's first event */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -176,6 +177,15 @@ struct {
 	__type(value, struct classification);
 } classified SEC(".maps");
 
+/* Cgroups that have had an event (with wake_new_cgroup): the first one wakes the reader at once,
+ * so user space learns of a container while its runtime still keeps its state. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u8);
+} cgroups_seen SEC(".maps");
+
 /* Threads whose current syscall had a denied, audited check: its exit is reported. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -285,6 +295,30 @@ static __always_inline __u64 current_mntns(struct task_struct *task)
 	if (!nsproxy) /* an exiting task */
 		return 0;
 	return nsproxy->mnt_ns->ns.inum;
+}
+
+/* The task's cgroup on the v2 hierarchy; where it sits at the v2 root (a v1 or hybrid host whose
+ * runtime does not use the unified hierarchy), its cgroup in the v1 pids hierarchy. */
+static __always_inline void task_cgroup(struct task_struct *task, struct capwise_event *e)
+{
+	struct css_set *cgroups = task->cgroups;
+	struct cgroup *cgrp = cgroups->dfl_cgrp;
+	__u64 mark = 0;
+	if (cgrp->level == 0 && bpf_core_enum_value_exists(enum cgroup_subsys_id, pids_cgrp_id)) {
+		int id = bpf_core_enum_value(enum cgroup_subsys_id, pids_cgrp_id);
+		struct cgroup_subsys_state *css = 0;
+		if (id >= 0 && id < 16)
+			css = BPF_CORE_READ(cgroups, subsys[id]);
+		if (css) {
+			cgrp = BPF_CORE_READ(css, cgroup);
+			mark = CAPWISE_CGROUP_V1;
+		}
+	}
+	struct kernfs_node *kn = BPF_CORE_READ(cgrp, kn);
+	e->cgroup_id = BPF_CORE_READ(kn, id) | mark;
+	const char *name = BPF_CORE_READ(kn, name);
+	if (bpf_probe_read_kernel_str(e->cgroup, sizeof(e->cgroup), name) < 0)
+		e->cgroup[0] = 0;
 }
 
 static __always_inline __s32 current_syscall(struct task_struct *task)
@@ -433,6 +467,17 @@ static __always_inline int emit(struct capwise_event_with_stack *buf)
 		*since = 0;
 		flags = BPF_RB_FORCE_WAKEUP;
 	}
+	/* runc's own setup ("runc:[2:INIT]") runs in the container's cgroup first: the workload's
+	 * first check is the one that counts. */
+	const char *comm = buf->event.comm;
+	bool runtime = comm[0] == 'r' && comm[1] == 'u' && comm[2] == 'n' && comm[3] == 'c' &&
+		       comm[4] == ':' && comm[5] == '[';
+	if (wake_new_cgroup && !runtime &&
+	    !bpf_map_lookup_elem(&cgroups_seen, &buf->event.cgroup_id)) {
+		__u8 one = 1;
+		bpf_map_update_elem(&cgroups_seen, &buf->event.cgroup_id, &one, BPF_ANY);
+		flags = BPF_RB_FORCE_WAKEUP;
+	}
 	long err;
 	if (want_stack) /* a constant size keeps the verifier simple; kstack_len says what counts */
 		err = bpf_ringbuf_output(&events, buf, sizeof(*buf), flags);
@@ -518,6 +563,19 @@ static __always_inline int handle_check(void *ctx, const struct cred *cred,
 	 * a fifth of a traced check's cost). Other creds (a file's opener, another task) are probed. */
 	const struct cred *own = task->cred;
 	struct user_namespace *own_ns = own->user_ns;
+	const struct cred *real = task->real_cred;
+	e->own_cap_effective = real->cap_effective.val;
+	e->borrowed = 0;
+	if (cred != real) {
+		/* An override (override_creds) or another's credentials: borrowed when they grant
+		 * what the task itself could never use. access(2)'s override is a copy of the task's
+		 * own, capabilities within its permitted set: that check stays the task's. */
+		kernel_cap_t eff = {};
+		bpf_core_read(&eff, sizeof(eff), &cred->cap_effective);
+		struct user_namespace *checked_ns = BPF_CORE_READ(cred, user_ns);
+		e->borrowed = (eff.val & ~real->cap_permitted.val) != 0 || checked_ns != real->user_ns;
+	}
+	task_cgroup(task, e);
 	if (cred == own) {
 		e->uid = own->uid.val;
 		e->gid = own->gid.val;

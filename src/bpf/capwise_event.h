@@ -8,6 +8,10 @@
 #endif
 
 #define CAPWISE_COMM_LEN 16
+#define CAPWISE_CGROUP_LEN 112 /* "cri-containerd-" + a 64-hex id + ".scope", and then some */
+/* cgroup_id of a task at the root of the v2 hierarchy, read from the v1 pids hierarchy instead
+ * (hybrid hosts): v1 ids are unique only within their hierarchy, so they are marked. */
+#define CAPWISE_CGROUP_V1 (1ULL << 63)
 #define CAPWISE_SHORT_STACK 8  /* frames taken to classify a check and find its caller */
 #define CAPWISE_LONG_STACK 32  /* frames shipped with --kernel-stack */
 #define CAPWISE_MAX_RANGES 64  /* kernel function ranges the classifier knows */
@@ -44,6 +48,11 @@ struct capwise_event {
 	__u64 mntns;
 	__u64 cap_effective; /* of the checked cred */
 	__u64 caller_ip;     /* first kernel frame above the capability helpers, 0 if unknown */
+	__u64 own_cap_effective; /* the task's own effective set (real_cred), whatever was checked */
+	/* The task's cgroup: the identity of its container for the container's whole life (a mount
+	 * namespace's inode is handed to the next container as soon as one ends; a cgroup id is
+	 * never reused). */
+	__u64 cgroup_id;
 	__u32 pid;           /* tgid */
 	__u32 tid;
 	__u32 ppid;
@@ -59,7 +68,13 @@ struct capwise_event {
 	__u8 hook;
 	__u8 kstack_skip; /* leading frames of kstack[] that are the hook's own (BPF, dispatch) */
 	__u32 kstack_len; /* frames in kstack[] (0 unless --kernel-stack) */
+	/* The checked credentials are not the task's own and grant what the task could not have:
+	 * capabilities beyond its own permitted set, or another user namespace. overlayfs checks its
+	 * mounter's credentials this way (override_creds); such checks are not the task's needs. */
+	__u8 borrowed;
+	__u8 pad[7];
 	char comm[CAPWISE_COMM_LEN];
+	char cgroup[CAPWISE_CGROUP_LEN]; /* the cgroup's directory name (a container id is in it) */
 };
 
 struct capwise_event_with_stack {

@@ -63,8 +63,34 @@ typedef struct {
 struct cred {
 	kuid_t uid;
 	kgid_t gid;
+	kernel_cap_t cap_permitted;
 	kernel_cap_t cap_effective;
 	struct user_namespace *user_ns;
+} __attribute__((preserve_access_index));
+
+/* A cgroup's directory: its name and id (64 bits since Linux 5.5; on 64-bit the inode number
+ * user space sees, never reused while the machine runs). */
+struct kernfs_node {
+	const char *name;
+	__u64 id;
+} __attribute__((preserve_access_index));
+
+struct cgroup {
+	int level;
+	struct kernfs_node *kn;
+} __attribute__((preserve_access_index));
+
+struct cgroup_subsys_state {
+	struct cgroup *cgroup;
+} __attribute__((preserve_access_index));
+
+enum cgroup_subsys_id {
+	pids_cgrp_id = 11, /* relocated against the running kernel's value */
+};
+
+struct css_set {
+	struct cgroup_subsys_state *subsys[16];
+	struct cgroup *dfl_cgrp;
 } __attribute__((preserve_access_index));
 
 struct thread_info {
@@ -78,7 +104,9 @@ struct task_struct {
 	unsigned int flags;
 	struct task_struct *real_parent;
 	struct nsproxy *nsproxy;
-	const struct cred *cred;
+	const struct cred *real_cred; /* objective: the task's own, whatever it overrides */
+	const struct cred *cred;      /* subjective: what checks are made with (override_creds) */
+	struct css_set *cgroups;
 } __attribute__((preserve_access_index));
 
 struct pt_regs {

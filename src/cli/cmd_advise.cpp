@@ -601,7 +601,9 @@ int run_advise(const Opts& o, const Context& ctx) {
             }
             const std::string path = o.seccomp_out + "/" + g.seccomp->file_name;
             if (auto written = core::write_file_atomically(
-                    path, seccomp::profile_json(g.seccomp->profile).dump(2) + "\n");
+                    path, seccomp::profile_json(g.seccomp->profile)
+                                  .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+                              "\n");
                 !written) {
                 print_error(written.error().message);
                 return 1;

@@ -24,6 +24,8 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -159,6 +161,18 @@ int run_agent(const AgentOptions& o) {
             fmt::format("the state directory {} is not a directory", core::printable(o.state_dir)));
         return 1;
     }
+    // One agent per state directory: a second one would overwrite the first's evidence.
+    core::UniqueFd lock(
+        ::open(o.state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!lock.valid() || ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+        print_error(errno == EWOULDBLOCK
+                        ? fmt::format("another capwise agent is using the state directory {}; one "
+                                      "agent per node and state directory",
+                                      core::printable(o.state_dir))
+                        : fmt::format("cannot lock the state directory {}: {}",
+                                      core::printable(o.state_dir), std::strerror(errno)));
+        return 1;
+    }
     const std::string state_file = o.state_dir + "/summaries.ndjson";
 
     record::AgentStore store(
@@ -174,8 +188,13 @@ int run_agent(const AgentOptions& o) {
             // A state file this agent cannot read is kept for a human, never overwritten.
             const std::string aside = state_file + fmt::format(".unreadable-{}", wall_ns());
             (void)::rename(state_file.c_str(), aside.c_str());
-            print_error(fmt::format("{}: {}; moved aside to {}, starting empty", state_file,
-                                    restored.error().message, aside));
+            const auto kept = store.counters().restored;
+            print_error(fmt::format("{}: {}; moved aside to {}; {}", state_file,
+                                    restored.error().message, aside,
+                                    kept == 0 ? std::string("starting empty")
+                                              : fmt::format("kept the {} container record{} read "
+                                                            "before it",
+                                                            kept, kept == 1 ? "" : "s")));
         }
     }
 
@@ -198,6 +217,7 @@ int run_agent(const AgentOptions& o) {
     options.syscall_results = true;
     options.record_syscalls = o.seccomp;
     options.exclude_mntns = true;
+    options.wake_on_new_cgroup = true;
     options.mntns = {*host_ns};
     if (*own_ns != *host_ns) {
         options.mntns.push_back(*own_ns);
@@ -223,6 +243,9 @@ int run_agent(const AgentOptions& o) {
 
     container::Registry registry(discovery);
     record::AgentRecorder recorder(store, registry, *symbols, *own_ns, 2 * o.max_containers);
+    if (o.seccomp) {
+        recorder.follow_syscalls(**session);
+    }
     recorder.tick(wall_ns());
     (*session)->add_sink(recorder.sink());
 
@@ -240,7 +263,13 @@ int run_agent(const AgentOptions& o) {
         f["unrecorded"] = counters.unrecorded;
         f["runtimeChecks"] = recorder.runtime_checks();
         f["waitedForRuntimeState"] = recorder.waited();
+        f["boundCgroups"] = recorder.bound();
         f["rssBytes"] = rss_bytes();
+        rusage usage{};
+        ::getrusage(RUSAGE_SELF, &usage);
+        f["cpuSeconds"] =
+            static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+            static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
         f["heartbeatSeconds"] = heartbeat->count() / 1000;
         return f;
     };
@@ -280,6 +309,7 @@ int run_agent(const AgentOptions& o) {
         [&]() -> std::optional<int> {
             const auto now = Clock::now();
             recorder.tick(wall_ns());
+            store.note_lost((*session)->tracer().counters().lost);
             if (now >= next_persist) {
                 persist_failed = !save();
                 next_persist = now + *persist_every;

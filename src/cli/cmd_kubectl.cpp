@@ -367,7 +367,7 @@ int run_plugin_trace(const PluginTraceOptions& o) {
                        {"callers", r.callers},
                        {"comms", r.processes},
                        {"lastSeen", r.last_seen}};
-                json += j.dump() + "\n";
+                json += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
             } else {
                 table.add_row({r.node, r.ns, r.pod, r.container, r.cap, r.verdict,
                                std::to_string(r.count),
@@ -444,7 +444,9 @@ int run_status(const StatusOptions& o) {
             const Json fig = h.value("agent", Json::object());
             a["snapshot"] = h;
             auto num = [&](const Json& j, const char* key) {
-                return j.contains(key) && j[key].is_number() ? j[key].dump() : std::string("-");
+                return j.contains(key) && j[key].is_number()
+                           ? j[key].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                           : std::string("-");
             };
             row.insert(row.end(),
                        {fig.value("version", "-"), fig.value("hook", "-"), num(h, "containers"),
@@ -461,8 +463,10 @@ int run_status(const StatusOptions& o) {
     if (o.output == "json") {
         print_out(output::dump_json(out, 2) + "\n");
     } else {
-        print_out(fmt::format("DaemonSet {}/{}: {} desired, {} ready\n", g.agents.ns,
-                              cluster::kAgentName, out["desired"].dump(), out["ready"].dump()));
+        print_out(fmt::format(
+            "DaemonSet {}/{}: {} desired, {} ready\n", g.agents.ns, cluster::kAgentName,
+            out["desired"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+            out["ready"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
         print_out(table.render());
         for (const auto& why : g.agents.ignored) {
             print_out("ignored: " + why + "\n");

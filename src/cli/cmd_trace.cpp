@@ -272,7 +272,10 @@ int run_trace(const Opts& o, const Context& ctx) {
         }
         trace::TraceEvent resolved = event;
         trace::resolve(resolved, *symbols);
-        renderer.render(resolved, registry.resolve_mntns(event.mntns), buffer);
+        renderer.render(resolved,
+                        registry.resolve_task_or_rescan(event.cgroup_id, event.cgroup, event.mntns,
+                                                        event.timestamp_ns),
+                        buffer);
         // A drain under a storm can run long: write as it goes, memory stays flat.
         if (buffer.size() >= 64 * 1024) {
             flush();
@@ -341,7 +344,9 @@ int run_trace(const Opts& o, const Context& ctx) {
         });
         for (const auto& r : recordings) {
             if (o.format == "json") {
-                buffer += seccomp::recording_json(r).dump() + "\n";
+                buffer += seccomp::recording_json(r).dump(
+                              -1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                          "\n";
             } else {
                 for (const auto& [arch, calls] : r.used) {
                     std::vector<std::string> names;

@@ -88,7 +88,7 @@ WorkloadEvidence select_evidence(const std::vector<WorkloadPods>& workloads,
             // A bare pod: nothing to merge with, no template to patch.
             k8s["owner"] = w.kind == "Pod" ? std::string() : w.owner();
             seen.insert(pod);
-            out.records.push_back(j.dump());
+            out.records.push_back(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
             for (const auto* line : r.syscalls) {
                 out.records.push_back(*line);
             }

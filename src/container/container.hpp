@@ -38,7 +38,10 @@ struct Container {
     std::string name; // runtime name (podman/docker), the k8s container name, or the id
     std::string image;
     pid_t init_pid = 0;
-    std::uint64_t mntns = 0;
+    std::uint64_t mntns = 0; // 0 when its init had ended by the time its state was read
+    // The directory name of its init's cgroup (v2, else the v1 pids hierarchy's): what the
+    // tracer reads from the kernel beside every check (trace::TraceEvent::cgroup).
+    std::string cgroup;
     std::string bundle;
     OciProcess process;
     K8sMeta k8s;

@@ -5,6 +5,7 @@
 #include "core/text.hpp"
 #include "core/unique_fd.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -85,7 +86,9 @@ DiscoveryConfig DiscoveryConfig::system_default() {
 
 Registry::Registry(DiscoveryConfig config) : config_(std::move(config)) {}
 
-void Registry::read_container_dir(const std::string& dir, const RuntimeRoot& root) {
+std::optional<Container> Registry::read_container_dir(const std::string& dir,
+                                                      const RuntimeRoot& root,
+                                                      bool require_live) const {
     auto say = [&](const std::string& m) {
         if (debug_) {
             debug_(m);
@@ -95,12 +98,12 @@ void Registry::read_container_dir(const std::string& dir, const RuntimeRoot& roo
     auto state_text = read_file(dir + "/state.json", error);
     if (!state_text) {
         say(error);
-        return;
+        return std::nullopt;
     }
     auto state = parse_runc_state(*state_text);
     if (!state) {
         say(fmt::format("{}/state.json: {}", dir, state.error().message));
-        return;
+        return std::nullopt;
     }
     Container c;
     c.id = state->id;
@@ -108,11 +111,14 @@ void Registry::read_container_dir(const std::string& dir, const RuntimeRoot& roo
     c.bundle = state->bundle;
     c.runtime = root.runtime;
     auto mnt = core::read_process(c.init_pid, config_.proc); // the pid must still be alive
-    if (!mnt || !mnt->mnt_ns) {
-        say(fmt::format("container {}: init process {} is gone", c.id, c.init_pid));
-        return;
+    if (mnt && mnt->mnt_ns) {
+        c.mntns = *mnt->mnt_ns;
+        c.cgroup = cgroup_leaf(c.init_pid);
+    } else if (require_live) {
+        say(fmt::format("container {}: init process {} is gone", core::printable(c.id),
+                        c.init_pid));
+        return std::nullopt;
     }
-    c.mntns = *mnt->mnt_ns;
     std::map<std::string, std::string> annotations = state->labels;
     if (!c.bundle.empty()) {
         if (auto cfg_text = read_file(c.bundle + "/config.json", error)) {
@@ -150,7 +156,86 @@ void Registry::read_container_dir(const std::string& dir, const RuntimeRoot& roo
     if (c.name.empty()) {
         c.name = !c.k8s.container.empty() ? c.k8s.container : c.id;
     }
-    containers_.push_back(std::move(c));
+    return c;
+}
+
+std::string Registry::cgroup_leaf(pid_t pid) const {
+    std::string error;
+    auto text = read_file(fmt::format("{}/{}/cgroup", config_.proc, pid), error);
+    if (!text) {
+        return {};
+    }
+    // "0::/path" (v2) wins unless it is the root; else the pids hierarchy, as the tracer does.
+    std::string v2, pids;
+    std::string_view rest = *text;
+    while (!rest.empty()) {
+        auto nl = rest.find('\n');
+        std::string_view line = rest.substr(0, nl);
+        rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+        auto first = line.find(':');
+        auto second = first == std::string_view::npos ? first : line.find(':', first + 1);
+        if (second == std::string_view::npos) {
+            continue;
+        }
+        std::string_view controllers = line.substr(first + 1, second - first - 1);
+        std::string_view path = line.substr(second + 1);
+        std::string_view leaf = path.substr(path.rfind('/') + 1);
+        if (line.substr(0, first) == "0" && controllers.empty()) {
+            v2 = leaf;
+        } else if (controllers == "pids") {
+            pids = leaf;
+        }
+    }
+    return !v2.empty() ? v2 : pids;
+}
+
+std::optional<Container> Registry::lookup_id(std::string_view id) const {
+    // A name that cannot leave the runtime root: no separators, no dot directories.
+    if (id.empty() || id.size() > 128 || id.front() == '.' ||
+        id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+            std::string_view::npos) {
+        return std::nullopt;
+    }
+    for (const auto& root : config_.roots) {
+        std::vector<std::string> dirs;
+        if (root.namespaced) {
+            for (const auto& ns : subdirectories(root.path)) {
+                dirs.push_back(root.path + "/" + ns + "/" + std::string(id));
+            }
+        } else {
+            dirs.push_back(root.path + "/" + std::string(id));
+        }
+        for (const auto& d : dirs) {
+            if (::access((d + "/state.json").c_str(), F_OK) != 0) {
+                continue;
+            }
+            if (auto c = read_container_dir(d, root, false); c && c->id == id) {
+                return c;
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+std::string container_id_of_cgroup(std::string_view name) {
+    for (std::string_view suffix : {".scope"}) {
+        if (name.size() > suffix.size() && name.ends_with(suffix)) {
+            name.remove_suffix(suffix.size());
+        }
+    }
+    if (name.starts_with("crio-conmon-")) {
+        return {}; // CRI-O's monitor, not a container
+    }
+    for (std::string_view prefix : {"cri-containerd-", "crio-", "libpod-", "docker-"}) {
+        if (name.starts_with(prefix)) {
+            name.remove_prefix(prefix.size());
+            break;
+        }
+    }
+    if (name.empty() || name.ends_with(".slice") || name == "/") {
+        return {};
+    }
+    return std::string(name);
 }
 
 void Registry::rescan() {
@@ -215,7 +300,9 @@ void Registry::rescan() {
             }
         }
         for (const auto& d : dirs) {
-            read_container_dir(d, root);
+            if (auto c = read_container_dir(d, root, true)) {
+                containers_.push_back(std::move(*c));
+            }
         }
     }
     for (std::size_t i = 0; i < containers_.size(); ++i) {
@@ -243,6 +330,72 @@ const Container* Registry::resolve_mntns(std::uint64_t mntns,
     }
     unknown_.emplace(mntns, now); // the host, or a container we cannot see: asked once
     return nullptr;
+}
+
+const Container* Registry::bind(std::uint64_t cgroup_id, Container c, std::uint64_t now_ns) {
+    if (by_cgroup_.size() >= max_bound_) {
+        // The cgroup heard from longest ago is forgotten first: its container has long ended.
+        auto oldest = std::min_element(by_cgroup_.begin(), by_cgroup_.end(), [](auto& a, auto& b) {
+            return a.second.last_ns < b.second.last_ns;
+        });
+        by_cgroup_.erase(oldest);
+    }
+    ++bound_;
+    return &(by_cgroup_[cgroup_id] = Bound{std::move(c), now_ns}).container;
+}
+
+const Container* Registry::resolve_task(std::uint64_t cgroup_id, std::string_view cgroup,
+                                        std::uint64_t mntns, std::uint64_t now_ns) {
+    if (cgroup_id == 0) {
+        return by_mntns(mntns);
+    }
+    if (auto it = by_cgroup_.find(cgroup_id); it != by_cgroup_.end()) {
+        it->second.last_ns = std::max(it->second.last_ns, now_ns);
+        return &it->second.container;
+    }
+    if (outside_.count(cgroup_id) != 0) {
+        return nullptr;
+    }
+    if (const std::string id = container_id_of_cgroup(cgroup); !id.empty()) {
+        for (const auto& c : containers_) {
+            if (c.id == id) {
+                return bind(cgroup_id, c, now_ns);
+            }
+        }
+        if (auto c = lookup_id(id)) {
+            return bind(cgroup_id, std::move(*c), now_ns);
+        }
+    }
+    if (const Container* c = by_mntns(mntns);
+        c != nullptr && !c->cgroup.empty() && c->cgroup == cgroup) {
+        return bind(cgroup_id, *c, now_ns);
+    }
+    return nullptr;
+}
+
+const Container* Registry::resolve_task_or_rescan(std::uint64_t cgroup_id, std::string_view cgroup,
+                                                  std::uint64_t mntns, std::uint64_t now_ns) {
+    if (const Container* c = resolve_task(cgroup_id, cgroup, mntns, now_ns)) {
+        return c;
+    }
+    if (cgroup_id == 0 || outside_.count(cgroup_id) != 0) {
+        return cgroup_id == 0 ? resolve_mntns(mntns) : nullptr;
+    }
+    if (std::chrono::steady_clock::now() - last_scan_ >= std::chrono::milliseconds(100)) {
+        rescan();
+        if (const Container* c = resolve_task(cgroup_id, cgroup, mntns, now_ns)) {
+            return c;
+        }
+    }
+    mark_outside(cgroup_id);
+    return nullptr;
+}
+
+void Registry::mark_outside(std::uint64_t cgroup_id) {
+    if (outside_.size() >= 65536) {
+        outside_.clear();
+    }
+    outside_.insert(cgroup_id);
 }
 
 bool matches(const Container& c, const ContainerFilter& f) {

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,11 +45,37 @@ class Registry {
     const Container*
     resolve_mntns(std::uint64_t mntns,
                   std::chrono::milliseconds min_interval = std::chrono::milliseconds(100));
+
+    // The container a task belonged to, from what the tracer read beside its check: its cgroup
+    // (id and directory name) and mount namespace. A cgroup id is never reused, so its first
+    // check binds it for good: to the container whose id the cgroup's name carries, read from
+    // its runtime's state at once whether or not it still runs; or, for a runtime that names
+    // cgroups its own way, to the live container whose init is in this very cgroup and mount
+    // namespace (a mount namespace's inode alone is handed to the next container the moment one
+    // ends). nullptr when neither settles it (yet): the caller may rescan and ask again.
+    // A cgroup id of 0 (a kernel without them) falls back to live mount namespaces.
+    const Container* resolve_task(std::uint64_t cgroup_id, std::string_view cgroup,
+                                  std::uint64_t mntns, std::uint64_t now_ns);
+    // As resolve_task, rescanning once (at most every 100 ms) when nothing settles it, then
+    // remembering the cgroup as no container's: for callers without a wait queue of their own.
+    const Container* resolve_task_or_rescan(std::uint64_t cgroup_id, std::string_view cgroup,
+                                            std::uint64_t mntns, std::uint64_t now_ns);
+    // A cgroup no container claimed after a look at the runtime state: never looked up again.
+    void mark_outside(std::uint64_t cgroup_id);
+    std::uint64_t bound() const { return bound_; } // cgroups bound to a container so far
+    // At most this many cgroups are remembered (the least recently heard from forgotten first).
+    void set_max_bound(std::size_t n) { max_bound_ = n; }
     const std::vector<Container>& containers() const { return containers_; }
+    // The container of this id, read now from its runtime's state whether or not its init still
+    // runs (a container that lived 10 ms is still known while its runtime keeps its state):
+    // nullopt when no runtime root holds it, or the id could not name a state directory.
+    std::optional<Container> lookup_id(std::string_view id) const;
     void set_debug(std::function<void(const std::string&)> sink) { debug_ = std::move(sink); }
 
   private:
-    void read_container_dir(const std::string& dir, const RuntimeRoot& root);
+    std::optional<Container> read_container_dir(const std::string& dir, const RuntimeRoot& root,
+                                                bool require_live) const;
+    std::string cgroup_leaf(pid_t pid) const;
     DiscoveryConfig config_;
     std::vector<Container> containers_;
     std::map<std::uint64_t, std::size_t> by_mntns_;
@@ -56,6 +83,15 @@ class Registry {
     std::chrono::steady_clock::time_point last_scan_{};
     std::map<std::string, std::pair<std::string, std::string>> podman_names_; // id → name, image
     std::function<void(const std::string&)> debug_;
+    struct Bound {
+        Container container;
+        std::uint64_t last_ns = 0;
+    };
+    const Container* bind(std::uint64_t cgroup_id, Container c, std::uint64_t now_ns);
+    std::map<std::uint64_t, Bound> by_cgroup_;
+    std::set<std::uint64_t> outside_;
+    std::size_t max_bound_ = 4096;
+    std::uint64_t bound_ = 0;
 };
 
 // Container filters as the trace command takes them.
@@ -84,5 +120,10 @@ std::vector<ContainerProcesses> group_by_container(const Registry& registry,
                                                    const std::vector<core::ProcessInfo>& all);
 // "app=web,tier=front" → map; error on an item without '='.
 core::Result<std::map<std::string, std::string>> parse_selector(std::string_view text);
+
+// The container id a runtime put in a cgroup's directory name: "cri-containerd-ID.scope",
+// "crio-ID.scope", "libpod-ID.scope", "docker-ID.scope", or the id itself (cgroupfs drivers, plain
+// runc). Empty for names that cannot be an id (conmon's, slices, the root).
+std::string container_id_of_cgroup(std::string_view cgroup_name);
 
 } // namespace capwise::container

@@ -23,7 +23,7 @@ inline constexpr int kChown = 0, kDacOverride = 1, kDacReadSearch = 2, kFowner =
                      kSysModule = 16, kSysRawio = 17, kSysChroot = 18, kSysPtrace = 19,
                      kSysPacct = 20, kSysAdmin = 21, kSysBoot = 22, kSysNice = 23,
                      kSysResource = 24, kSysTime = 25, kSysTtyConfig = 26, kSyslog = 34,
-                     kPerfmon = 38, kBpf = 39;
+                     kMknod = 27, kPerfmon = 38, kBpf = 39;
 } // namespace cap
 
 // "cap_chown" for a known number, empty for anything else.

@@ -51,6 +51,19 @@ std::string escape_bytes(std::string_view s) {
     return out;
 }
 
+std::string escape_controls(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (unsigned char c : s) {
+        if (c >= 0x20 && c < 0x7f) {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out += fmt::format("\\x{:02x}", c);
+        }
+    }
+    return out;
+}
+
 std::string printable(std::string_view s, std::size_t max_len) {
     if (s.size() <= max_len) {
         return escape_bytes(s);

@@ -13,6 +13,10 @@ std::string to_upper(std::string_view s);
 
 // Printable ASCII kept, everything else as \xNN (backslash doubled); cut after max_len bytes.
 std::string printable(std::string_view s, std::size_t max_len = 64);
+// Control and non-ASCII bytes as \xNN, a backslash left as it is: for text that may already have
+// been through escape_bytes (escaping it again would double its backslashes), as a last guard
+// before a terminal.
+std::string escape_controls(std::string_view s);
 // Like printable, for paths and names in tables: never cut, and a space stays a space.
 std::string escape_bytes(std::string_view s);
 // One word for a POSIX shell: as is when it holds only safe characters, else in single quotes

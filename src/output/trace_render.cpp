@@ -88,7 +88,7 @@ std::string cell(const trace::TraceEvent& e, const container::Container* ct, Tra
     case TraceColumn::Ppid:
         return std::to_string(e.ppid);
     case TraceColumn::Comm:
-        return core::escape_bytes(e.comm);
+        return core::escape_controls(e.comm); // escaped when decoded; a guard for other sources
     case TraceColumn::Syscall:
         return trace::syscall_name(e.syscall);
     case TraceColumn::Uid:
@@ -290,6 +290,15 @@ void TraceRenderer::render(const trace::TraceEvent& e, const container::Containe
     out += ",\"caller\":";
     append_json_string(out, e.caller);
     fmt::format_to(it, ",\"hook\":\"{}\"", trace::hook_name(e.hook));
+    if (e.borrowed) {
+        // Made with credentials that were not the task's (see TraceEvent::borrowed): what the
+        // task itself held is ownCaps.
+        fmt::format_to(it, ",\"borrowed\":true,\"ownCaps\":{}", e.own_caps.bits());
+    }
+    if (e.cgroup_id != 0) {
+        fmt::format_to(it, ",\"cgroupId\":{},\"cgroup\":", e.cgroup_id);
+        append_json_string(out, e.cgroup);
+    }
     if (ct != nullptr) {
         auto field = [&](std::string_view key, const std::string& value, bool first = false) {
             out += first ? "\"" : ",\"";

@@ -17,14 +17,12 @@ AgentRecorder::AgentRecorder(AgentStore& store, container::Registry& registry,
                              const trace::KernelSymbols& symbols, std::uint64_t own_mntns,
                              std::size_t max_known)
     : store_(store), registry_(registry), symbols_(symbols), own_mntns_(own_mntns),
-      max_known_(max_known) {}
+      max_known_(max_known) {
+    registry_.set_max_bound(max_known_);
+}
 
-const container::Container* AgentRecorder::container_of(std::uint64_t mntns) const {
-    if (const container::Container* c = registry_.by_mntns(mntns)) {
-        return c;
-    }
-    auto it = known_.find(mntns);
-    return it == known_.end() ? nullptr : &it->second.first;
+const container::Container* AgentRecorder::container_of(const trace::TraceEvent& e) {
+    return registry_.resolve_task(e.cgroup_id, e.cgroup, e.mntns, e.timestamp_ns);
 }
 
 void AgentRecorder::apply(const Waiting& w) {
@@ -39,8 +37,8 @@ void AgentRecorder::apply(const Waiting& w) {
     case trace::TraceEvent::Kind::Check:
         break;
     }
-    const container::Container* c = container_of(e.mntns);
-    if (c != nullptr && c->mntns == own_mntns_) {
+    const container::Container* c = container_of(e);
+    if (e.mntns == own_mntns_ || (c != nullptr && c->mntns == own_mntns_)) {
         return;
     }
     store_.add_check(e, w.caller, c);
@@ -57,7 +55,9 @@ void AgentRecorder::add(const trace::TraceEvent& event) {
         trace::TraceEvent resolved = event;
         trace::resolve(resolved, symbols_);
         Waiting w{event, std::move(resolved.caller)};
-        if (container_of(event.mntns) == nullptr || !waiting_.empty()) {
+        // Looked up now, while the runtime still keeps a short-lived container's state; a check
+        // waits only for its own thread's earlier ones (their outcomes follow them in order).
+        if (container_of(event) == nullptr || waiting_tids_.count(event.tid) != 0) {
             if (waiting_.size() >= kMaxWaiting) {
                 ++overflow_;
                 store_.add_check(event, w.caller, nullptr);
@@ -85,19 +85,35 @@ void AgentRecorder::rescan(std::uint64_t wall_ns) {
     registry_.rescan();
     last_rescan_ = std::chrono::steady_clock::now();
     std::vector<container::Container> live;
+    std::map<std::uint64_t, container::Container> now_by_mntns;
     for (const auto& c : registry_.containers()) {
         if (c.mntns != own_mntns_) {
-            known_[c.mntns] = {c, wall_ns};
             live.push_back(c);
+            now_by_mntns.emplace(c.mntns, c);
         }
     }
-    // Ended containers are remembered for their late checks, the longest gone forgotten first.
-    while (known_.size() > max_known_) {
-        auto oldest = std::min_element(known_.begin(), known_.end(), [](auto& a, auto& b) {
-            return a.second.second < b.second.second;
-        });
-        known_.erase(oldest);
+    if (session_ != nullptr) {
+        std::set<std::uint64_t> ended;
+        for (const auto& [mntns, c] : live_by_mntns_) {
+            if (auto it = now_by_mntns.find(mntns);
+                it == now_by_mntns.end() || it->second.id != c.id) {
+                ended.insert(mntns);
+            }
+        }
+        if (!ended.empty()) {
+            for (const auto& r :
+                 session_->syscalls([](std::uint64_t key) { return std::to_string(key); })) {
+                const std::uint64_t key = std::stoull(r.group);
+                if (ended.count(key) != 0) {
+                    store_.set_syscalls(live_by_mntns_.at(key), r);
+                }
+            }
+            for (std::uint64_t key : ended) {
+                session_->forget_syscalls(key);
+            }
+        }
     }
+    live_by_mntns_ = std::move(now_by_mntns);
     store_.mark_live(live, wall_ns);
 }
 
@@ -118,12 +134,19 @@ void AgentRecorder::tick(std::uint64_t wall_ns, bool force) {
     waiting_tids_.clear();
     for (const auto& w : settled) {
         apply(w);
+        // Still nobody's after a look at the runtime state: not a container's cgroup (a
+        // service's private mount namespace), never looked up again.
+        if (w.event.kind == trace::TraceEvent::Kind::Check && w.event.cgroup_id != 0 &&
+            container_of(w.event) == nullptr) {
+            registry_.mark_outside(w.event.cgroup_id);
+        }
     }
 }
 
 void AgentRecorder::take_syscalls(const Session& session) {
     for (const auto& r : session.syscalls([](std::uint64_t key) { return std::to_string(key); })) {
-        if (const container::Container* c = container_of(std::stoull(r.group));
+        // The kernel keys recordings by mount namespace: only a live container's is its own.
+        if (const container::Container* c = registry_.by_mntns(std::stoull(r.group));
             c != nullptr && c->mntns != own_mntns_) {
             store_.set_syscalls(*c, r);
         }

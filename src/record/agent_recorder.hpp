@@ -1,10 +1,12 @@
-// The node agent's sink: each capability check attributed to its container through the
-// runtimes' state (re-read at most every 100 ms when a mount namespace it does not know shows
-// up, and every second anyway), then kept in the agent's store. Left out: runc's own setup of a
-// container (runc:[…], before the workload's exec), the agent's own checks, and the host's
-// (counted). A check from a namespace not known yet waits for the next look at the runtime state
-// instead of being taken for the host's: a runtime writes a container's state before its
-// workload starts, so one look after the check settles it.
+// The node agent's sink: each capability check attributed to its container, then kept in the
+// agent's store. A check's container is found by its cgroup, which the kernel never reuses (a
+// mount namespace's inode is handed to the next container the moment one ends): the first check
+// of a cgroup binds it to the container whose id its name carries, read from the runtime's state
+// at once — whether or not the container still runs — or, for a runtime that names cgroups its own
+// way, to the live container whose init sits in that cgroup and mount namespace. Checks that
+// neither settles wait for the next look at the runtime state (at most 100 ms; every second
+// anyway). Left out: runc's own setup of a container (runc:[…], before the workload's exec), the
+// agent's own checks, and those outside any container (counted).
 #pragma once
 
 #include "container/registry.hpp"
@@ -36,12 +38,17 @@ class AgentRecorder {
     // Each round of the run loop: looks at the runtime state when due, settles waiting checks,
     // marks ended containers and forgets those past retention. force: look now (at the end).
     void tick(std::uint64_t wall_ns, bool force = false);
-    // The kernel's system call recordings, by mount namespace, handed to their containers.
+    // The kernel's system call recordings, by mount namespace, handed to their live containers.
     void take_syscalls(const Session& session);
+    // With system calls recorded: at each look at the runtime state, a container that ended
+    // since the last look gets its recording now, and the kernel's entry for its mount namespace
+    // is dropped (its inode goes to the next container).
+    void follow_syscalls(Session& session) { session_ = &session; }
 
     std::uint64_t runtime_checks() const { return runtime_checks_; }
-    std::uint64_t waited() const { return waited_; }     // checks that waited for a rescan
-    std::uint64_t overflow() const { return overflow_; } // waiting queue full: taken as host
+    std::uint64_t waited() const { return waited_; }          // checks that waited for a rescan
+    std::uint64_t overflow() const { return overflow_; }      // waiting queue full: taken as host
+    std::uint64_t bound() const { return registry_.bound(); } // cgroups bound to a container
 
   private:
     struct Waiting {
@@ -51,15 +58,17 @@ class AgentRecorder {
     void add(const trace::TraceEvent& event);
     void apply(const Waiting& w);
     void rescan(std::uint64_t wall_ns);
-    const container::Container* container_of(std::uint64_t mntns) const;
+    // The container of the check's cgroup (container::Registry::resolve_task), nullptr if none
+    // yet.
+    const container::Container* container_of(const trace::TraceEvent& e);
 
     AgentStore& store_;
     container::Registry& registry_;
     const trace::KernelSymbols& symbols_;
     std::uint64_t own_mntns_;
     std::size_t max_known_;
-    // Containers seen, by mount namespace, kept a while after they end: late checks still count.
-    std::map<std::uint64_t, std::pair<container::Container, std::uint64_t>> known_; // + last seen
+    Session* session_ = nullptr;
+    std::map<std::uint64_t, container::Container> live_by_mntns_; // at the last look
     std::deque<Waiting> waiting_;
     std::set<int> waiting_tids_;
     std::chrono::steady_clock::time_point last_rescan_{}, next_rescan_{};

@@ -57,7 +57,8 @@ std::string AgentStore::group_of(const container::Container& c) {
     return c.name;
 }
 
-AgentStore::Entry* AgentStore::entry_for(const container::Container& c, std::uint64_t now_ns) {
+AgentStore::Entry* AgentStore::entry_for(const container::Container& c, std::uint64_t now_ns,
+                                         bool live) {
     if (is_sandbox(c)) {
         return nullptr;
     }
@@ -74,7 +75,10 @@ AgentStore::Entry* AgentStore::entry_for(const container::Container& c, std::uin
                 }
             }
             if (oldest == entries_.end()) {
-                ++counters_.refused;
+                // Counted once per container, not per check it made.
+                if (refused_.size() < 65536 && refused_.insert(group).second) {
+                    ++counters_.refused;
+                }
                 return nullptr;
             }
             evict(oldest->first);
@@ -85,7 +89,9 @@ AgentStore::Entry* AgentStore::entry_for(const container::Container& c, std::uin
     }
     Entry& e = it->second;
     advise::WorkloadMeta& m = e.meta;
-    if (e.container_id != c.id || m.ended) {
+    // A new container under the same name (a restart, the next Job run) takes the record over;
+    // a late check of an ended one does not bring it back to life: only the runtime says live.
+    if (e.container_id != c.id || (live && m.ended)) {
         m.node = node_;
         m.k8s_namespace = c.k8s.namespace_;
         m.pod = c.k8s.pod;
@@ -120,7 +126,7 @@ void AgentStore::add_check(const trace::TraceEvent& event, const std::string& ca
         ++counters_.host_checks;
         return;
     }
-    Entry* e = entry_for(*c, event.timestamp_ns);
+    Entry* e = entry_for(*c, event.timestamp_ns, false);
     if (e == nullptr) {
         return;
     }
@@ -150,13 +156,27 @@ void AgentStore::set_syscalls(const container::Container& c, const seccomp::Reco
 void AgentStore::mark_live(const std::vector<container::Container>& live, std::uint64_t now_ns) {
     std::set<std::string> groups;
     for (const auto& c : live) {
-        if (entry_for(c, now_ns) != nullptr) {
+        if (entry_for(c, now_ns, true) != nullptr) {
             groups.insert(group_of(c));
         }
     }
     for (auto& [group, e] : entries_) {
         if (!e.meta.ended && groups.count(group) == 0) {
             e.meta.ended = true;
+            ++changes_;
+        }
+    }
+}
+
+void AgentStore::note_lost(std::uint64_t total_lost) {
+    if (total_lost <= lost_seen_) {
+        return;
+    }
+    const std::uint64_t lost = total_lost - lost_seen_;
+    lost_seen_ = total_lost;
+    for (auto& [group, e] : entries_) {
+        if (!e.meta.ended) {
+            e.meta.lost += lost;
             ++changes_;
         }
     }
@@ -200,7 +220,9 @@ std::string AgentStore::snapshot(std::uint64_t seq, const OJson& agent_figures) 
         advise::WorkloadMeta m = e.meta;
         m.first_seen = rfc3339(e.first_ns);
         m.last_seen = rfc3339(e.last_ns);
-        body += advise::summary_json(g, m).dump() + "\n";
+        body += advise::summary_json(g, m).dump(-1, ' ', false,
+                                                nlohmann::json::error_handler_t::replace) +
+                "\n";
         ++records;
         std::optional<seccomp::Recording> syscalls = e.restored_syscalls;
         if (e.syscalls) {
@@ -211,7 +233,9 @@ std::string AgentStore::snapshot(std::uint64_t seq, const OJson& agent_figures) 
             }
         }
         if (syscalls) {
-            body += seccomp::recording_json(*syscalls).dump() + "\n";
+            body += seccomp::recording_json(*syscalls).dump(
+                        -1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                    "\n";
             ++records;
         }
     }
@@ -232,7 +256,8 @@ std::string AgentStore::snapshot(std::uint64_t seq, const OJson& agent_figures) 
     head["agent"]["maxContainers"] = limits_.max_containers;
     head["agent"]["stateBytes"] = body.size();
     OJson end{{"type", "agentSnapshotEnd"}, {"node", node_}, {"seq", seq}, {"records", records}};
-    return head.dump() + "\n" + body + end.dump() + "\n";
+    return head.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n" + body +
+           end.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 core::Status AgentStore::restore(std::string_view text) {

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,7 @@ struct AgentCounters {
     std::uint64_t checks = 0;      // audited checks attributed to a container
     std::uint64_t host_checks = 0; // checks outside any container (not kept)
     std::uint64_t evicted = 0;     // containers forgotten at the bound or past retention
-    std::uint64_t refused = 0;     // checks of new containers while full of live ones
+    std::uint64_t refused = 0;     // new containers not kept: the store was full of live ones
     std::uint64_t restored = 0;    // summaries read back at start
 };
 
@@ -48,6 +49,9 @@ class AgentStore {
     // Containers the runtime no longer knows are marked ended (kept until retention passes).
     void mark_live(const std::vector<container::Container>& live, std::uint64_t now_ns);
     void expire(std::uint64_t now_ns);
+    // The kernel's count of checks lost so far: what was lost since the last call is charged to
+    // every container running now (the kernel cannot tell whose they were).
+    void note_lost(std::uint64_t total_lost);
 
     // The snapshot: a header with the agent's figures, one summary (and syscalls) record per
     // container, and an end record; every line one JSON object. seq numbers snapshots.
@@ -71,7 +75,7 @@ class AgentStore {
         std::optional<seccomp::Recording> syscalls;          // this run's
     };
     static std::string group_of(const container::Container& c);
-    Entry* entry_for(const container::Container& c, std::uint64_t now_ns);
+    Entry* entry_for(const container::Container& c, std::uint64_t now_ns, bool live);
     void evict(std::string group); // by value: callers pass keys of entries_ it erases
 
     std::string node_;
@@ -80,6 +84,8 @@ class AgentStore {
     std::map<std::string, Entry> entries_;
     AgentCounters counters_;
     std::uint64_t changes_ = 1;
+    std::uint64_t lost_seen_ = 0;
+    std::set<std::string> refused_; // groups counted in counters_.refused
 };
 
 // "2026-11-29T10:04:05Z".

@@ -18,7 +18,8 @@ advise::Observation observation_of(const trace::TraceEvent& event, std::string c
     o.syscall = trace::syscall_name(event.syscall);
     o.caller = std::move(caller);
     o.timestamp_ns = event.timestamp_ns;
-    o.effective = event.caps;
+    o.effective = event.own_caps; // what the task held, not what a borrowed credential did
+    o.borrowed = event.borrowed;
     return o;
 }
 
@@ -35,7 +36,8 @@ void CapabilityAnalysis::add(const trace::TraceEvent& event) {
     trace::resolve(resolved, symbols_);
     advise::Observation o = observation_of(event, resolved.caller, group_);
     if (registry_ != nullptr) {
-        const container::Container* c = registry_->resolve_mntns(event.mntns);
+        const container::Container* c = registry_->resolve_task_or_rescan(
+            event.cgroup_id, event.cgroup, event.mntns, event.timestamp_ns);
         o.group = c == nullptr ? "host" : c->name;
         if (c != nullptr && !c->k8s.empty()) {
             o.group = c->k8s.namespace_ + "/" + c->k8s.pod + "/" + c->k8s.container;

@@ -45,6 +45,9 @@ class Session {
     // tree; else its mount namespace).
     std::vector<seccomp::Recording>
     syscalls(const std::function<std::string(std::uint64_t)>& name) const;
+    // Drops the kernel's recording of a mount namespace whose container ended: the kernel hands
+    // its inode to the next container, which must start from nothing.
+    void forget_syscalls(std::uint64_t key) { tracer_->forget_syscalls(key); }
 
   private:
     Session(const trace::KernelSymbols& symbols, std::unique_ptr<trace::Tracer> tracer)

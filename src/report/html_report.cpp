@@ -295,7 +295,8 @@ std::string container_section(const advise::GroupAdvice& g, std::size_t index,
             out += "<p>RuntimeDefault would refuse: " + esc(r) + "</p>";
         }
         out += fmt::format("<pre>{}</pre></details>\n",
-                           esc(seccomp::profile_json(g.seccomp->profile).dump(2)));
+                           esc(seccomp::profile_json(g.seccomp->profile)
+                                   .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)));
     }
     return out + "</section>\n";
 }

@@ -1,5 +1,6 @@
 #include "trace/event.hpp"
 
+#include "core/text.hpp"
 #include "trace/kernel_symbols.hpp"
 
 #include <cstring>
@@ -68,7 +69,13 @@ core::Result<TraceEvent> decode_event(std::span<const std::uint8_t> record,
     e.current_userns = raw.current_userns;
     e.syscall = raw.syscall;
     e.caps = core::CapSet(raw.cap_effective);
-    e.comm.assign(raw.comm, strnlen(raw.comm, sizeof(raw.comm)));
+    e.own_caps = core::CapSet(raw.own_cap_effective);
+    e.borrowed = raw.borrowed != 0;
+    e.cgroup_id = raw.cgroup_id;
+    // A process names itself (prctl, exec of any file name) and a runtime names a cgroup: bytes,
+    // not text. Escaped here, once, so every renderer gets printable, valid UTF-8.
+    e.comm = core::escape_bytes({raw.comm, strnlen(raw.comm, sizeof(raw.comm))});
+    e.cgroup = core::escape_bytes({raw.cgroup, strnlen(raw.cgroup, sizeof(raw.cgroup))});
     e.caller_ip = raw.caller_ip;
     // The hook's own frames (BPF program, tracepoint dispatch) are not the kernel's path to the
     // check: the stack shown starts at the capability code.

@@ -33,8 +33,15 @@ struct TraceEvent {
     std::uint32_t target_userns = 0;
     std::uint32_t current_userns = 0;
     int syscall = -1;
-    core::CapSet caps; // effective set of the checked credentials
-    std::string comm;
+    core::CapSet caps;     // effective set of the checked credentials
+    core::CapSet own_caps; // the task's own effective set (differs under borrowed credentials)
+    // The checked credentials were not the task's own and granted more than it could hold
+    // (overlayfs's mounter, see capwise_event.h): not a need of the task.
+    bool borrowed = false;
+    // The task's cgroup: never reused, so the identity of a container for its whole life.
+    std::uint64_t cgroup_id = 0;
+    std::string cgroup; // its directory name, escaped (core::escape_bytes)
+    std::string comm;   // escaped (core::escape_bytes): the kernel's bytes are anyone's
     std::uint64_t caller_ip = 0;
     std::vector<std::uint64_t> kstack;
 

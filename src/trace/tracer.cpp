@@ -193,6 +193,7 @@ core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& o
     ro->exact_stacks = options.exact_stacks;
     ro->want_results = options.syscall_results;
     ro->record_syscalls = options.record_syscalls;
+    ro->wake_new_cgroup = options.wake_on_new_cgroup;
     const std::size_t rb_bytes = round_up_pow2(options.ring_buffer_bytes);
     // Batched wake-ups: every CPU wakes the reader once it wrote about 64 KiB (or a quarter of a
     // small buffer) shared among the CPUs, ~500 events on two; the poll timeout covers quiet
@@ -466,6 +467,11 @@ std::vector<RecordedSyscalls> Tracer::recorded_syscalls() const {
         out.push_back(to_recorded(key, set));
     }
     return out;
+}
+
+void Tracer::forget_syscalls(std::uint64_t key) {
+    __u64 k = key;
+    (void)bpf_map__delete_elem(state_->skel->maps.syscall_sets, &k, sizeof(k), 0);
 }
 
 core::Result<int> Tracer::poll(int timeout_ms, const std::function<void(const TraceEvent&)>& sink,

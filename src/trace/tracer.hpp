@@ -42,6 +42,9 @@ struct TraceOptions {
     // Record the system calls of each workload (the followed tree, or each mount namespace of
     // the mntns filter) in the kernel, for seccomp profiles.
     bool record_syscalls = false;
+    // Wake the reader at the first check of every cgroup, not after a batch: the node agent then
+    // reads a short-lived container's state while its runtime still keeps it.
+    bool wake_on_new_cgroup = false;
     // With record_syscalls: also see seccomp filters a runtime installs (where a container's
     // profile begins) and calls a filter refuses. Needs a sys_exit hook, which costs every
     // system call on the machine as much again as sys_enter: only when asked.
@@ -94,6 +97,7 @@ class Tracer {
     core::Status follow_runtime(int pid);
     // The system calls recorded so far (with record_syscalls), one entry per workload.
     std::vector<RecordedSyscalls> recorded_syscalls() const;
+    void forget_syscalls(std::uint64_t key); // one workload's recording, gone
     // Waits up to timeout_ms — or until extra_fd (e.g. a pidfd; -1 for none) is readable — then
     // hands every ready event to sink. Returns how many.
     core::Result<int> poll(int timeout_ms, const std::function<void(const TraceEvent&)>& sink,

@@ -3,6 +3,7 @@
 // containerd and CRI-O lay them out (state root, bundle path, CRI annotations); and kubectl
 // capwise through the real kubectl against a loopback API server answering with responses in the
 // API server's own format, the agents' logs being what real agents wrote.
+#include "e2e/agent_log.hpp"
 #include "e2e/api_server.hpp"
 #include "e2e/run.hpp"
 #include "support/temp_dir.hpp"
@@ -108,30 +109,6 @@ const Json kBackup = {{"io.kubernetes.cri.sandbox-name", "backup-29412720-x7k2p"
 // A CronJob's run: one chown, then it has finished (its container is gone, the pod Succeeded).
 const char* kBackupRun = "touch /tmp/f; chown 1:1 /tmp/f; sleep 1";
 const char* kDbLoop = "while true; do renice -n -5 $$ >/dev/null 2>&1; sleep 0.1; done";
-
-// Each node's last complete snapshot in an agent's log: group → its summary record; the header
-// under "".
-std::map<std::string, Json> last_snapshot(const std::string& log) {
-    std::map<std::string, Json> out, open;
-    bool in = false;
-    for (const auto& line : lines(log)) {
-        auto j = Json::parse(line, nullptr, false);
-        if (!j.is_object()) {
-            continue;
-        }
-        const std::string type = j.value("type", "");
-        if (type == "agentSnapshot") {
-            open = {{"", j}};
-            in = true;
-        } else if (type == "agentSnapshotEnd" && in) {
-            out = open;
-            in = false;
-        } else if (type == "summary" && in) {
-            open[j["group"].get<std::string>()] = j;
-        }
-    }
-    return out;
-}
 
 // Waits (bounded) until the agent's log shows what `done` looks for.
 std::map<std::string, Json> wait_for(const std::function<std::string()>& log,

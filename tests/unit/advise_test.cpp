@@ -1,6 +1,7 @@
 #include "advise/analysis.hpp"
 #include "advise/formats.hpp"
 #include "advise/replicas.hpp"
+#include "core/capability.hpp"
 #include "lint/yaml_tree.hpp"
 
 #include <cerrno>
@@ -35,6 +36,44 @@ TEST(Analyzer, AllowedAuditedChecksAreNeeded) {
     ASSERT_EQ(out.size(), 1U);
     EXPECT_EQ(out[0].add, core::CapSet::of({18}));
     EXPECT_EQ(out[0].evidence.count(21), 0U);
+}
+
+// overlayfs checks a write again with its mounter's credentials: those checks are listed apart,
+// never advised, and what the task held is its own set, not the mounter's.
+TEST(Analyzer, ChecksUnderBorrowedCredentialsAreNotNeeds) {
+    Analyzer a;
+    Observation own = check(core::cap::kMknod, true, 1, "mknodat");
+    own.effective = core::CapSet::of({core::cap::kMknod, core::cap::kChown});
+    a.add(own);
+    for (int cap : {core::cap::kDacOverride, core::cap::kSysAdmin, core::cap::kMknod}) {
+        Observation mounter = check(cap, true, 1, "openat");
+        mounter.caller = "xattr_permission";
+        mounter.borrowed = true;
+        mounter.effective = core::CapSet::of({core::cap::kMknod, core::cap::kChown});
+        a.add(mounter);
+    }
+    auto out = a.finish();
+    ASSERT_EQ(out.size(), 1U);
+    EXPECT_EQ(out[0].add, core::CapSet::of({core::cap::kMknod}));
+    EXPECT_EQ(out[0].held, core::CapSet::of({core::cap::kMknod, core::cap::kChown}));
+    EXPECT_EQ(out[0].borrowed.size(), 3U);
+    EXPECT_EQ(out[0].borrowed.at(core::cap::kSysAdmin).callers,
+              std::set<std::string>{"xattr_permission"});
+    EXPECT_EQ(out[0].evidence.count(core::cap::kSysAdmin), 0U);
+    // Said in the text and the JSON, never in the adds.
+    const std::string text = render(out, Format::Text, {});
+    EXPECT_NE(text.find("borrowed credentials"), std::string::npos) << text;
+    auto j = nlohmann::json::parse(render(out, Format::Json, {}));
+    EXPECT_EQ(j["add"], nlohmann::json::array({"MKNOD"}));
+    EXPECT_TRUE(j["borrowed"].contains("SYS_ADMIN")) << j;
+    // And a recorded trace line says so too.
+    auto line = parse_trace_line(
+        R"({"pid":1,"cap":21,"capName":"SYS_ADMIN","verdict":"Allow","caps":2097151,)"
+        R"("borrowed":true,"ownCaps":1})",
+        "g");
+    ASSERT_TRUE(line && line->check);
+    EXPECT_TRUE(line->check->borrowed);
+    EXPECT_EQ(line->check->effective, core::CapSet::of({0}));
 }
 
 TEST(Analyzer, DeniedChecksNeedTheirSyscallOutcome) {

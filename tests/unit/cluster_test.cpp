@@ -71,6 +71,32 @@ TEST(Summary, RoundTripGivesTheSameAdvice) {
     EXPECT_EQ(b.finish()[0].add, direct[0].add);
 }
 
+TEST(Summary, BorrowedChecksAndLossesSurviveTheRoundTrip) {
+    advise::Analyzer a;
+    a.add(check("shop/api-1/sidecar", core::cap::kMknod, true, 10, "mknodat"));
+    Observation mounter = check("shop/api-1/sidecar", core::cap::kSysAdmin, true, 10, "openat");
+    mounter.borrowed = true;
+    mounter.caller = "xattr_permission";
+    a.add(mounter);
+    const auto direct = a.finish();
+    advise::WorkloadMeta meta;
+    meta.lost = 3;
+    const auto record = advise::summary_json(direct[0], meta);
+    EXPECT_EQ(record["lostWhileRunning"], 3);
+    auto parsed = advise::parse_summary(Json::parse(record.dump()));
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(parsed->meta.lost, 3U);
+    advise::Analyzer b;
+    b.add_summary(parsed->evidence);
+    const auto again = b.finish();
+    EXPECT_EQ(again[0].add, core::CapSet::of({core::cap::kMknod}));
+    EXPECT_EQ(again[0].borrowed.at(core::cap::kSysAdmin).allowed, 1U);
+    // A forged borrowed list is refused like forged checks.
+    Json forged = Json::parse(record.dump());
+    forged["borrowed"]["NOT_A_CAP"] = forged["borrowed"]["SYS_ADMIN"];
+    EXPECT_FALSE(advise::parse_summary(forged));
+}
+
 TEST(Summary, HostileRecordsAreRefusedNotGuessed) {
     auto bad = [](const std::string& text) {
         auto r = advise::parse_summary(Json::parse(text));
@@ -180,13 +206,21 @@ TEST(AgentStore, BoundedRestartedAndExpired) {
     store.add_check(event(core::cap::kChown, 12, t0), "setattr_prepare", nullptr);
     EXPECT_EQ(store.containers(), 2U);
     EXPECT_EQ(store.counters().host_checks, 1U);
-    // Full of live containers: a third is refused and counted, never silently dropped.
+    // Full of live containers: a third is refused and counted (once, however many checks it
+    // makes), never silently dropped.
+    store.add_check(event(core::cap::kChown, 13, t0), "setattr_prepare", &c);
     store.add_check(event(core::cap::kChown, 13, t0), "setattr_prepare", &c);
     EXPECT_EQ(store.containers(), 2U);
     EXPECT_EQ(store.counters().refused, 1U);
-    // web-a ends: kept, then forgotten first when room is needed.
+    // web-a ends: kept, then forgotten first when room is needed. A late check of it does not
+    // bring it back to life: only the runtime says what is live.
     store.mark_live({b}, t0 + 1);
     EXPECT_EQ(store.live(), 1U);
+    store.add_check(event(core::cap::kChown, 10, t0 + 1), "setattr_prepare", &a);
+    EXPECT_EQ(store.live(), 1U);
+    // Checks lost while containers ran are charged to the live ones.
+    store.note_lost(5);
+    EXPECT_NE(store.snapshot(1, {}).find("\"lostWhileRunning\":5"), std::string::npos);
     store.add_check(event(core::cap::kChown, 13, t0 + 2), "setattr_prepare", &c);
     EXPECT_EQ(store.containers(), 2U);
     EXPECT_EQ(store.counters().evicted, 1U);

@@ -29,8 +29,12 @@ std::string status_text(int pid) {
 // A host: /proc with pids and mount namespaces, runtime roots with state files, bundles.
 class FakeHost {
   public:
-    void process(int pid, std::uint64_t mntns) {
+    void process(int pid, std::uint64_t mntns, const std::string& cgroup = "") {
         dir_.write("proc/" + std::to_string(pid) + "/status", status_text(pid));
+        if (!cgroup.empty()) {
+            dir_.write("proc/" + std::to_string(pid) + "/cgroup",
+                       "9:pids:/other\n0::/" + cgroup + "\n");
+        }
         fs::create_directories(dir_ / ("proc/" + std::to_string(pid) + "/ns"));
         fs::create_symlink("mnt:[" + std::to_string(mntns) + "]",
                            dir_ / ("proc/" + std::to_string(pid) + "/ns/mnt"));
@@ -50,6 +54,7 @@ class FakeHost {
                    R"({"process":)" + process + R"(,"annotations":)" + annotations_json + "}");
     }
     void write(const std::string& rel, const std::string& content) { dir_.write(rel, content); }
+    void remove(const std::string& rel) { fs::remove_all(dir_ / rel); }
     DiscoveryConfig config() const {
         DiscoveryConfig c;
         c.roots = {{(dir_ / "run/runc").string(), "runc", false},
@@ -183,6 +188,81 @@ TEST(Registry, ResolveRescansForNewNamespacesOnly) {
     EXPECT_EQ(late->id, "late");
     // The host's namespace stays the host until the periodic rescan, without re-reading.
     EXPECT_EQ(r.resolve_mntns(4026532100, std::chrono::milliseconds(0)), nullptr);
+}
+
+TEST(Registry, ContainerIdsInCgroupNames) {
+    const std::string id(64, 'a');
+    EXPECT_EQ(container_id_of_cgroup(id), id);                                // cgroupfs drivers
+    EXPECT_EQ(container_id_of_cgroup("cri-containerd-" + id + ".scope"), id); // systemd driver
+    EXPECT_EQ(container_id_of_cgroup("crio-" + id + ".scope"), id);
+    EXPECT_EQ(container_id_of_cgroup("libpod-" + id + ".scope"), id);
+    EXPECT_EQ(container_id_of_cgroup("docker-" + id + ".scope"), id);
+    EXPECT_EQ(container_id_of_cgroup("crio-conmon-" + id + ".scope"), "");
+    EXPECT_EQ(container_id_of_cgroup("kubepods-besteffort.slice"), "");
+    EXPECT_EQ(container_id_of_cgroup(""), "");
+}
+
+// The kernel hands an ended container's mount-namespace inode to the next one at once: a check is
+// its cgroup's, and a cgroup, once bound, is its container's for good.
+TEST(Registry, ChecksAreTheirCgroupsNotTheirRecycledMountNamespaces) {
+    FakeHost host;
+    host.process(100, 4026532400, "k8s.io/first");
+    host.container("run/containerd/runc/k8s.io", "first", 100, kContainerd);
+    Registry r(host.config());
+    r.rescan();
+    const Container* first = r.resolve_task(11, "first", 4026532400, 1);
+    ASSERT_NE(first, nullptr);
+    EXPECT_EQ(first->id, "first");
+    // The first ends; the next container gets the same mount namespace inode.
+    host.remove("run/containerd/runc/k8s.io/first");
+    host.remove("proc/100");
+    host.process(200, 4026532400, "k8s.io/second");
+    host.container("run/containerd/runc/k8s.io", "second", 200, kContainerd);
+    r.rescan();
+    const Container* second = r.resolve_task(12, "second", 4026532400, 2);
+    ASSERT_NE(second, nullptr);
+    EXPECT_EQ(second->id, "second");
+    // A late check of the first is still the first's, though its state is gone.
+    const Container* late = r.resolve_task(11, "first", 4026532400, 3);
+    ASSERT_NE(late, nullptr);
+    EXPECT_EQ(late->id, "first");
+    EXPECT_EQ(r.bound(), 2U);
+}
+
+// A container that lived a few milliseconds: its init is gone when its first check is read, but
+// its runtime still keeps its state, and that is enough to know it.
+TEST(Registry, AnEndedContainersStateStillNamesIt) {
+    FakeHost host;
+    host.container("run/containerd/runc/k8s.io", "brief", 4242, kContainerd);
+    Registry r(host.config());
+    r.rescan();
+    EXPECT_TRUE(r.containers().empty()); // not live
+    const Container* brief = r.resolve_task(7, "cri-containerd-brief.scope", 4026532999, 1);
+    ASSERT_NE(brief, nullptr);
+    EXPECT_EQ(brief->k8s.pod, "web-7d4b9c6f8-x2kq9");
+    EXPECT_EQ(brief->mntns, 0U);
+    // Ids that could leave the runtime's root are never looked up.
+    EXPECT_FALSE(r.lookup_id("../k8s.io/brief"));
+    EXPECT_FALSE(r.lookup_id(".."));
+    EXPECT_FALSE(r.lookup_id(""));
+}
+
+// A runtime that names cgroups its own way: the live container whose init is in that very cgroup
+// and mount namespace; neither alone.
+TEST(Registry, CgroupsNamedOtherwiseBindToTheLiveContainerInThem) {
+    FakeHost host;
+    host.process(300, 4026532500, "machine/app.service");
+    host.container("run/runc", "svc", 300, "{}");
+    Registry r(host.config());
+    r.rescan();
+    EXPECT_EQ(r.resolve_task(21, "other.service", 4026532500, 1), nullptr);
+    EXPECT_EQ(r.resolve_task(22, "app.service", 4026532999, 1), nullptr);
+    const Container* c = r.resolve_task(23, "app.service", 4026532500, 1);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(c->id, "svc");
+    // A cgroup nobody claimed is remembered as such.
+    r.mark_outside(21);
+    EXPECT_EQ(r.resolve_task(21, "svc", 4026532500, 2), nullptr);
 }
 
 TEST(Filters, MatchAndSelector) {

@@ -1,0 +1,30 @@
+#include "e2e/agent_log.hpp"
+
+#include "e2e/run.hpp"
+
+namespace capwise::e2e {
+
+std::map<std::string, nlohmann::json> last_snapshot(const std::string& log) {
+    using Json = nlohmann::json;
+    std::map<std::string, Json> out, open;
+    bool in = false;
+    for (const auto& line : lines(log)) {
+        auto j = Json::parse(line, nullptr, false);
+        if (!j.is_object()) {
+            continue;
+        }
+        const std::string type = j.value("type", "");
+        if (type == "agentSnapshot") {
+            open = {{"", j}};
+            in = true;
+        } else if (type == "agentSnapshotEnd" && in) {
+            out = open;
+            in = false;
+        } else if (type == "summary" && in) {
+            open[j["group"].get<std::string>()] = j;
+        }
+    }
+    return out;
+}
+
+} // namespace capwise::e2e
