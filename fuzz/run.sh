@@ -9,7 +9,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failed=0
 targets=(fuzz_file_caps fuzz_proc_status fuzz_cap_names fuzz_trace_inputs fuzz_manifest fuzz_user_input
-         fuzz_seccomp_profile fuzz_cluster_inputs)
+         fuzz_seccomp_profile fuzz_cluster_inputs fuzz_renderers)
 for target in "${targets[@]}"; do
   corpus="$work/$target"
   mkdir -p "$corpus"

@@ -48,6 +48,8 @@ void Analyzer::add_summary(const GroupAdvice& s) {
     GroupAdvice& g = groups_[s.group];
     g.group = s.group;
     g.in_pod = g.in_pod || s.in_pod;
+    g.init_container = g.init_container || s.init_container;
+    g.lost += s.lost;
     if (g.owner.empty()) {
         g.owner = s.owner;
         g.k8s_namespace = s.k8s_namespace;
@@ -251,6 +253,7 @@ core::Result<TraceLine> parse_trace_line(std::string_view line, std::string_view
             return summary.error();
         }
         out.summary = std::move(summary->evidence);
+        out.summary->lost = summary->meta.lost;
         return out;
     }
     if (str("type") == "agentSnapshot" || str("type") == "agentSnapshotEnd") {

@@ -58,6 +58,7 @@ struct GroupAdvice {
     bool in_pod = false;
     std::string k8s_namespace;    // for pods: where the owner lives
     std::string owner;            // "Deployment/web" when known
+    bool init_container = false;  // an init container of its pod (patched under initContainers)
     bool non_root = false;        // the workload's checks ran as a non-root uid
     unsigned non_root_uid = 0;    // the first such uid
     core::CapSet add;             // needed
@@ -72,6 +73,9 @@ struct GroupAdvice {
     // Checks made under borrowed credentials (Observation::borrowed), by capability: what the
     // kernel checked on the workload's behalf with someone else's privileges. Not advised.
     std::map<int, Evidence> borrowed;
+    // Checks the kernel lost while this workload ran (a full ring buffer): its evidence is
+    // incomplete, and the advice says so.
+    std::uint64_t lost = 0;
     // What the workload held: the union of the effective sets its checks were made with (unknown
     // when no check carried one). Held but not needed is the waste a report shows.
     core::CapSet held;

@@ -83,6 +83,9 @@ std::string k8s_yaml(const GroupAdvice& g, const RenderOptions& options) {
     if (!g.in_pod && options.container_name.empty()) {
         out += "# the name is the command's: give your container's with --container NAME\n";
     }
+    if (g.init_container) {
+        out += "# an init container: this entry goes under initContainers\n";
+    }
     out += fmt::format("- name: {}\n  securityContext:\n", yaml_string(container_name(g, options)));
     out += "    allowPrivilegeEscalation: false\n    capabilities:\n      drop: [\"ALL\"]\n";
     if (!add.empty()) {
@@ -221,6 +224,9 @@ Json group_json(const GroupAdvice& g, const RenderOptions& options) {
     if (g.seccomp) {
         j["seccomp"] = seccomp_json(*g.seccomp);
     }
+    if (g.init_container) {
+        j["initContainer"] = true;
+    }
     if (!g.replicas.empty()) {
         j["replicas"] = g.replicas;
         Json needed = Json::object();
@@ -269,7 +275,7 @@ std::string capwise_run_line(const GroupAdvice& g, const RenderOptions& options)
 std::string text_report(const GroupAdvice& g, const RenderOptions& options) {
     std::string out = fmt::format("== {}\n", comment_name(g));
     for (const auto& w : options.warnings) {
-        out += "Warning: " + w + "\n";
+        out += "Warning: " + core::escape_controls(w) + "\n";
     }
     auto add = sorted_k8s_names(g.add);
     if (!g.replicas.empty()) {
@@ -443,8 +449,12 @@ std::string kubectl_patch(const GroupAdvice& g, const RenderOptions& options) {
             Json{{"type", "Localhost"}, {"localhostProfile", "profiles/" + g.seccomp->file_name}};
     }
     const Json container{{"name", container_name(g, options)}, {"securityContext", security}};
+    // A CronJob's pod template sits inside its job template.
+    const bool cronjob = target.rfind("cronjob/", 0) == 0;
     Json patch;
-    patch["spec"]["template"]["spec"]["containers"] = Json::array({container});
+    Json& pod_spec = cronjob ? patch["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+                             : patch["spec"]["template"]["spec"];
+    pod_spec[g.init_container ? "initContainers" : "containers"] = Json::array({container});
     return fmt::format(
         "# kubectl patch {} --type strategic -p {}\n", target,
         core::shell_quote(patch.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));

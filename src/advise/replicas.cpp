@@ -36,6 +36,8 @@ std::vector<GroupAdvice> merge_replicas(const std::vector<GroupAdvice>& groups) 
         w.minimized_away = w.minimized_away | g.minimized_away;
         w.best_effort.insert(g.best_effort.begin(), g.best_effort.end());
         w.held = w.held | g.held;
+        w.init_container = w.init_container || g.init_container;
+        w.lost += g.lost;
         w.held_known = w.held_known || g.held_known;
         if (!w.non_root && g.non_root) {
             w.non_root = true;

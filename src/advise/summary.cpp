@@ -110,6 +110,9 @@ OJson summary_json(const GroupAdvice& g, const WorkloadMeta& m) {
     if (g.in_pod) {
         j["k8s"] = {{"namespace", m.k8s_namespace}, {"podName", m.pod}, {"podUid", m.pod_uid},
                     {"containerName", m.container}, {"owner", g.owner}, {"image", m.image}};
+        if (g.init_container) {
+            j["k8s"]["initContainer"] = true;
+        }
     }
     if (!m.runtime.empty() || !m.container_id.empty()) {
         j["runtime"] = {{"runtimeName", m.runtime},
@@ -194,6 +197,12 @@ core::Result<Summary> parse_summary(const Json& j) {
         g.in_pod = true;
         g.k8s_namespace = m.k8s_namespace;
         g.owner = m.owner;
+        if (auto init = k8s->find("initContainer"); init != k8s->end()) {
+            if (!init->is_boolean()) {
+                return bad("\"initContainer\" is not true or false");
+            }
+            g.init_container = init->get<bool>();
+        }
     }
     if (auto rt = j.find("runtime"); rt != j.end()) {
         if (!rt->is_object()) {

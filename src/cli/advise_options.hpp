@@ -18,6 +18,9 @@ struct AdviseOptions {
     // the pods asked about), read like --from; and what the caller knows is missing from them.
     std::vector<std::string> records;
     std::vector<std::string> partial_warnings;
+    // How to get system call recordings when --seccomp finds none (the plugin's agents record
+    // them only when deployed with --seccomp).
+    std::string seccomp_hint = "record them with `capwise trace -o json --seccomp`";
     std::vector<std::string> formats;
     bool verify = false;
     bool minimize = false;

@@ -546,9 +546,18 @@ int run_advise(const Opts& o, const Context& ctx) {
         }
         advice = std::move(analysed->advice);
         syscalls = std::move(analysed->syscalls);
+        for (const auto& g : advice) {
+            if (g.lost != 0) {
+                partial = true;
+                render_options.warnings.push_back(fmt::format(
+                    "{} checks were lost while {} ran (the kernel's ring buffer was full): its "
+                    "evidence is incomplete",
+                    g.lost, core::printable(g.group, 253)));
+            }
+        }
         if (o.seccomp && syscalls.empty()) {
-            print_error("--seccomp: the traces hold no system call recordings (record them with "
-                        "`capwise trace -o json --seccomp`)");
+            print_error(fmt::format("--seccomp: the traces hold no system call recordings ({})",
+                                    o.seccomp_hint));
             return 1;
         }
     }

@@ -30,6 +30,10 @@
 namespace capwise::cli {
 namespace {
 
+// Exit statuses of their own: the evidence could not be read, which is not "there is none".
+constexpr int kExitForbidden = 5; // the API refused (RBAC)
+constexpr int kExitTimedOut = 6;  // the API did not answer within the request limit
+
 using Json = nlohmann::json;
 
 struct Global {
@@ -196,6 +200,21 @@ int run_plugin_advise(const PluginAdviseOptions& o, const Context& ctx) {
                                                            : "namespace " + *ns));
         return 1;
     }
+    // capwise's own agents are not a workload to advise: their settings are proven (deploy).
+    std::erase_if(*workloads, [&](const cluster::WorkloadPods& w) {
+        const bool own =
+            w.ns == o.global.agent_ns && w.kind == "DaemonSet" && w.name == cluster::kAgentName;
+        if (own) {
+            print_error(fmt::format("leaving out capwise's own agents (daemonset/{} -n {}, {} "
+                                    "pod{}): their capabilities are set by kubectl capwise deploy",
+                                    w.name, w.ns, w.pods.size(), w.pods.size() == 1 ? "" : "s"));
+        }
+        return own;
+    });
+    if (workloads->empty()) {
+        print_error("nothing left to advise on");
+        return 1;
+    }
     auto agents = cluster::find_agents(*k, o.global.agent_ns);
     if (!agents) {
         print_error(agents.error().message);
@@ -214,17 +233,34 @@ int run_plugin_advise(const PluginAdviseOptions& o, const Context& ctx) {
             }
         }
     }
-    std::vector<std::string> unread;
+    cluster::Unread unread;
     const auto by_node =
         cluster::fetch_nodes(*k, *agents, nodes, o.include_ended || !any_pod, unread);
     auto evidence = cluster::select_evidence(*workloads, by_node, o.include_ended);
-    evidence.missing.insert(evidence.missing.begin(), unread.begin(), unread.end());
+    evidence.missing.insert(evidence.missing.begin(), unread.lines.begin(), unread.lines.end());
+    for (const auto& note : evidence.notes) {
+        print_error(note);
+    }
     if (evidence.records.empty()) {
         for (const auto& m : evidence.missing) {
             print_error(m);
         }
-        print_error(fmt::format("no evidence for {} (the agents have recorded none of its pods)",
-                                o.target ? *o.target : std::string("the selected pods")));
+        const std::string what = o.target ? *o.target : std::string("the selected pods");
+        // Not read is not "none recorded": a refusal or a time limit says so, with its own status.
+        if (unread.forbidden > 0) {
+            print_error(fmt::format("no evidence for {}: reading the agents' logs was forbidden "
+                                    "(RBAC: get pods/log in namespace {})",
+                                    what, o.global.agent_ns));
+            return kExitForbidden;
+        }
+        if (unread.timed_out > 0) {
+            print_error(
+                fmt::format("no evidence for {}: reading the agents' logs timed out", what));
+            return kExitTimedOut;
+        }
+        print_error(fmt::format("no evidence for {} ({})", what,
+                                by_node.empty() ? std::string("no agent's log could be read")
+                                                : "the agents have recorded none of its pods"));
         return 1;
     }
     AdviseOptions a;
@@ -243,11 +279,17 @@ int run_plugin_advise(const PluginAdviseOptions& o, const Context& ctx) {
     for (const auto& m : evidence.missing) {
         a.partial_warnings.push_back("no evidence: " + m);
     }
-    if (evidence.replicas > 0) {
-        print_error(fmt::format("evidence from {} of {} running replicas, {} node{}",
-                                evidence.with_evidence, evidence.replicas, by_node.size(),
-                                by_node.size() == 1 ? "" : "s"));
+    if (evidence.replicas > 0 || evidence.ended > 0) {
+        print_error(fmt::format("evidence from {} of {} running replicas{}, {} node{}",
+                                evidence.with_evidence, evidence.replicas,
+                                evidence.ended == 0
+                                    ? std::string()
+                                    : fmt::format(" and {} of {} ended ones",
+                                                  evidence.ended_with_evidence, evidence.ended),
+                                by_node.size(), by_node.size() == 1 ? "" : "s"));
     }
+    a.seccomp_hint = "the agents record them only when deployed with `kubectl capwise deploy "
+                     "--seccomp`";
     return run_advise(a, ctx);
 }
 
@@ -339,9 +381,9 @@ int run_plugin_trace(const PluginTraceOptions& o) {
                 filter.pods.reset(); // -p alone: the pod's name filters
             }
         }
-        std::vector<std::string> unread;
+        cluster::Unread unread;
         const auto by_node = cluster::fetch_nodes(*k, *agents, nodes, nodes.empty(), unread);
-        for (const auto& m : unread) {
+        for (const auto& m : unread.lines) {
             print_error(m);
         }
         const auto rows = cluster::check_rows(by_node, filter);
@@ -423,17 +465,17 @@ int run_status(const StatusOptions& o) {
     struct {
         cluster::Agents agents;
         std::map<std::string, cluster::NodeEvidence> by_node;
-        std::vector<std::string> missing;
+        cluster::Unread unread;
     } g;
     g.agents = std::move(*agents);
-    g.by_node = cluster::fetch_nodes(*k, g.agents, {}, true, g.missing);
+    g.by_node = cluster::fetch_nodes(*k, g.agents, {}, true, g.unread);
     Json out{{"namespace", g.agents.ns},
              {"daemonSet", cluster::kAgentName},
              {"desired", g.agents.daemonset_status.value("desiredNumberScheduled", 0)},
              {"ready", g.agents.daemonset_status.value("numberReady", 0)},
              {"agents", Json::array()},
              {"ignored", g.agents.ignored},
-             {"problems", g.missing}};
+             {"problems", g.unread.lines}};
     output::Table table({"NODE", "AGENT", "READY", "VERSION", "HOOK", "CONTAINERS", "LIVE",
                          "CHECKS", "LOST", "EVICTED", "STATE", "MEMORY", "SNAPSHOT AT"});
     for (const auto& [node, agent] : g.agents.by_node) {
@@ -471,11 +513,11 @@ int run_status(const StatusOptions& o) {
         for (const auto& why : g.agents.ignored) {
             print_out("ignored: " + why + "\n");
         }
-        for (const auto& m : g.missing) {
+        for (const auto& m : g.unread.lines) {
             print_out("problem: " + m + "\n");
         }
     }
-    return g.missing.empty() && g.agents.ignored.empty() ? 0 : 3;
+    return g.unread.lines.empty() && g.agents.ignored.empty() ? 0 : 3;
 }
 
 } // namespace

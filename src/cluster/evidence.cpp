@@ -3,7 +3,11 @@
 #include "advise/summary.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <fmt/format.h>
+#include <optional>
+#include <thread>
 #include <tuple>
 
 namespace capwise::cluster {
@@ -15,22 +19,45 @@ using Json = nlohmann::json;
 
 std::map<std::string, NodeEvidence> fetch_nodes(const Kubectl& kubectl, const Agents& agents,
                                                 const std::set<std::string>& nodes, bool all,
-                                                std::vector<std::string>& missing) {
-    std::map<std::string, NodeEvidence> out;
+                                                Unread& unread) {
+    std::vector<const AgentPod*> wanted;
     for (const auto& [node, agent] : agents.by_node) {
-        if (!all && nodes.count(node) == 0) {
-            continue;
+        if (all || nodes.count(node) != 0) {
+            wanted.push_back(&agent);
         }
-        auto evidence = fetch_evidence(kubectl, agents, agent);
+    }
+    // Each read is a kubectl process bounded by its request limit: run a few at once.
+    std::vector<std::optional<core::Result<NodeEvidence>>> results(wanted.size());
+    std::atomic<std::size_t> next{0};
+    auto worker = [&] {
+        for (std::size_t i = next++; i < wanted.size(); i = next++) {
+            results[i] = fetch_evidence(kubectl, agents, *wanted[i]);
+        }
+    };
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < std::min(kMaxConcurrentReads, wanted.size()); ++t) {
+        threads.emplace_back(worker);
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    std::map<std::string, NodeEvidence> out;
+    for (std::size_t i = 0; i < wanted.size(); ++i) {
+        auto& evidence = *results[i];
+        const std::string& node = wanted[i]->node;
         if (!evidence) {
-            missing.push_back(fmt::format("node {}: {}", node, evidence.error().message));
+            const int err = evidence.error().errno_value;
+            ++(err == EACCES      ? unread.forbidden
+               : err == ETIMEDOUT ? unread.timed_out
+                                  : unread.other);
+            unread.lines.push_back(fmt::format("node {}: {}", node, evidence.error().message));
             continue;
         }
         out.emplace(node, std::move(*evidence));
     }
     for (const auto& node : nodes) {
         if (agents.by_node.count(node) == 0) {
-            missing.push_back(fmt::format("node {}: no capwise agent runs there", node));
+            unread.lines.push_back(fmt::format("node {}: no capwise agent runs there", node));
         }
     }
     return out;
@@ -70,9 +97,9 @@ WorkloadEvidence select_evidence(const std::vector<WorkloadPods>& workloads,
     }
     WorkloadEvidence out;
     for (const auto& w : workloads) {
-        std::set<std::string> names;
+        std::map<std::string, const PodInfo*> names;
         for (const auto& p : w.pods) {
-            names.insert(p.name);
+            names.emplace(p.name, &p);
         }
         std::set<std::string> seen;
         for (const auto& r : by_ns[w.ns]) {
@@ -87,6 +114,14 @@ WorkloadEvidence select_evidence(const std::vector<WorkloadPods>& workloads,
             }
             // A bare pod: nothing to merge with, no template to patch.
             k8s["owner"] = w.kind == "Pod" ? std::string() : w.owner();
+            // Init containers are patched under initContainers: the API knows which they are.
+            if (auto p = names.find(pod); p != names.end()) {
+                const auto& init = p->second->init_containers;
+                const std::string container = k8s.value("containerName", "");
+                if (std::find(init.begin(), init.end(), container) != init.end()) {
+                    k8s["initContainer"] = true;
+                }
+            }
             seen.insert(pod);
             out.records.push_back(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
             for (const auto* line : r.syscalls) {
@@ -94,12 +129,17 @@ WorkloadEvidence select_evidence(const std::vector<WorkloadPods>& workloads,
             }
         }
         for (const auto& p : w.pods) {
-            ++out.replicas;
+            if (!p.started()) {
+                // Nothing ran yet: nothing to have evidence of, and no gap in what is there.
+                ++out.not_started;
+                out.notes.push_back(fmt::format(
+                    "pod {}/{}: not started yet ({})", p.ns, p.name,
+                    p.node.empty() ? std::string("not scheduled on a node") : "Pending"));
+                continue;
+            }
+            ++(p.ended() ? out.ended : out.replicas);
             if (seen.count(p.name) != 0) {
-                ++out.with_evidence;
-            } else if (p.node.empty()) {
-                out.missing.push_back(
-                    fmt::format("pod {}/{}: not scheduled on a node yet", p.ns, p.name));
+                ++(p.ended() ? out.ended_with_evidence : out.with_evidence);
             } else if (by_node.count(p.node) != 0) {
                 out.missing.push_back(
                     fmt::format("pod {}/{} on node {}: the agent there has no record of it", p.ns,

@@ -16,16 +16,29 @@
 
 namespace capwise::cluster {
 
-// The last snapshot of each node in `nodes` (every agent's when all), and what could not be read.
+// What could not be read, and why: a refusal (RBAC) or a time limit is not "no evidence".
+struct Unread {
+    std::vector<std::string> lines; // "node n2: ..."
+    std::size_t forbidden = 0, timed_out = 0, other = 0;
+};
+
+// The last snapshot of each node in `nodes` (every agent's when all), read concurrently (at most
+// kMaxConcurrentReads logs at once: one hung node costs the request limit once, not per node),
+// and what could not be read.
+inline constexpr std::size_t kMaxConcurrentReads = 8;
 std::map<std::string, NodeEvidence> fetch_nodes(const Kubectl& kubectl, const Agents& agents,
                                                 const std::set<std::string>& nodes, bool all,
-                                                std::vector<std::string>& missing);
+                                                Unread& unread);
 
 struct WorkloadEvidence {
     std::vector<std::string> records; // summary and syscalls records, for advise
     std::vector<std::string> missing; // "pod shop/web-x on node n3: ..." (partial evidence)
+    std::vector<std::string> notes;   // said, not partial: pods not started yet
     std::size_t replicas = 0;         // running pods asked about
     std::size_t with_evidence = 0;    // ... of which an agent has a summary
+    std::size_t ended = 0;            // pods that ran to completion (Succeeded, Failed)
+    std::size_t ended_with_evidence = 0;
+    std::size_t not_started = 0; // Pending: nothing to have evidence of yet
 };
 // include_ended: also pods that have ended, which the agents remember under the same owner (the
 // agent's reading of the owner; always when the workload has no pod now).

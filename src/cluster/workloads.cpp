@@ -75,6 +75,9 @@ core::Result<Target> parse_target(std::string_view text) {
         {"deployment", "Deployment"},
         {"deployments", "Deployment"},
         {"deploy", "Deployment"},
+        {"replicaset", "ReplicaSet"},
+        {"replicasets", "ReplicaSet"},
+        {"rs", "ReplicaSet"},
         {"statefulset", "StatefulSet"},
         {"statefulsets", "StatefulSet"},
         {"sts", "StatefulSet"},
@@ -92,8 +95,8 @@ core::Result<Target> parse_target(std::string_view text) {
     const auto slash = text.find('/');
     if (slash == std::string_view::npos) {
         return core::make_error(fmt::format("'{}': name a workload as KIND/NAME (deployment/web, "
-                                            "statefulset/db, daemonset/x, job/x, cronjob/x, "
-                                            "pod/x)",
+                                            "replicaset/x, statefulset/db, daemonset/x, job/x, "
+                                            "cronjob/x, pod/x)",
                                             core::printable(std::string(text))));
     }
     std::string kind(text.substr(0, slash));
@@ -103,8 +106,8 @@ core::Result<Target> parse_target(std::string_view text) {
     const std::string name(text.substr(slash + 1));
     if (k == kKinds.end()) {
         return core::make_error(fmt::format("'{}' is not a kind kubectl capwise advises on "
-                                            "(deployment, statefulset, daemonset, job, cronjob, "
-                                            "pod)",
+                                            "(deployment, replicaset, statefulset, daemonset, "
+                                            "job, cronjob, pod)",
                                             core::printable(kind)));
     }
     if (!valid_name(name)) {
@@ -133,6 +136,9 @@ std::optional<PodInfo> pod_info(const Json& pod) {
             for (const auto& c : *list) {
                 if (auto name = str(c, {"name"}); !name.empty()) {
                     p.containers.push_back(name);
+                    if (std::string_view(key) == "initContainers") {
+                        p.init_containers.push_back(name);
+                    }
                 }
             }
         }
@@ -251,19 +257,22 @@ core::Result<std::vector<WorkloadPods>> resolve_workloads(const Kubectl& kubectl
             continue;
         }
         OwnerRef top{"Pod", pod->name, pod->uid};
-        if (auto ref = controller_of(object)) {
-            top = *ref;
+        std::optional<OwnerRef> direct = controller_of(object);
+        if (direct) {
+            top = *direct;
             // ReplicaSet → Deployment, Job → CronJob; a chain is two links at most.
-            if (auto up = parent_of(pod->ns, *ref)) {
+            if (auto up = parent_of(pod->ns, *direct)) {
                 top = *up;
             }
         }
+        auto is_wanted = [&](const OwnerRef& ref) {
+            return ref.kind == wanted->kind && ref.name == wanted->name &&
+                   (wanted->uid.empty() || ref.uid.empty() || ref.uid == wanted->uid);
+        };
         if (wanted) {
-            const bool same =
-                wanted->kind == "Pod"
-                    ? pod->name == wanted->name
-                    : top.kind == wanted->kind && top.name == wanted->name &&
-                          (wanted->uid.empty() || top.uid.empty() || top.uid == wanted->uid);
+            const bool same = wanted->kind == "Pod"          ? pod->name == wanted->name
+                              : wanted->kind == "ReplicaSet" ? direct && is_wanted(*direct)
+                                                             : is_wanted(top);
             if (!same) {
                 continue;
             }

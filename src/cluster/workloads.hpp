@@ -18,6 +18,9 @@ namespace capwise::cluster {
 struct PodInfo {
     std::string ns, name, uid, node, phase;
     std::vector<std::string> containers; // init containers first, then containers
+    std::vector<std::string> init_containers;
+    bool ended() const { return phase == "Succeeded" || phase == "Failed"; }
+    bool started() const { return phase != "Pending" && !node.empty(); }
 };
 
 // A workload: its top owner ("Deployment", "web") or a pod without a controller.
@@ -29,10 +32,12 @@ struct WorkloadPods {
 };
 
 struct Target {
-    std::string kind; // canonical: Deployment, StatefulSet, DaemonSet, Job, CronJob, Pod
+    std::string
+        kind; // canonical: Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, Pod
     std::string name;
 };
-// "deployment/web", "deploy/web", "sts/db", "ds/x", "job/x", "cj/x", "pod/x", "po/x".
+// "deployment/web", "deploy/web", "rs/web-7d4b9c6f8", "sts/db", "ds/x", "job/x", "cj/x", "pod/x".
+// A ReplicaSet selects its own pods; they are advised, and patched, as its Deployment's.
 core::Result<Target> parse_target(std::string_view text);
 
 struct Selection {

@@ -1,5 +1,7 @@
 #include "output/table.hpp"
 
+#include "core/text.hpp"
+
 #include <algorithm>
 
 namespace capwise::output {
@@ -8,6 +10,11 @@ Table::Table(std::vector<std::string> headers) : headers_(std::move(headers)) {}
 
 void Table::add_row(std::vector<std::string> cells) {
     cells.resize(headers_.size());
+    // Cells hold names from the kernel, runtimes and API answers: never a raw control byte on a
+    // terminal (an escape sequence, a forged line).
+    for (auto& cell : cells) {
+        cell = core::escape_controls(cell);
+    }
     rows_.push_back(std::move(cells));
 }
 

@@ -134,7 +134,10 @@ std::string cell(const trace::TraceEvent& e, const container::Container* ct, Tra
 std::size_t utf8_length(std::string_view s, std::size_t i) {
     auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
     unsigned char c = byte(i);
-    std::size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+    std::size_t n = c >= 0xF0 && c <= 0xF4   ? 4
+                    : c >= 0xE0 && c <= 0xEF ? 3
+                    : c >= 0xC2 && c < 0xE0  ? 2
+                                             : 0; // 0xF5-0xFF never start a character
     if (n == 0 || i + n > s.size()) {
         return 0;
     }

@@ -61,25 +61,28 @@ void ApiServer::serve() {
         }
         const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd >= 0) {
-            answer(fd);
-            ::close(fd);
+            if (answer(fd)) {
+                ::close(fd);
+            } else {
+                hung_.push_back(fd);
+            }
         }
     }
 }
 
 // One request per connection (the answer says Connection: close), headers only: kubectl's GETs
 // have no body.
-void ApiServer::answer(int fd) {
+bool ApiServer::answer(int fd) {
     std::string request;
     char buf[4096];
     while (request.find("\r\n\r\n") == std::string::npos && request.size() < 65536) {
         pollfd p{fd, POLLIN, 0};
         if (::poll(&p, 1, 5000) <= 0) {
-            return;
+            return true;
         }
         const ssize_t n = ::read(fd, buf, sizeof(buf));
         if (n <= 0) {
-            return;
+            return true;
         }
         request.append(buf, static_cast<std::size_t>(n));
     }
@@ -95,6 +98,9 @@ void ApiServer::answer(int fd) {
     auto it = responses_.find(target);
     if (method == "GET" && it != responses_.end()) {
         r = it->second;
+        if (r.hang) {
+            return false;
+        }
     } else {
         r.status = 404;
         r.body = R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",)"
@@ -104,16 +110,21 @@ void ApiServer::answer(int fd) {
     const std::string head =
         fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n"
                     "Connection: close\r\n\r\n",
-                    r.status, r.status == 200 ? "OK" : "Not Found", r.content_type, r.body.size());
+                    r.status,
+                    r.status == 200   ? "OK"
+                    : r.status == 403 ? "Forbidden"
+                                      : "Not Found",
+                    r.content_type, r.body.size());
     const std::string all = head + r.body;
     std::size_t sent = 0;
     while (sent < all.size()) {
         const ssize_t n = ::write(fd, all.data() + sent, all.size() - sent);
         if (n <= 0) {
-            return;
+            return true;
         }
         sent += static_cast<std::size_t>(n);
     }
+    return true;
 }
 
 } // namespace capwise::e2e

@@ -15,6 +15,7 @@ struct ApiResponse {
     int status = 200;
     std::string body;
     std::string content_type = "application/json";
+    bool hang = false; // never answered: the connection is held open until the server ends
 };
 
 class ApiServer {
@@ -32,13 +33,14 @@ class ApiServer {
 
   private:
     void serve();
-    void answer(int fd);
+    bool answer(int fd); // false: the request is left hanging
     std::map<std::string, ApiResponse> responses_;
     int listen_fd_ = -1;
     int stop_fd_ = -1;
     int port_ = 0;
     mutable std::mutex mutex_;
     std::vector<std::string> requests_;
+    std::vector<int> hung_;
     std::thread thread_;
 };
 

@@ -5,6 +5,7 @@
 // recycled mount namespaces, overlayfs's checks under the mounter's credentials, and process
 // names no JSON or terminal should take raw.
 #include "e2e/agent_log.hpp"
+#include "e2e/api_server.hpp"
 #include "e2e/run.hpp"
 #include "support/temp_dir.hpp"
 
@@ -326,6 +327,191 @@ TEST_F(CriE2E, ChurnedPodsEachHoldExactlyTheirOwnCheck) {
     std::cout << "churn: " << exact << "/" << kPods << " pods hold exactly their own check; "
               << kPods << " pods in " << seconds << " s; agent: " << head.dump() << "\n";
     EXPECT_EQ(exact, kPods) << agent.state().substr(0, 4000);
+}
+
+} // namespace
+} // namespace capwise::e2e
+
+namespace capwise::e2e {
+namespace {
+
+// An API object's metadata, with a controller when one is named.
+Json meta(const std::string& ns, const std::string& name, const std::string& uid,
+          const std::string& owner_kind = "", const std::string& owner_name = "",
+          const std::string& owner_uid = "") {
+    Json m{{"namespace", ns}, {"name", name}, {"uid", uid}};
+    if (!owner_kind.empty()) {
+        m["ownerReferences"] = Json::array({Json{{"apiVersion", "apps/v1"},
+                                                 {"kind", owner_kind},
+                                                 {"name", owner_name},
+                                                 {"uid", owner_uid},
+                                                 {"controller", true}}});
+    }
+    return m;
+}
+
+Json api_pod(Json metadata, const std::string& node, const std::string& phase,
+             const std::vector<std::string>& init, const std::vector<std::string>& containers) {
+    Json spec{{"containers", Json::array()}};
+    if (!node.empty()) {
+        spec["nodeName"] = node;
+    }
+    for (const auto& c : containers) {
+        spec["containers"].push_back({{"name", c}, {"image", kImage}});
+    }
+    for (const auto& c : init) {
+        spec["initContainers"].push_back({{"name", c}, {"image", kImage}});
+    }
+    Json status{{"phase", phase}};
+    if (phase == "Running") {
+        status["conditions"] = Json::array({{{"type", "Ready"}, {"status", "True"}}});
+    }
+    return {{"apiVersion", "v1"},
+            {"kind", "Pod"},
+            {"metadata", std::move(metadata)},
+            {"spec", spec},
+            {"status", status}};
+}
+
+Json list(const std::vector<Json>& items) {
+    return {{"apiVersion", "v1"}, {"kind", "List"}, {"items", items}};
+}
+
+// kubectl capwise through the real kubectl, against a loopback API server that serves, as the
+// agent pod's log, what a real agent wrote while real containerd ran a Deployment's pod (an init
+// container, then its app container) and a CronJob's run.
+TEST_F(CriE2E, KubectlCapwiseAdvisesInitContainersAndSaysWhyEvidenceIsMissing) {
+    TempDir t;
+    {
+        Containerd containerd(t / "containerd");
+        ASSERT_TRUE(containerd.started());
+        Agent agent(t / "agent");
+        auto runs = containerd.run_pods(
+            {{"pods",
+              Json::array({pod("shop", "web-7d4b9c6f8-x2kq9", "uid-web-pod",
+                               Json::array({container("app", "chroot / true")}),
+                               Json::array({container("setup", "chown 1:1 /data/seed")})),
+                           pod("ops", "backup-29412720-x7k2p", "uid-job-pod",
+                               Json::array({container("backup", "mknod /tmp/null c 1 3")}))})}});
+        ASSERT_TRUE(!runs.empty() && runs.back().contains("done"));
+        std::this_thread::sleep_for(std::chrono::seconds(2));
+        ASSERT_EQ(agent.stop(), 0) << agent.err();
+        std::ofstream(t / "agent.log") << agent.log();
+    }
+    std::ifstream in(t / "agent.log");
+    const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+
+    const std::string ds_uid = "d5d5d5d5-0000";
+    const Json agent_pod = api_pod(
+        meta("capwise", "capwise-agent-abcde", "uid-agent", "DaemonSet", "capwise-agent", ds_uid),
+        "cri-node", "Running", {}, {"agent"});
+    const Json web_pod = api_pod(
+        meta("shop", "web-7d4b9c6f8-x2kq9", "uid-web-pod", "ReplicaSet", "web-7d4b9c6f8", "uid-rs"),
+        "cri-node", "Running", {"setup"}, {"app"});
+    const Json pending = api_pod(
+        meta("shop", "web-7d4b9c6f8-zzzzz", "uid-pending", "ReplicaSet", "web-7d4b9c6f8", "uid-rs"),
+        "", "Pending", {"setup"}, {"app"});
+    const Json job_pod = api_pod(
+        meta("ops", "backup-29412720-x7k2p", "uid-job-pod", "Job", "backup-29412720", "uid-job"),
+        "cri-node", "Succeeded", {}, {"backup"});
+    std::map<std::string, ApiResponse> api;
+    auto serve = [&](const std::string& path, const Json& body) {
+        api[path] = ApiResponse{200, body.dump()};
+    };
+    serve("/version?timeout=5s", {{"major", "1"}, {"minor", "32"}, {"gitVersion", "v1.32.0"}});
+    Json deployment{{"metadata", meta("shop", "web", "uid-deploy")},
+                    {"spec", {{"selector", {{"matchLabels", {{"app", "web"}}}}}}}};
+    serve("/apis/apps/v1/namespaces/shop/deployments/web", deployment);
+    serve(
+        "/apis/apps/v1/namespaces/shop/replicasets/web-7d4b9c6f8",
+        {{"metadata", meta("shop", "web-7d4b9c6f8", "uid-rs", "Deployment", "web", "uid-deploy")}});
+    serve("/apis/batch/v1/namespaces/ops/jobs/backup-29412720",
+          {{"metadata", meta("ops", "backup-29412720", "uid-job", "CronJob", "backup", "uid-cj")}});
+    serve("/api/v1/namespaces/shop/pods?labelSelector=app%3Dweb", list({web_pod, pending}));
+    serve("/api/v1/pods", list({web_pod, pending, job_pod, agent_pod}));
+    serve("/apis/apps/v1/namespaces/capwise/daemonsets/capwise-agent",
+          {{"metadata", meta("capwise", "capwise-agent", ds_uid)},
+           {"status", {{"desiredNumberScheduled", 1}, {"numberReady", 1}}}});
+    serve("/api/v1/namespaces/capwise/pods?labelSelector=app.kubernetes.io%2Fname%3Dcapwise-agent",
+          list({agent_pod}));
+    const std::string log_path =
+        "/api/v1/namespaces/capwise/pods/capwise-agent-abcde/log?container=agent&sinceSeconds=900";
+    api[log_path] = ApiResponse{200, log, "text/plain"};
+
+    auto kubectl_against = [&](const ApiServer& server, const std::vector<std::string>& args) {
+        const std::string kubeconfig =
+            (t / ("kubeconfig-" + std::to_string(server.port()))).string();
+        std::ofstream(kubeconfig) << server.kubeconfig("default");
+        std::string cmd = "PATH=" + fs::path(CAPWISE_BINARY).parent_path().string() +
+                          ":$PATH KUBECONFIG=" + kubeconfig + " kubectl";
+        for (const auto& a : args) {
+            cmd += " '" + a + "'";
+        }
+        return shell(cmd);
+    };
+    {
+        ApiServer server(api);
+        // The init container is advised on its own, and patched under initContainers.
+        auto yaml = kubectl_against(
+            server, {"capwise", "advise", "deployment/web", "-n", "shop", "-o", "yaml"});
+        EXPECT_EQ(yaml.status, 0) << yaml.err;
+        EXPECT_NE(yaml.out.find("# an init container: this entry goes under initContainers\n- "
+                                "name: \"setup\""),
+                  std::string::npos)
+            << yaml.out;
+        EXPECT_NE(
+            yaml.out.find(
+                R"("initContainers":[{"name":"setup","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"add":["CHOWN"])"),
+            std::string::npos)
+            << yaml.out;
+        EXPECT_NE(
+            yaml.out.find(
+                R"("containers":[{"name":"app","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"add":["SYS_CHROOT"])"),
+            std::string::npos)
+            << yaml.out;
+        EXPECT_NE(yaml.err.find("pod shop/web-7d4b9c6f8-zzzzz: not started yet"), std::string::npos)
+            << yaml.err;
+        // The whole cluster: every started pod has evidence, the Job's ended one included; the
+        // agents themselves are left out, and said to be.
+        auto all = kubectl_against(server, {"capwise", "advise", "-A", "-o", "json"});
+        EXPECT_EQ(all.status, 0) << all.err;
+        EXPECT_NE(all.err.find("leaving out capwise's own agents (daemonset/capwise-agent"),
+                  std::string::npos)
+            << all.err;
+        EXPECT_NE(all.out.find("CronJob/backup"), std::string::npos) << all.out;
+        EXPECT_NE(all.err.find("and 1 of 1 ended ones"), std::string::npos) << all.err;
+        // --seccomp without recordings names the way to get them from the agents.
+        auto seccomp = kubectl_against(
+            server, {"capwise", "advise", "deployment/web", "-n", "shop", "--seccomp"});
+        EXPECT_EQ(seccomp.status, 1);
+        EXPECT_NE(seccomp.err.find("kubectl capwise deploy --seccomp"), std::string::npos)
+            << seccomp.err;
+    }
+    {
+        // RBAC refuses the log: said as such, with its own status, never as "no evidence".
+        auto forbidden = api;
+        forbidden[log_path] = ApiResponse{
+            403,
+            R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"pods \"capwise-agent-abcde\" is forbidden: User \"reader\" cannot get resource \"pods/log\"","reason":"Forbidden","code":403})"};
+        ApiServer server(forbidden);
+        auto r = kubectl_against(server, {"capwise", "advise", "deployment/web", "-n", "shop"});
+        EXPECT_EQ(r.status, 5) << r.err;
+        EXPECT_NE(r.err.find("reading the agents' logs was forbidden"), std::string::npos) << r.err;
+        EXPECT_EQ(r.err.find("have recorded none"), std::string::npos) << r.err;
+    }
+    {
+        // A log read that never answers: bounded, and said as a time limit.
+        auto hung = api;
+        hung[log_path] = ApiResponse{200, "", "text/plain", true};
+        ApiServer server(hung);
+        const auto begun = std::chrono::steady_clock::now();
+        auto r = kubectl_against(server, {"capwise", "advise", "deployment/web", "-n", "shop",
+                                          "--request-timeout", "2s"});
+        const auto took = std::chrono::steady_clock::now() - begun;
+        EXPECT_EQ(r.status, 6) << r.err;
+        EXPECT_NE(r.err.find("timed out"), std::string::npos) << r.err;
+        EXPECT_LT(took, std::chrono::seconds(30));
+    }
 }
 
 } // namespace

@@ -86,6 +86,9 @@ TEST(Summary, BorrowedChecksAndLossesSurviveTheRoundTrip) {
     auto parsed = advise::parse_summary(Json::parse(record.dump()));
     ASSERT_TRUE(parsed) << parsed.error().message;
     EXPECT_EQ(parsed->meta.lost, 3U);
+    auto line = advise::parse_trace_line(record.dump(), "");
+    ASSERT_TRUE(line && line->summary);
+    EXPECT_EQ(line->summary->lost, 3U); // advise says the evidence is incomplete
     advise::Analyzer b;
     b.add_summary(parsed->evidence);
     const auto again = b.finish();
@@ -312,6 +315,8 @@ TEST(Workloads, TargetsAndOwners) {
     EXPECT_EQ(cluster::parse_target("deploy/web")->kind, "Deployment");
     EXPECT_EQ(cluster::parse_target("STS/db")->kind, "StatefulSet");
     EXPECT_EQ(cluster::parse_target("cj/backup")->kind, "CronJob");
+    EXPECT_EQ(cluster::parse_target("replicaset/web-7d4b9c6f8")->kind, "ReplicaSet");
+    EXPECT_EQ(cluster::parse_target("rs/web-7d4b9c6f8")->kind, "ReplicaSet");
     EXPECT_FALSE(cluster::parse_target("web"));
     EXPECT_FALSE(cluster::parse_target("service/web"));
     EXPECT_FALSE(cluster::parse_target("deployment/../../x"));
@@ -357,12 +362,12 @@ TEST(Evidence, ReplicasAcrossNodesAndWhatHasNone) {
     by_node["n2"].lines = {summary("n2", "shop", "web-b", false, "Deployment/web"),
                            summary("n2", "shop", "web-old", true, "Deployment/web")};
     cluster::WorkloadPods web{"shop", "Deployment", "web", "uid", {}};
-    web.pods = {{"shop", "web-a", "1", "n1", "Running", {"nginx"}},
-                {"shop", "web-b", "2", "n2", "Running", {"nginx"}},
-                {"shop", "web-c", "3", "n3", "Running", {"nginx"}},
-                {"shop", "web-d", "4", "", "Pending", {"nginx"}}};
+    web.pods = {{"shop", "web-a", "1", "n1", "Running", {"nginx"}, {}},
+                {"shop", "web-b", "2", "n2", "Running", {"nginx"}, {}},
+                {"shop", "web-c", "3", "n3", "Running", {"nginx"}, {}},
+                {"shop", "web-d", "4", "", "Pending", {"nginx"}, {}}};
     auto e = cluster::select_evidence({web}, by_node, false);
-    EXPECT_EQ(e.replicas, 4U);
+    EXPECT_EQ(e.replicas, 3U);
     EXPECT_EQ(e.with_evidence, 2U);
     ASSERT_EQ(e.records.size(), 3U); // web-a, its syscalls, web-b (shop's, not other's)
     for (const auto& r : e.records) {
@@ -372,11 +377,26 @@ TEST(Evidence, ReplicasAcrossNodesAndWhatHasNone) {
             EXPECT_EQ(j["k8s"]["namespace"], "shop");
         }
     }
-    ASSERT_EQ(e.missing.size(), 2U);
+    ASSERT_EQ(e.missing.size(), 1U);
     EXPECT_EQ(e.missing[0], "pod shop/web-c on node n3: no evidence from that node");
-    EXPECT_EQ(e.missing[1], "pod shop/web-d: not scheduled on a node yet");
+    // A pod that has not started is no gap in the evidence: said, not partial.
+    EXPECT_EQ(e.not_started, 1U);
+    ASSERT_EQ(e.notes.size(), 1U);
+    EXPECT_EQ(e.notes[0], "pod shop/web-d: not started yet (not scheduled on a node)");
     auto ended = cluster::select_evidence({web}, by_node, true);
     EXPECT_EQ(ended.records.size(), 4U); // web-old too
+    // A Job's pod that Succeeded is an ended replica with its evidence; its init container is
+    // marked as one (the API says so), for the patch.
+    cluster::WorkloadPods job{"shop", "Job", "backup", "uid", {}};
+    cluster::PodInfo done{"shop", "web-a", "9", "n1", "Succeeded", {"nginx"}, {"nginx"}};
+    job.pods = {done};
+    auto j = cluster::select_evidence({job}, by_node, false);
+    EXPECT_EQ(j.ended, 1U);
+    EXPECT_EQ(j.ended_with_evidence, 1U);
+    EXPECT_EQ(j.replicas, 0U);
+    EXPECT_TRUE(j.missing.empty());
+    ASSERT_FALSE(j.records.empty());
+    EXPECT_EQ(Json::parse(j.records[0])["k8s"]["initContainer"], true);
     cluster::RowFilter f;
     f.ns = "shop";
     EXPECT_TRUE(cluster::check_rows(by_node, f).empty()); // no checks recorded

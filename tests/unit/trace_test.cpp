@@ -266,6 +266,10 @@ TEST(Render, JsonStringEscaping) {
     std::string out;
     output::append_json_string(out, "a\\b\"c\n\xe2\x82\xac\xed\xa0\x80");
     EXPECT_EQ(out, "\"a\\\\b\\\"c\\u000a\xe2\x82\xac\\ufffd\\ufffd\\ufffd\"");
+    // 0xF5-0xFF never start a character, whatever follows them (found by fuzz_renderers).
+    out.clear();
+    output::append_json_string(out, "\xff\xbf\xbf\xf8\x88\x80\x80");
+    EXPECT_EQ(out, R"("\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd")");
 }
 
 // The one stop policy: a polite signal at the limit (or the user's first signal), the whole tree
