@@ -227,6 +227,9 @@ Json group_json(const GroupAdvice& g, const RenderOptions& options) {
     if (g.init_container) {
         j["initContainer"] = true;
     }
+    if (g.held_known) {
+        j["held"] = sorted_k8s_names(g.held); // the workload's own effective sets, unioned
+    }
     if (!g.replicas.empty()) {
         j["replicas"] = g.replicas;
         Json needed = Json::object();

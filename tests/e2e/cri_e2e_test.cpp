@@ -516,3 +516,190 @@ TEST_F(CriE2E, KubectlCapwiseAdvisesInitContainersAndSaysWhyEvidenceIsMissing) {
 
 } // namespace
 } // namespace capwise::e2e
+
+namespace capwise::e2e {
+namespace {
+
+// The DaemonSet `kubectl capwise deploy` installs.
+Json deployed_daemonset() {
+    auto r = run({fs::path(CAPWISE_BINARY).parent_path().string() + "/kubectl-capwise", "deploy",
+                  "--print-only", "-o", "json"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    const Json list = Json::parse(r.out);
+    for (const auto& item : list["items"]) {
+        if (item["kind"] == "DaemonSet") {
+            return item;
+        }
+    }
+    ADD_FAILURE() << "no DaemonSet in " << r.out;
+    return {};
+}
+
+// The agent's pod as the kubelet would ask containerd for it, from the DaemonSet itself: its
+// securityContext (capabilities, read-only root, no privilege escalation, user, RuntimeDefault
+// seccomp — containerd's own profile, not a model of it), its hostPath mounts (the state directory
+// moved to state_dir; this containerd's bundles where it keeps them, beside the DaemonSet's
+// standard path), its environment (NODE_NAME from the downward API) and its arguments.
+Json agent_pod_spec(const Json& ds, const std::string& image, const std::string& state_dir,
+                    const std::string& bundles, const std::string& log_dir) {
+    const Json& spec = ds["spec"]["template"]["spec"];
+    const Json& c = spec["containers"][0];
+    const Json& sc = c["securityContext"];
+    EXPECT_EQ(spec["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+    EXPECT_EQ(sc["privileged"], false);
+    EXPECT_EQ(spec["hostPID"], false);
+    Json container{{"name", c["name"]},
+                   {"image", image},
+                   {"args", c["args"]},
+                   {"caps", {{"add", sc["capabilities"]["add"]}, {"drop", {"ALL"}}}},
+                   {"readonly_rootfs", sc["readOnlyRootFilesystem"]},
+                   {"no_new_privs", sc["allowPrivilegeEscalation"] == false},
+                   {"run_as_user", sc["runAsUser"]},
+                   {"seccomp", "RuntimeDefault"},
+                   {"log", "agent.log"},
+                   {"env", Json::object()},
+                   {"mounts", Json::array()}};
+    // Test pacing only: snapshots every second instead of every 30 s.
+    for (const char* a : {"--publish-interval", "1s", "--persist-interval", "1s"}) {
+        container["args"].push_back(a);
+    }
+    for (const auto& env : c["env"]) {
+        container["env"][env["name"].get<std::string>()] =
+            env.contains("valueFrom") ? std::string("cri-node") : env["value"].get<std::string>();
+    }
+    std::map<std::string, std::string> host_paths;
+    for (const auto& v : spec["volumes"]) {
+        host_paths[v["name"]] = v["hostPath"]["path"];
+    }
+    for (const auto& m : c["volumeMounts"]) {
+        std::string host = host_paths.at(m["name"]);
+        if (m["name"] == "state") {
+            host = state_dir;
+        }
+        fs::create_directories(host); // as the kubelet does for DirectoryOrCreate
+        container["mounts"].push_back({{"host", host},
+                                       {"container", m["mountPath"]},
+                                       {"readonly", m.value("readOnly", false)}});
+    }
+    container["mounts"].push_back({{"host", bundles}, {"container", bundles}, {"readonly", true}});
+    return {{"namespace", "capwise"},
+            {"name", "capwise-agent-abcde"},
+            {"uid", "uid-agent"},
+            {"log_directory", log_dir},
+            {"containers", Json::array({container})}};
+}
+
+// What the kubelet's pods/log serves from a CRI log file: the lines, without the runtime's
+// "TIME STREAM TAG " prefix.
+std::string cri_log_text(const fs::path& file) {
+    std::ifstream in(file);
+    std::string out;
+    for (std::string line; std::getline(in, line);) {
+        std::size_t at = 0;
+        for (int field = 0; field < 3 && at != std::string::npos; ++field) {
+            at = line.find(' ', at);
+            at = at == std::string::npos ? at : at + 1;
+        }
+        if (at != std::string::npos) {
+            out += line.substr(at) + "\n";
+        }
+    }
+    return out;
+}
+
+// The agent as containerd runs it for the kubelet, with exactly the DaemonSet's settings, under
+// containerd's own RuntimeDefault seccomp profile: it attaches, and attributes pods' checks.
+TEST_F(CriE2E, TheAgentRunsAsACriPodWithTheDaemonSetsSettings) {
+    TempDir t;
+    Containerd containerd(t / "containerd");
+    ASSERT_TRUE(containerd.started());
+    const std::string image = "localhost/capwise-agent:cri-e2e";
+    auto built = run({"sh", std::string(CAPWISE_SOURCE_DIR) + "/scripts/agent-image.sh",
+                      CAPWISE_BINARY, image, (t / "agent.tar").string()},
+                     300);
+    ASSERT_EQ(built.status, 0) << built.err;
+    auto imported = run({"bash", kCri + "/containerd.sh", "import", (t / "containerd").string(),
+                         (t / "agent.tar").string()},
+                        180);
+    ASSERT_EQ(imported.status, 0) << imported.err;
+    const fs::path logs = t / "pod-logs";
+    fs::create_directories(logs);
+    const Json spec = agent_pod_spec(
+        deployed_daemonset(), image, (t / "state").string(),
+        (t / "containerd/state/io.containerd.runtime.v2.task").string(), logs.string());
+    std::ofstream(t / "agent-pod.json") << spec.dump();
+    const std::string socket = (t / "containerd/containerd.sock").string();
+    auto started = run(
+        {"/usr/bin/python3", kCri + "/cri.py", socket, "start", (t / "agent-pod.json").string()},
+        120);
+    ASSERT_EQ(started.status, 0) << started.err;
+    const Json ids = Json::parse(started.out);
+    struct Remove {
+        std::string socket, sandbox, container;
+        ~Remove() {
+            run({"/usr/bin/python3", kCri + "/cri.py", socket, "remove", sandbox, container}, 120);
+        }
+    } remove{socket, ids["sandbox"], ids["containers"][0]};
+    auto snapshot = [&] { return last_snapshot(cri_log_text(logs / "agent.log")); };
+    for (int i = 0; i < 300 && snapshot().empty(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    auto first = snapshot();
+    ASSERT_FALSE(first.empty()) << cri_log_text(logs / "agent.log");
+    EXPECT_EQ(first[""]["node"], "cri-node");
+    // Confined as the kubelet would have it: the four capabilities, no privilege escalation,
+    // containerd's seccomp filter.
+    auto agent_pid = run({"pgrep", "-f", "^/usr/bin/capwise agent"});
+    ASSERT_EQ(agent_pid.status, 0);
+    const pid_t pid = std::stoi(agent_pid.out);
+    EXPECT_EQ(status_field(pid, "CapEff"), "000000c400080000"); // BPF PERFMON SYSLOG SYS_PTRACE
+    EXPECT_EQ(status_field(pid, "CapBnd"), "000000c400080000");
+    EXPECT_EQ(status_field(pid, "NoNewPrivs"), "1");
+    EXPECT_EQ(status_field(pid, "Seccomp"), "2");
+
+    auto runs = containerd.run_pods(
+        {{"pods", Json::array({pod("shop", "web-7d4b9c6f8-x2kq9", "uid-web",
+                                   Json::array({container("app", "chroot / true")}),
+                                   Json::array({container("setup", "chown 1:1 /data/seed")}))})}});
+    ASSERT_TRUE(!runs.empty() && runs.back().contains("done"));
+    std::map<std::string, Json> snap;
+    for (int i = 0; i < 100; ++i) {
+        snap = snapshot();
+        if (snap.count("shop/web-7d4b9c6f8-x2kq9/app") != 0 &&
+            snap.count("shop/web-7d4b9c6f8-x2kq9/setup") != 0) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    EXPECT_EQ(caps_of(snap["shop/web-7d4b9c6f8-x2kq9/setup"]), std::set<std::string>{"CHOWN"})
+        << cri_log_text(logs / "agent.log");
+    EXPECT_EQ(caps_of(snap["shop/web-7d4b9c6f8-x2kq9/app"]), std::set<std::string>{"SYS_CHROOT"});
+    // The agent's own pod is not a container it reports on, and nothing went to the host.
+    for (const auto& [group, record] : snap) {
+        EXPECT_EQ(group.find("capwise"), std::string::npos) << group;
+    }
+    EXPECT_EQ(snap[""]["agent"]["hostChecks"], 0) << snap[""];
+}
+
+} // namespace
+} // namespace capwise::e2e
+
+namespace capwise::e2e {
+namespace {
+
+// Two agents on one state directory would overwrite each other's evidence: the second refuses.
+TEST_F(CriE2E, ASecondAgentOnTheSameStateDirectoryRefuses) {
+    TempDir t;
+    Agent first(t / "agent");
+    auto second = capwise(
+        {"agent", "--state-dir", (t / "agent/state").string(), "--timeout", "5s", "--no-publish"});
+    EXPECT_EQ(second.status, 1);
+    EXPECT_NE(second.err.find("another capwise agent is using the state directory"),
+              std::string::npos)
+        << second.err;
+    EXPECT_TRUE(first.alive());
+    EXPECT_EQ(first.stop(), 0) << first.err();
+}
+
+} // namespace
+} // namespace capwise::e2e

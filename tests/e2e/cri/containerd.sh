@@ -6,52 +6,30 @@
 #
 #   containerd.sh start DIR    start it, import the images, wait for CRI; prints the socket
 #   containerd.sh stop DIR     stop every shim and container it started, unmount, remove DIR
+#   containerd.sh import DIR ARCHIVE   import one more OCI image archive
 set -euo pipefail
 
-cmd=${1:?start|stop}
+cmd=${1:?start|stop|import}
 dir=${2:?directory}
+here=$(cd "$(dirname "$0")" && pwd)
 sock=$dir/containerd.sock
 image=localhost/capwise-busybox:e2e
 
-build_image() { # an OCI image archive of a busybox rootfs whose command is $2...
-    local out=$1 work
-    shift
+# An OCI image archive of a busybox rootfs whose entrypoint is $3...
+build_image() {
+    local out=$1 name=$2 work
+    shift 2
     work=$(mktemp -d)
-    mkdir -p "$work/rootfs/bin" "$work/rootfs/tmp" "$work/rootfs/etc" "$work/rootfs/proc" \
-        "$work/rootfs/sys" "$work/rootfs/dev" "$work/rootfs/data" "$work/blobs/sha256"
-    cp /bin/busybox "$work/rootfs/bin/busybox"
+    mkdir -p "$work/bin" "$work/tmp" "$work/etc" "$work/proc" "$work/sys" "$work/dev" "$work/data"
+    cp /bin/busybox "$work/bin/busybox"
     for a in $(/bin/busybox --list); do
-        [ "$a" = busybox ] || ln -s busybox "$work/rootfs/bin/$a"
+        [ "$a" = busybox ] || ln -s busybox "$work/bin/$a"
     done
-    echo 'root:x:0:0:root:/root:/bin/sh' >"$work/rootfs/etc/passwd"
-    echo 'root:x:0:' >"$work/rootfs/etc/group"
-    echo 'seed' >"$work/rootfs/data/seed"
-    chmod 0700 "$work/rootfs/data"
-    tar -C "$work/rootfs" --numeric-owner --owner=0 --group=0 -cf "$work/layer.tar" .
-    local diff size layer_digest
-    diff=$(sha256sum "$work/layer.tar" | cut -d' ' -f1)
-    gzip -n -1 "$work/layer.tar"
-    layer_digest=$(sha256sum "$work/layer.tar.gz" | cut -d' ' -f1)
-    size=$(stat -c %s "$work/layer.tar.gz")
-    mv "$work/layer.tar.gz" "$work/blobs/sha256/$layer_digest"
-    local cmd_json
-    cmd_json=$(printf '"%s",' "$@")
-    printf '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/bin"],"Cmd":[%s]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
-        "${cmd_json%,}" "$diff" >"$work/config.json"
-    local config_digest config_size
-    config_digest=$(sha256sum "$work/config.json" | cut -d' ' -f1)
-    config_size=$(stat -c %s "$work/config.json")
-    mv "$work/config.json" "$work/blobs/sha256/$config_digest"
-    printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:%s","size":%s}]}' \
-        "$config_digest" "$config_size" "$layer_digest" "$size" >"$work/manifest.json"
-    local manifest_digest manifest_size
-    manifest_digest=$(sha256sum "$work/manifest.json" | cut -d' ' -f1)
-    manifest_size=$(stat -c %s "$work/manifest.json")
-    mv "$work/manifest.json" "$work/blobs/sha256/$manifest_digest"
-    printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"io.containerd.image.name":"%s","org.opencontainers.image.ref.name":"e2e"}}]}' \
-        "$manifest_digest" "$manifest_size" "$IMAGE_NAME" >"$work/index.json"
-    echo '{"imageLayoutVersion":"1.0.0"}' >"$work/oci-layout"
-    tar -C "$work" -cf "$out" oci-layout index.json blobs
+    echo 'root:x:0:0:root:/root:/bin/sh' >"$work/etc/passwd"
+    echo 'root:x:0:' >"$work/etc/group"
+    echo 'seed' >"$work/data/seed"
+    chmod 0700 "$work/data"
+    sh "$here/../../../scripts/oci-archive.sh" "$work" "$name" "$out" "$@"
     rm -rf "$work"
 }
 
@@ -114,8 +92,8 @@ EOF
         sleep 0.1
     done
     [ -S "$sock" ] || { echo "containerd did not start:" >&2; tail -20 "$dir/containerd.log" >&2; exit 1; }
-    IMAGE_NAME=$image build_image "$dir/busybox.tar" sh
-    IMAGE_NAME=localhost/capwise-pause:e2e build_image "$dir/pause.tar" sleep 100000
+    build_image "$dir/busybox.tar" "$image" sh
+    build_image "$dir/pause.tar" localhost/capwise-pause:e2e sleep 100000
     for tarball in busybox pause; do
         timeout 120 ctr -a "$sock" -n k8s.io images import --no-unpack=false \
             --snapshotter overlayfs "$dir/$tarball.tar" >/dev/null
@@ -126,6 +104,8 @@ EOF
 case $cmd in
 start) start ;;
 stop) stop ;;
+import) # containerd.sh import DIR ARCHIVE: one more image
+    timeout 120 ctr -a "$sock" -n k8s.io images import "${3:?archive}" >/dev/null ;;
 *)
     echo "usage: containerd.sh start|stop DIR" >&2
     exit 2

@@ -8,11 +8,16 @@ The messages are encoded by hand from the field numbers of CRI's published api.p
 code: Debian packages grpcio, not the CRI stubs). Only the fields used are written.
 
     cri.py SOCKET SCENARIO.json   prints one JSON line per container run, then {"done": ...}
+    cri.py SOCKET start POD.json  starts one pod's containers and leaves them running: prints
+                                  {"sandbox": ID, "containers": [ID...]}
+    cri.py SOCKET remove SANDBOX [CONTAINER...]   stops and removes them
 
 A scenario: {"pods": [{"name", "namespace", "uid", "labels": {}, "init": [C...], "containers":
 [C...]}], "repeat": N (pods run one after another, N times each with a numbered name)}
-C: {"name", "image", "command": [...], "wait": seconds to wait for its exit (default 30),
-"caps": {"add": [...], "drop": [...]}}
+C: {"name", "image", "command": [...], "args": [...], "wait": seconds to wait for its exit
+(default 30), "caps": {"add": [...], "drop": [...]}, "env": {}, "mounts": [{"host", "container",
+"readonly"}], "log": path under the pod's "log_directory", "readonly_rootfs", "no_new_privs",
+"run_as_user", "seccomp": "RuntimeDefault"}
 """
 import json
 import sys
@@ -95,9 +100,13 @@ def sandbox_config(pod):
     security = field_bytes(1, namespace_options)
     linux = field_str(1, pod.get("cgroup_parent", "")) + field_bytes(2, security)
     # No hostname: a pod on the host's network has the host's (as the kubelet leaves it).
-    return (field_bytes(1, metadata) +
+    return (field_bytes(1, metadata) + field_str(3, pod.get("log_directory", "")) +
             field_map(6, pod.get("labels", {})) + field_map(7, pod.get("annotations", {})) +
             field_bytes(8, linux))
+
+
+def field_bool(num, b):
+    return varint(num << 3) + varint(1) if b else b""
 
 
 def container_config(c):
@@ -107,9 +116,22 @@ def container_config(c):
     capability = b"".join(field_str(1, a) for a in caps.get("add", [])) + \
         b"".join(field_str(2, d) for d in caps.get("drop", []))
     security = field_bytes(1, capability) if capability else b""
+    if "run_as_user" in c:  # an Int64Value: present even for 0
+        security += field_bytes(5, varint(1 << 3) + varint(c["run_as_user"]))
+    security += field_bool(7, c.get("readonly_rootfs", False))
+    security += field_bool(11, c.get("no_new_privs", False))
+    if c.get("seccomp") == "RuntimeDefault":  # SecurityProfile{profile_type: RuntimeDefault (0)}
+        security += field_bytes(15, b"")
     linux = field_bytes(2, security) if security else b""
+    envs = b"".join(field_bytes(6, field_str(1, k) + field_str(2, v))
+                    for k, v in sorted(c.get("env", {}).items()))
+    mounts = b"".join(field_bytes(7, field_str(1, m["container"]) + field_str(2, m["host"]) +
+                                  field_bool(3, m.get("readonly", False)))
+                      for m in c.get("mounts", []))
     return (field_bytes(1, metadata) + field_bytes(2, image) +
-            b"".join(field_str(3, a) for a in c["command"]) +
+            b"".join(field_str(3, a) for a in c.get("command", [])) +
+            b"".join(field_str(4, a) for a in c.get("args", [])) + envs + mounts +
+            field_str(11, c.get("log", "")) +
             (field_bytes(15, linux) if linux else b""))
 
 
@@ -197,8 +219,24 @@ def emit(pod, c, cid, ended, started, init):
 
 
 def main():
+    if len(sys.argv) >= 4 and sys.argv[2] == "start":
+        with open(sys.argv[3]) as f:
+            pod = json.load(f)
+        rt = Runtime(sys.argv[1])
+        sandbox = rt.run_sandbox(pod)
+        ids = []
+        for c in pod["containers"]:
+            cid = rt.create(sandbox, c, pod)
+            rt.start(cid)
+            ids.append(cid)
+        print(json.dumps({"sandbox": sandbox, "containers": ids}), flush=True)
+        return 0
+    if len(sys.argv) >= 4 and sys.argv[2] == "remove":
+        Runtime(sys.argv[1]).stop_remove(sys.argv[3], sys.argv[4:])
+        return 0
     if len(sys.argv) != 3:
-        print("usage: cri.py SOCKET SCENARIO.json", file=sys.stderr)
+        print("usage: cri.py SOCKET SCENARIO.json | start POD.json | remove SANDBOX [ID...]",
+              file=sys.stderr)
         return 2
     with open(sys.argv[2]) as f:
         scenario = json.load(f)
