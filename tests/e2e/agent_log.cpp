@@ -2,6 +2,8 @@
 
 #include "e2e/run.hpp"
 
+#include <filesystem>
+
 namespace capwise::e2e {
 
 std::map<std::string, nlohmann::json> last_snapshot(const std::string& log) {
@@ -25,6 +27,22 @@ std::map<std::string, nlohmann::json> last_snapshot(const std::string& log) {
         }
     }
     return out;
+}
+
+nlohmann::json deployed_daemonset() {
+    auto r = run({std::filesystem::path(CAPWISE_BINARY).parent_path().string() + "/kubectl-capwise",
+                  "deploy", "--print-only", "-o", "json"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    const auto list = nlohmann::json::parse(r.out, nullptr, false);
+    if (list.is_object() && list.contains("items")) {
+        for (const auto& item : list["items"]) {
+            if (item.value("kind", "") == "DaemonSet") {
+                return item;
+            }
+        }
+    }
+    ADD_FAILURE() << "no DaemonSet in " << r.out;
+    return {};
 }
 
 } // namespace capwise::e2e

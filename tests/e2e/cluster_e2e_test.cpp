@@ -160,19 +160,6 @@ class Podman {
 };
 
 // The DaemonSet kubectl capwise deploys, as JSON.
-Json daemonset() {
-    auto r = run({kBuildDir + "/kubectl-capwise", "deploy", "--print-only", "-o", "json"});
-    EXPECT_EQ(r.status, 0) << r.err;
-    const Json list = Json::parse(r.out);
-    for (const auto& item : list["items"]) {
-        if (item["kind"] == "DaemonSet") {
-            return item;
-        }
-    }
-    ADD_FAILURE() << "no DaemonSet in " << r.out;
-    return {};
-}
-
 // `podman run` arguments that give the agent's container exactly the DaemonSet's settings:
 // securityContext, hostPath mounts (the state directory moved to state_dir), environment, args.
 // seccomp: the profile RuntimeDefault stands for.
@@ -278,7 +265,7 @@ TEST_F(ClusterE2E, AgentInPodmanWithTheDaemonSetSettingsAttributesAndSurvivesRes
     Podman podman;
     build_image(podman);
     TempDir state;
-    const Json ds = daemonset();
+    const Json ds = deployed_daemonset();
     const std::string seccomp = containerd_runtime_default(podman.dir());
     const std::string name = "capwise-e2e-agent";
     podman({"rm", "-f", "-t", "0", name});
@@ -367,7 +354,7 @@ TEST_F(ClusterE2E, EveryCapabilityOfTheDaemonSetIsNeeded) {
     Podman podman;
     build_image(podman);
     TempDir state;
-    const Json ds = daemonset();
+    const Json ds = deployed_daemonset();
     const std::string seccomp = containerd_runtime_default(podman.dir());
     std::ifstream paranoid_file("/proc/sys/kernel/perf_event_paranoid");
     int paranoid = 0;
@@ -589,7 +576,7 @@ TEST_F(ClusterE2E, FirstCheckOfANewContainerIsAttributed) {
 // here, kprobe and fentry on Debian 12's Linux 6.1 (this case also runs in tests/vm). Without any
 // one of them it refuses to start and says why (SYSLOG: only where perf_event_paranoid > 1).
 TEST_F(ClusterE2E, AgentRunsWithExactlyTheDaemonSetCapabilitiesOnEveryHook) {
-    const Json ds = daemonset();
+    const Json ds = deployed_daemonset();
     std::vector<std::string> caps;
     for (const auto& c : ds["spec"]["template"]["spec"]["containers"][0]["securityContext"]
                            ["capabilities"]["add"]) {

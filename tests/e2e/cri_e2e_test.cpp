@@ -147,13 +147,37 @@ std::set<std::string> caps_of(const Json& summary, const char* key = "checks") {
     return out;
 }
 
+// Pods run to their end on a fresh containerd while an agent records; the agent stopped (its
+// final state written). The CRI client's lines, then the agent's last snapshot.
+struct Recorded {
+    std::vector<Json> runs;
+    std::map<std::string, Json> snapshot;
+    std::string state, err, log;
+    bool agent_survived = false;
+};
+Recorded record_pods(const fs::path& dir, const Json& scenario, int timeout_s = 600) {
+    Recorded out;
+    Containerd containerd(dir / "containerd");
+    if (!containerd.started()) {
+        return out;
+    }
+    Agent agent(dir / "agent");
+    out.runs = containerd.run_pods(scenario, timeout_s);
+    EXPECT_TRUE(!out.runs.empty() && out.runs.back().contains("done")) << out.runs.size();
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    out.agent_survived = agent.alive();
+    EXPECT_EQ(agent.stop(), 0) << agent.err();
+    out.state = agent.state();
+    out.err = agent.err();
+    out.log = agent.log();
+    out.snapshot = last_snapshot(out.state);
+    return out;
+}
+
 class CriE2E : public RootTest {};
 
 TEST_F(CriE2E, InitContainersJobsAndOneShotsEachHoldTheirOwnChecks) {
     TempDir t;
-    Containerd containerd(t / "containerd");
-    ASSERT_TRUE(containerd.started());
-    Agent agent(t / "agent");
     // Each container role checks a capability no other role checks, so a check credited to the
     // wrong container shows. An init container then its app container in one pod (they share
     // nothing but the pod; the app usually gets the init's recycled mount namespace); a Job's
@@ -168,21 +192,17 @@ TEST_F(CriE2E, InitContainersJobsAndOneShotsEachHoldTheirOwnChecks) {
         pods.push_back(pod("batch", "once-" + std::to_string(i), "uid-once-" + std::to_string(i),
                            Json::array({container("once", "renice -n -1 $$")})));
     }
-    auto runs = containerd.run_pods({{"pods", pods}});
-    ASSERT_FALSE(runs.empty());
-    ASSERT_TRUE(runs.back().contains("done")) << runs.back();
+    auto rec = record_pods(t.path(), {{"pods", pods}});
     double longest_ms = 0; // how long a one-shot ran, as the runtime saw it
-    for (const auto& r : runs) {
+    for (const auto& r : rec.runs) {
         if (r.contains("ranMs") && r.value("pod", "").starts_with("once-")) {
             EXPECT_EQ(r["exit"], 1) << r; // renice failed for want of SYS_NICE
             longest_ms = std::max(longest_ms, r["ranMs"].get<double>());
         }
     }
     EXPECT_LT(longest_ms, 50) << "the one-shot containers are meant to live under 50 ms";
-    std::this_thread::sleep_for(std::chrono::seconds(2));
-    ASSERT_EQ(agent.stop(), 0) << agent.err();
-    auto snap = last_snapshot(agent.state());
-    ASSERT_FALSE(snap.empty()) << agent.state();
+    auto& snap = rec.snapshot;
+    ASSERT_FALSE(snap.empty()) << rec.state;
 
     const Json& init = snap["shop/web-7d4b9c6f8-x2kq9/setup"];
     EXPECT_EQ(caps_of(init), std::set<std::string>{"CHOWN"}) << init;
@@ -203,7 +223,7 @@ TEST_F(CriE2E, InitContainersJobsAndOneShotsEachHoldTheirOwnChecks) {
             ++exact;
         }
     }
-    EXPECT_EQ(exact, 10) << agent.state();
+    EXPECT_EQ(exact, 10) << rec.state;
     std::cout << "one-shot containers attributed: " << exact << "/10 (each ran at most "
               << longest_ms << " ms, as containerd reports it)\n";
 }
@@ -213,22 +233,15 @@ TEST_F(CriE2E, InitContainersJobsAndOneShotsEachHoldTheirOwnChecks) {
 // the container's needs.
 TEST_F(CriE2E, OverlayfsChecksUnderTheMountersCredentialsAreNotNeeds) {
     TempDir t;
-    Containerd containerd(t / "containerd");
-    ASSERT_TRUE(containerd.started());
-    Agent agent(t / "agent");
     // Writes on the overlay root: copy-up of a lower file, a new file, a directory, xattrs.
     const std::string writer = "echo x >> /data/seed; mkdir -p /etc/app; echo y > /etc/app/conf; "
                                "touch /bin/new; mv /etc/app/conf /etc/app/conf2; "
                                "mknod /tmp/null c 1 3";
-    auto runs = containerd.run_pods(
-        {{"pods", Json::array({pod("shop", "api-5f6d7c8b9-abcde", "uid-api",
-                                   Json::array({container("sidecar", writer)}))})}});
-    ASSERT_TRUE(!runs.empty() && runs.back().contains("done"));
-    std::this_thread::sleep_for(std::chrono::seconds(2));
-    ASSERT_EQ(agent.stop(), 0) << agent.err();
-    auto snap = last_snapshot(agent.state());
-    const Json& sidecar = snap["shop/api-5f6d7c8b9-abcde/sidecar"];
-    ASSERT_TRUE(sidecar.is_object()) << agent.state();
+    auto rec = record_pods(
+        t.path(), {{"pods", Json::array({pod("shop", "api-5f6d7c8b9-abcde", "uid-api",
+                                             Json::array({container("sidecar", writer)}))})}});
+    const Json& sidecar = rec.snapshot["shop/api-5f6d7c8b9-abcde/sidecar"];
+    ASSERT_TRUE(sidecar.is_object()) << rec.state;
     EXPECT_EQ(caps_of(sidecar), std::set<std::string>{"MKNOD"}) << sidecar;
     // The mounter's checks are there, apart, with the call sites the kernel made them at.
     auto borrowed = caps_of(sidecar, "borrowed");
@@ -261,22 +274,16 @@ TEST_F(CriE2E, OverlayfsChecksUnderTheMountersCredentialsAreNotNeeds) {
 // keeps running, and every output carries the name escaped.
 TEST_F(CriE2E, HostileProcessNamesAreEscapedAndTheAgentKeepsRunning) {
     TempDir t;
-    Containerd containerd(t / "containerd");
-    ASSERT_TRUE(containerd.started());
-    Agent agent(t / "agent");
     // The shell renames itself (/proc/self/comm), then makes a check itself: ulimit raising a
     // hard limit it lowered asks for SYS_RESOURCE.
     const std::string script = "printf '\\377\\033]0;x\\007\\nNeeds: none' > /proc/self/comm; "
                                "ulimit -S -n 100; ulimit -H -n 1024; ulimit -H -n 2048; true";
-    auto runs = containerd.run_pods(
-        {{"pods", Json::array({pod("evil", "name-0", "uid-evil",
-                                   Json::array({container("evil", script)}))})}});
-    ASSERT_TRUE(!runs.empty() && runs.back().contains("done"));
-    std::this_thread::sleep_for(std::chrono::seconds(2));
-    EXPECT_TRUE(agent.alive()) << agent.err();
-    ASSERT_EQ(agent.stop(), 0) << agent.err();
-    const std::string state = agent.state();
-    auto snap = last_snapshot(state);
+    auto rec = record_pods(
+        t.path(), {{"pods", Json::array({pod("evil", "name-0", "uid-evil",
+                                             Json::array({container("evil", script)}))})}});
+    EXPECT_TRUE(rec.agent_survived) << rec.err;
+    const std::string& state = rec.state;
+    auto& snap = rec.snapshot;
     const Json& evil = snap["evil/name-0/evil"];
     ASSERT_TRUE(evil.is_object()) << state;
     ASSERT_TRUE(evil["checks"].contains("SYS_RESOURCE")) << evil;
@@ -298,22 +305,16 @@ TEST_F(CriE2E, HostileProcessNamesAreEscapedAndTheAgentKeepsRunning) {
 // exactly its own check.
 TEST_F(CriE2E, ChurnedPodsEachHoldExactlyTheirOwnCheck) {
     TempDir t;
-    Containerd containerd(t / "containerd");
-    ASSERT_TRUE(containerd.started());
-    Agent agent(t / "agent");
     constexpr int kPods = 300;
-    const auto begun = std::chrono::steady_clock::now();
-    auto runs = containerd.run_pods(
-        {{"repeat", kPods},
-         {"pods", Json::array({pod("churn", "p", "uid-p",
-                                   Json::array({container("c", "chroot / true")}))})}},
-        900);
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count();
-    ASSERT_TRUE(!runs.empty() && runs.back().contains("done")) << runs.size();
-    std::this_thread::sleep_for(std::chrono::seconds(2));
-    ASSERT_EQ(agent.stop(), 0) << agent.err();
-    auto snap = last_snapshot(agent.state());
+    auto rec =
+        record_pods(t.path(),
+                    {{"repeat", kPods},
+                     {"pods", Json::array({pod("churn", "p", "uid-p",
+                                               Json::array({container("c", "chroot / true")}))})}},
+                    900);
+    ASSERT_TRUE(!rec.runs.empty() && rec.runs.back().contains("done"));
+    const double seconds = rec.runs.back()["seconds"].template get<double>();
+    auto& snap = rec.snapshot;
     int exact = 0;
     for (int i = 0; i < kPods; ++i) {
         auto it = snap.find("churn/p-" + std::to_string(i) + "/c");
@@ -326,7 +327,7 @@ TEST_F(CriE2E, ChurnedPodsEachHoldExactlyTheirOwnCheck) {
     const Json& head = snap[""]["agent"];
     std::cout << "churn: " << exact << "/" << kPods << " pods hold exactly their own check; "
               << kPods << " pods in " << seconds << " s; agent: " << head.dump() << "\n";
-    EXPECT_EQ(exact, kPods) << agent.state().substr(0, 4000);
+    EXPECT_EQ(exact, kPods) << rec.state.substr(0, 4000);
 }
 
 } // namespace
@@ -382,24 +383,16 @@ Json list(const std::vector<Json>& items) {
 // container, then its app container) and a CronJob's run.
 TEST_F(CriE2E, KubectlCapwiseAdvisesInitContainersAndSaysWhyEvidenceIsMissing) {
     TempDir t;
-    {
-        Containerd containerd(t / "containerd");
-        ASSERT_TRUE(containerd.started());
-        Agent agent(t / "agent");
-        auto runs = containerd.run_pods(
-            {{"pods",
-              Json::array({pod("shop", "web-7d4b9c6f8-x2kq9", "uid-web-pod",
-                               Json::array({container("app", "chroot / true")}),
-                               Json::array({container("setup", "chown 1:1 /data/seed")})),
-                           pod("ops", "backup-29412720-x7k2p", "uid-job-pod",
-                               Json::array({container("backup", "mknod /tmp/null c 1 3")}))})}});
-        ASSERT_TRUE(!runs.empty() && runs.back().contains("done"));
-        std::this_thread::sleep_for(std::chrono::seconds(2));
-        ASSERT_EQ(agent.stop(), 0) << agent.err();
-        std::ofstream(t / "agent.log") << agent.log();
-    }
-    std::ifstream in(t / "agent.log");
-    const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto rec = record_pods(
+        t.path(),
+        {{"pods",
+          Json::array({pod("shop", "web-7d4b9c6f8-x2kq9", "uid-web-pod",
+                           Json::array({container("app", "chroot / true")}),
+                           Json::array({container("setup", "chown 1:1 /data/seed")})),
+                       pod("ops", "backup-29412720-x7k2p", "uid-job-pod",
+                           Json::array({container("backup", "mknod /tmp/null c 1 3")}))})}});
+    ASSERT_FALSE(rec.snapshot.empty()) << rec.err;
+    const std::string& log = rec.log;
 
     const std::string ds_uid = "d5d5d5d5-0000";
     const Json agent_pod = api_pod(
@@ -519,21 +512,6 @@ TEST_F(CriE2E, KubectlCapwiseAdvisesInitContainersAndSaysWhyEvidenceIsMissing) {
 
 namespace capwise::e2e {
 namespace {
-
-// The DaemonSet `kubectl capwise deploy` installs.
-Json deployed_daemonset() {
-    auto r = run({fs::path(CAPWISE_BINARY).parent_path().string() + "/kubectl-capwise", "deploy",
-                  "--print-only", "-o", "json"});
-    EXPECT_EQ(r.status, 0) << r.err;
-    const Json list = Json::parse(r.out);
-    for (const auto& item : list["items"]) {
-        if (item["kind"] == "DaemonSet") {
-            return item;
-        }
-    }
-    ADD_FAILURE() << "no DaemonSet in " << r.out;
-    return {};
-}
 
 // The agent's pod as the kubelet would ask containerd for it, from the DaemonSet itself: its
 // securityContext (capabilities, read-only root, no privilege escalation, user, RuntimeDefault
