@@ -264,6 +264,7 @@ int run_agent(const AgentOptions& o) {
         f["runtimeChecks"] = recorder.runtime_checks();
         f["waitedForRuntimeState"] = recorder.waited();
         f["boundCgroups"] = recorder.bound();
+        f["unattributedContainerChecks"] = recorder.unattributed();
         f["rssBytes"] = rss_bytes();
         rusage usage{};
         ::getrusage(RUSAGE_SELF, &usage);

@@ -41,6 +41,14 @@ void AgentRecorder::apply(const Waiting& w) {
     if (e.mntns == own_mntns_ || (c != nullptr && c->mntns == own_mntns_)) {
         return;
     }
+    if (c == nullptr && e.audit) {
+        // A cgroup named after a 64-hex container id whose runtime state was gone before the
+        // check was read: a container's evidence lost, said in every snapshot, never the host's.
+        const std::string id = container::container_id_of_cgroup(e.cgroup);
+        if (id.size() == 64 && id.find_first_not_of("0123456789abcdef") == std::string::npos) {
+            ++unattributed_;
+        }
+    }
     store_.add_check(e, w.caller, c);
 }
 

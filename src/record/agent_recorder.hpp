@@ -49,6 +49,9 @@ class AgentRecorder {
     std::uint64_t waited() const { return waited_; }          // checks that waited for a rescan
     std::uint64_t overflow() const { return overflow_; }      // waiting queue full: taken as host
     std::uint64_t bound() const { return registry_.bound(); } // cgroups bound to a container
+    // Checks of a container whose runtime state was gone before they were read (counted among
+    // the host's checks too, kept by no record).
+    std::uint64_t unattributed() const { return unattributed_; }
 
   private:
     struct Waiting {
@@ -72,7 +75,7 @@ class AgentRecorder {
     std::deque<Waiting> waiting_;
     std::set<int> waiting_tids_;
     std::chrono::steady_clock::time_point last_rescan_{}, next_rescan_{};
-    std::uint64_t runtime_checks_ = 0, waited_ = 0, overflow_ = 0;
+    std::uint64_t runtime_checks_ = 0, waited_ = 0, overflow_ = 0, unattributed_ = 0;
 };
 
 } // namespace capwise::record

@@ -63,7 +63,7 @@ class Containerd {
 // The agent on the host, as its DaemonSet runs it, stopped with SIGTERM (its final state written).
 class Agent {
   public:
-    explicit Agent(const fs::path& dir) : dir_(dir.string()) {
+    explicit Agent(const fs::path& dir, const std::string& node = "cri-node") : dir_(dir.string()) {
         fs::create_directories(dir_ + "/state");
         pid_ = ::fork();
         if (pid_ == 0) {
@@ -71,7 +71,7 @@ class Agent {
             const std::string log = dir_ + "/agent.log";
             std::freopen(log.c_str(), "w", stdout);
             std::freopen((dir_ + "/agent.err").c_str(), "w", stderr);
-            ::execl(CAPWISE_BINARY, "capwise", "agent", "--node", "cri-node", "--state-dir",
+            ::execl(CAPWISE_BINARY, "capwise", "agent", "--node", node.c_str(), "--state-dir",
                     (dir_ + "/state").c_str(), "--publish-interval", "1s", "--timeout", "900s",
                     nullptr);
             ::_exit(127);
@@ -155,13 +155,14 @@ struct Recorded {
     std::string state, err, log;
     bool agent_survived = false;
 };
-Recorded record_pods(const fs::path& dir, const Json& scenario, int timeout_s = 600) {
+Recorded record_pods(const fs::path& dir, const Json& scenario, int timeout_s = 600,
+                     const std::string& node = "cri-node") {
     Recorded out;
     Containerd containerd(dir / "containerd");
     if (!containerd.started()) {
         return out;
     }
-    Agent agent(dir / "agent");
+    Agent agent(dir / "agent", node);
     out.runs = containerd.run_pods(scenario, timeout_s);
     EXPECT_TRUE(!out.runs.empty() && out.runs.back().contains("done")) << out.runs.size();
     std::this_thread::sleep_for(std::chrono::seconds(2));
@@ -224,6 +225,7 @@ TEST_F(CriE2E, InitContainersJobsAndOneShotsEachHoldTheirOwnChecks) {
         }
     }
     EXPECT_EQ(exact, 10) << rec.state;
+    EXPECT_EQ(snap[""]["agent"]["unattributedContainerChecks"], 0) << snap[""];
     std::cout << "one-shot containers attributed: " << exact << "/10 (each ran at most "
               << longest_ms << " ms, as containerd reports it)\n";
 }
@@ -328,6 +330,7 @@ TEST_F(CriE2E, ChurnedPodsEachHoldExactlyTheirOwnCheck) {
     std::cout << "churn: " << exact << "/" << kPods << " pods hold exactly their own check; "
               << kPods << " pods in " << seconds << " s; agent: " << head.dump() << "\n";
     EXPECT_EQ(exact, kPods) << rec.state.substr(0, 4000);
+    EXPECT_EQ(head["unattributedContainerChecks"], 0) << head;
 }
 
 } // namespace
@@ -383,30 +386,45 @@ Json list(const std::vector<Json>& items) {
 // container, then its app container) and a CronJob's run.
 TEST_F(CriE2E, KubectlCapwiseAdvisesInitContainersAndSaysWhyEvidenceIsMissing) {
     TempDir t;
+    // Two nodes: one agent (NODE_NAME node-a) while a replica with its init container and a
+    // CronJob's run ran, another (node-b) while the second replica ran.
     auto rec = record_pods(
-        t.path(),
-        {{"pods",
-          Json::array({pod("shop", "web-7d4b9c6f8-x2kq9", "uid-web-pod",
-                           Json::array({container("app", "chroot / true")}),
-                           Json::array({container("setup", "chown 1:1 /data/seed")})),
-                       pod("ops", "backup-29412720-x7k2p", "uid-job-pod",
-                           Json::array({container("backup", "mknod /tmp/null c 1 3")}))})}});
+        t / "a",
+        {{"pods", Json::array({pod("shop", "web-7d4b9c6f8-x2kq9", "uid-web-pod",
+                                   Json::array({container("app", "chroot / true")}),
+                                   Json::array({container("setup", "chown 1:1 /data/seed")})),
+                               pod("ops", "backup-29412720-x7k2p", "uid-job-pod",
+                                   Json::array({container("backup", "mknod /tmp/null c 1 3")}))})}},
+        600, "node-a");
     ASSERT_FALSE(rec.snapshot.empty()) << rec.err;
-    const std::string& log = rec.log;
+    auto rec_b = record_pods(
+        t / "b",
+        {{"pods",
+          Json::array({pod("shop", "web-7d4b9c6f8-m4p2z", "uid-web-pod-b",
+                           Json::array({container("app", "chroot / true; renice -n -1 $$")}),
+                           Json::array({container("setup", "true")}))})}},
+        600, "node-b");
+    ASSERT_FALSE(rec_b.snapshot.empty()) << rec_b.err;
 
     const std::string ds_uid = "d5d5d5d5-0000";
-    const Json agent_pod = api_pod(
-        meta("capwise", "capwise-agent-abcde", "uid-agent", "DaemonSet", "capwise-agent", ds_uid),
-        "cri-node", "Running", {}, {"agent"});
-    const Json web_pod = api_pod(
-        meta("shop", "web-7d4b9c6f8-x2kq9", "uid-web-pod", "ReplicaSet", "web-7d4b9c6f8", "uid-rs"),
-        "cri-node", "Running", {"setup"}, {"app"});
+    auto agent_on = [&](const std::string& name, const std::string& node) {
+        return api_pod(meta("capwise", name, "uid-" + name, "DaemonSet", "capwise-agent", ds_uid),
+                       node, "Running", {}, {"agent"});
+    };
+    const Json agent_a = agent_on("capwise-agent-aaaaa", "node-a");
+    const Json agent_b = agent_on("capwise-agent-bbbbb", "node-b");
+    auto web_on = [&](const std::string& name, const std::string& uid, const std::string& node) {
+        return api_pod(meta("shop", name, uid, "ReplicaSet", "web-7d4b9c6f8", "uid-rs"), node,
+                       "Running", {"setup"}, {"app"});
+    };
+    const Json web_pod = web_on("web-7d4b9c6f8-x2kq9", "uid-web-pod", "node-a");
+    const Json web_pod_b = web_on("web-7d4b9c6f8-m4p2z", "uid-web-pod-b", "node-b");
     const Json pending = api_pod(
         meta("shop", "web-7d4b9c6f8-zzzzz", "uid-pending", "ReplicaSet", "web-7d4b9c6f8", "uid-rs"),
         "", "Pending", {"setup"}, {"app"});
     const Json job_pod = api_pod(
         meta("ops", "backup-29412720-x7k2p", "uid-job-pod", "Job", "backup-29412720", "uid-job"),
-        "cri-node", "Succeeded", {}, {"backup"});
+        "node-a", "Succeeded", {}, {"backup"});
     std::map<std::string, ApiResponse> api;
     auto serve = [&](const std::string& path, const Json& body) {
         api[path] = ApiResponse{200, body.dump()};
@@ -420,16 +438,19 @@ TEST_F(CriE2E, KubectlCapwiseAdvisesInitContainersAndSaysWhyEvidenceIsMissing) {
         {{"metadata", meta("shop", "web-7d4b9c6f8", "uid-rs", "Deployment", "web", "uid-deploy")}});
     serve("/apis/batch/v1/namespaces/ops/jobs/backup-29412720",
           {{"metadata", meta("ops", "backup-29412720", "uid-job", "CronJob", "backup", "uid-cj")}});
-    serve("/api/v1/namespaces/shop/pods?labelSelector=app%3Dweb", list({web_pod, pending}));
-    serve("/api/v1/pods", list({web_pod, pending, job_pod, agent_pod}));
+    serve("/api/v1/namespaces/shop/pods?labelSelector=app%3Dweb",
+          list({web_pod, web_pod_b, pending}));
+    serve("/api/v1/pods", list({web_pod, web_pod_b, pending, job_pod, agent_a, agent_b}));
     serve("/apis/apps/v1/namespaces/capwise/daemonsets/capwise-agent",
           {{"metadata", meta("capwise", "capwise-agent", ds_uid)},
-           {"status", {{"desiredNumberScheduled", 1}, {"numberReady", 1}}}});
+           {"status", {{"desiredNumberScheduled", 2}, {"numberReady", 2}}}});
     serve("/api/v1/namespaces/capwise/pods?labelSelector=app.kubernetes.io%2Fname%3Dcapwise-agent",
-          list({agent_pod}));
-    const std::string log_path =
-        "/api/v1/namespaces/capwise/pods/capwise-agent-abcde/log?container=agent&sinceSeconds=900";
-    api[log_path] = ApiResponse{200, log, "text/plain"};
+          list({agent_a, agent_b}));
+    const std::string logs = "/api/v1/namespaces/capwise/pods/";
+    const std::string log_path = logs + "capwise-agent-aaaaa/log?container=agent&sinceSeconds=900";
+    api[log_path] = ApiResponse{200, rec.log, "text/plain"};
+    api[logs + "capwise-agent-bbbbb/log?container=agent&sinceSeconds=900"] =
+        ApiResponse{200, rec_b.log, "text/plain"};
 
     auto kubectl_against = [&](const ApiServer& server, const std::vector<std::string>& args) {
         const std::string kubeconfig =
@@ -459,11 +480,24 @@ TEST_F(CriE2E, KubectlCapwiseAdvisesInitContainersAndSaysWhyEvidenceIsMissing) {
             << yaml.out;
         EXPECT_NE(
             yaml.out.find(
-                R"("containers":[{"name":"app","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"add":["SYS_CHROOT"])"),
+                R"("containers":[{"name":"app","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"add":["SYS_CHROOT","SYS_NICE"])"),
             std::string::npos)
             << yaml.out;
         EXPECT_NE(yaml.err.find("pod shop/web-7d4b9c6f8-zzzzz: not started yet"), std::string::npos)
             << yaml.err;
+        // The two replicas, recorded by the agents of two nodes, merged.
+        auto json = kubectl_against(
+            server, {"capwise", "advise", "deployment/web", "-n", "shop", "-o", "json"});
+        EXPECT_EQ(json.status, 0) << json.err;
+        auto advice = Json::parse(json.out, nullptr, false);
+        ASSERT_TRUE(advice.contains("shop/Deployment/web/app")) << json.out;
+        EXPECT_EQ(advice["shop/Deployment/web/app"]["neededBy"],
+                  (Json{{"SYS_CHROOT", 2}, {"SYS_NICE", 1}}))
+            << json.out;
+        EXPECT_EQ(advice["shop/Deployment/web/setup"]["initContainer"], true) << json.out;
+        EXPECT_NE(json.err.find("evidence from 2 of 2 running replicas, 2 nodes"),
+                  std::string::npos)
+            << json.err;
         // The whole cluster: every started pod has evidence, the Job's ended one included; the
         // agents themselves are left out, and said to be.
         auto all = kubectl_against(server, {"capwise", "advise", "-A", "-o", "json"});
@@ -483,9 +517,10 @@ TEST_F(CriE2E, KubectlCapwiseAdvisesInitContainersAndSaysWhyEvidenceIsMissing) {
     {
         // RBAC refuses the log: said as such, with its own status, never as "no evidence".
         auto forbidden = api;
-        forbidden[log_path] = ApiResponse{
-            403,
-            R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"pods \"capwise-agent-abcde\" is forbidden: User \"reader\" cannot get resource \"pods/log\"","reason":"Forbidden","code":403})"};
+        forbidden[logs + "capwise-agent-bbbbb/log?container=agent&sinceSeconds=900"] =
+            forbidden[log_path] = ApiResponse{
+                403,
+                R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"pods \"capwise-agent-abcde\" is forbidden: User \"reader\" cannot get resource \"pods/log\"","reason":"Forbidden","code":403})"};
         ApiServer server(forbidden);
         auto r = kubectl_against(server, {"capwise", "advise", "deployment/web", "-n", "shop"});
         EXPECT_EQ(r.status, 5) << r.err;
@@ -495,7 +530,8 @@ TEST_F(CriE2E, KubectlCapwiseAdvisesInitContainersAndSaysWhyEvidenceIsMissing) {
     {
         // A log read that never answers: bounded, and said as a time limit.
         auto hung = api;
-        hung[log_path] = ApiResponse{200, "", "text/plain", true};
+        hung[logs + "capwise-agent-bbbbb/log?container=agent&sinceSeconds=900"] = hung[log_path] =
+            ApiResponse{200, "", "text/plain", true};
         ApiServer server(hung);
         const auto begun = std::chrono::steady_clock::now();
         auto r = kubectl_against(server, {"capwise", "advise", "deployment/web", "-n", "shop",
