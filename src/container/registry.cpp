@@ -309,6 +309,7 @@ void Registry::rescan() {
         by_mntns_[containers_[i].mntns] = i;
     }
     unknown_.clear();
+    outside_.clear(); // asked again after each look: a cgroup can become a container's
 }
 
 const Container* Registry::by_mntns(std::uint64_t mntns) const {
@@ -381,13 +382,15 @@ const Container* Registry::resolve_task_or_rescan(std::uint64_t cgroup_id, std::
     if (cgroup_id == 0 || outside_.count(cgroup_id) != 0) {
         return cgroup_id == 0 ? resolve_mntns(mntns) : nullptr;
     }
+    // One look at the runtime state per cgroup (at most every 100 ms): a cgroup nobody claims
+    // then is no container's until the next look.
     if (std::chrono::steady_clock::now() - last_scan_ >= std::chrono::milliseconds(100)) {
         rescan();
         if (const Container* c = resolve_task(cgroup_id, cgroup, mntns, now_ns)) {
             return c;
         }
+        mark_outside(cgroup_id);
     }
-    mark_outside(cgroup_id);
     return nullptr;
 }
 

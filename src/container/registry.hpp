@@ -56,11 +56,12 @@ class Registry {
     // A cgroup id of 0 (a kernel without them) falls back to live mount namespaces.
     const Container* resolve_task(std::uint64_t cgroup_id, std::string_view cgroup,
                                   std::uint64_t mntns, std::uint64_t now_ns);
-    // As resolve_task, rescanning once (at most every 100 ms) when nothing settles it, then
-    // remembering the cgroup as no container's: for callers without a wait queue of their own.
+    // As resolve_task, rescanning (at most every 100 ms) when nothing settles it, then taking the
+    // cgroup for no container's until the next rescan: for callers without a wait queue.
     const Container* resolve_task_or_rescan(std::uint64_t cgroup_id, std::string_view cgroup,
                                             std::uint64_t mntns, std::uint64_t now_ns);
-    // A cgroup no container claimed after a look at the runtime state: never looked up again.
+    // A cgroup no container claimed after a look at the runtime state: not looked up again until
+    // the next look.
     void mark_outside(std::uint64_t cgroup_id);
     std::uint64_t bound() const { return bound_; } // cgroups bound to a container so far
     // At most this many cgroups are remembered (the least recently heard from forgotten first).

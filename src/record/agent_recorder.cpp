@@ -143,7 +143,7 @@ void AgentRecorder::tick(std::uint64_t wall_ns, bool force) {
     for (const auto& w : settled) {
         apply(w);
         // Still nobody's after a look at the runtime state: not a container's cgroup (a
-        // service's private mount namespace), never looked up again.
+        // service's private mount namespace), not looked up again until the next look.
         if (w.event.kind == trace::TraceEvent::Kind::Check && w.event.cgroup_id != 0 &&
             container_of(w.event) == nullptr) {
             registry_.mark_outside(w.event.cgroup_id);

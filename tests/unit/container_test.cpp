@@ -260,9 +260,11 @@ TEST(Registry, CgroupsNamedOtherwiseBindToTheLiveContainerInThem) {
     const Container* c = r.resolve_task(23, "app.service", 4026532500, 1);
     ASSERT_NE(c, nullptr);
     EXPECT_EQ(c->id, "svc");
-    // A cgroup nobody claimed is remembered as such.
+    // A cgroup nobody claimed is taken as such until the next look at the runtime state.
     r.mark_outside(21);
     EXPECT_EQ(r.resolve_task(21, "svc", 4026532500, 2), nullptr);
+    r.rescan();
+    EXPECT_NE(r.resolve_task(21, "svc", 4026532500, 3), nullptr);
 }
 
 TEST(Filters, MatchAndSelector) {
