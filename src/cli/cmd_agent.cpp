@@ -242,7 +242,9 @@ int run_agent(const AgentOptions& o) {
     install_stop_handlers();
 
     container::Registry registry(discovery);
+    container::StateWatch watch(discovery.roots);
     record::AgentRecorder recorder(store, registry, *symbols, *own_ns, 2 * o.max_containers);
+    recorder.watch_runtimes(watch);
     if (o.seccomp) {
         recorder.follow_syscalls(**session);
     }
@@ -306,7 +308,7 @@ int run_agent(const AgentOptions& o) {
     auto next_heartbeat = begin + *heartbeat;
     bool persist_failed = false;
     auto ran = (*session)->run(
-        -1,
+        watch.fd(), // the runtimes' create steps wake the loop too
         [&]() -> std::optional<int> {
             const auto now = Clock::now();
             recorder.tick(wall_ns());

@@ -214,7 +214,26 @@ std::optional<Container> Registry::lookup_id(std::string_view id) const {
             }
         }
     }
+    // Gone from the runtime's state already, but seen when the runtime created it.
+    if (auto it = remembered_.find(id); it != remembered_.end()) {
+        return it->second;
+    }
     return std::nullopt;
+}
+
+void Registry::remember(const std::string& dir, const RuntimeRoot& root) {
+    auto c = read_container_dir(dir, root, false);
+    if (!c) {
+        return; // not written yet, or already gone: the next event or lookup tries again
+    }
+    const std::string id = c->id;
+    if (remembered_.insert_or_assign(id, std::move(*c)).second) {
+        remembered_order_.push_back(id);
+    }
+    while (remembered_order_.size() > 4096) {
+        remembered_.erase(remembered_order_.front());
+        remembered_order_.pop_front();
+    }
 }
 
 std::string container_id_of_cgroup(std::string_view name) {

@@ -8,6 +8,7 @@
 #include "core/process.hpp"
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -71,6 +72,10 @@ class Registry {
     // runs (a container that lived 10 ms is still known while its runtime keeps its state):
     // nullopt when no runtime root holds it, or the id could not name a state directory.
     std::optional<Container> lookup_id(std::string_view id) const;
+    // A container directory whose state a runtime has just written (container::StateWatch): read
+    // now and remembered, so the container stays known after its runtime deletes that state.
+    void remember(const std::string& dir, const RuntimeRoot& root);
+    const DiscoveryConfig& config() const { return config_; }
     void set_debug(std::function<void(const std::string&)> sink) { debug_ = std::move(sink); }
 
   private:
@@ -90,6 +95,8 @@ class Registry {
     };
     const Container* bind(std::uint64_t cgroup_id, Container c, std::uint64_t now_ns);
     std::map<std::uint64_t, Bound> by_cgroup_;
+    std::map<std::string, Container, std::less<>> remembered_; // by id, from remember()
+    std::deque<std::string> remembered_order_;                 // oldest first, bounded
     std::set<std::uint64_t> outside_;
     std::size_t max_bound_ = 4096;
     std::uint64_t bound_ = 0;

@@ -21,7 +21,20 @@ AgentRecorder::AgentRecorder(AgentStore& store, container::Registry& registry,
     registry_.set_max_bound(max_known_);
 }
 
+void AgentRecorder::take_created() {
+    if (watch_ != nullptr) {
+        for (const auto& [dir, root] : watch_->take()) {
+            registry_.remember(dir, root);
+        }
+    }
+}
+
 const container::Container* AgentRecorder::container_of(const trace::TraceEvent& e) {
+    if (const auto* c = registry_.resolve_task(e.cgroup_id, e.cgroup, e.mntns, e.timestamp_ns)) {
+        return c;
+    }
+    // Created since the loop last looked: what the runtime wrote then names it.
+    take_created();
     return registry_.resolve_task(e.cgroup_id, e.cgroup, e.mntns, e.timestamp_ns);
 }
 
@@ -91,6 +104,9 @@ void AgentRecorder::add(const trace::TraceEvent& event) {
 
 void AgentRecorder::rescan(std::uint64_t wall_ns) {
     registry_.rescan();
+    if (watch_ != nullptr) {
+        watch_->watch_new_roots(); // a runtime (or a namespace) that appeared since
+    }
     last_rescan_ = std::chrono::steady_clock::now();
     std::vector<container::Container> live;
     std::map<std::uint64_t, container::Container> now_by_mntns;
@@ -126,6 +142,7 @@ void AgentRecorder::rescan(std::uint64_t wall_ns) {
 }
 
 void AgentRecorder::tick(std::uint64_t wall_ns, bool force) {
+    take_created();
     const auto now = std::chrono::steady_clock::now();
     const bool due = force || now >= next_rescan_;
     if (!due && (waiting_.empty() || now - last_rescan_ < kRescanAtMost)) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "container/registry.hpp"
+#include "container/state_watch.hpp"
 #include "record/agent_store.hpp"
 #include "record/session.hpp"
 #include "trace/event.hpp"
@@ -44,6 +45,9 @@ class AgentRecorder {
     // since the last look gets its recording now, and the kernel's entry for its mount namespace
     // is dropped (its inode goes to the next container).
     void follow_syscalls(Session& session) { session_ = &session; }
+    // Learns of containers at their runtime's create step (the watch's fd should wake the run
+    // loop): one that ends and is deleted before its first check is read is still known.
+    void watch_runtimes(container::StateWatch& watch) { watch_ = &watch; }
 
     std::uint64_t runtime_checks() const { return runtime_checks_; }
     std::uint64_t waited() const { return waited_; }          // checks that waited for a rescan
@@ -71,6 +75,8 @@ class AgentRecorder {
     std::uint64_t own_mntns_;
     std::size_t max_known_;
     Session* session_ = nullptr;
+    container::StateWatch* watch_ = nullptr;
+    void take_created();
     std::map<std::uint64_t, container::Container> live_by_mntns_; // at the last look
     std::deque<Waiting> waiting_;
     std::set<int> waiting_tids_;

@@ -2,6 +2,7 @@
 // CRI-O-style annotations, Podman's store, and the broken files real hosts have.
 #include "container/oci_state.hpp"
 #include "container/registry.hpp"
+#include "container/state_watch.hpp"
 #include "support/temp_dir.hpp"
 
 #include <fstream>
@@ -265,6 +266,28 @@ TEST(Registry, CgroupsNamedOtherwiseBindToTheLiveContainerInThem) {
     EXPECT_EQ(r.resolve_task(21, "svc", 4026532500, 2), nullptr);
     r.rescan();
     EXPECT_NE(r.resolve_task(21, "svc", 4026532500, 3), nullptr);
+}
+
+// The create step seen as it happens: a container whose state is written, then deleted before
+// its first check is read, is still known by its id.
+TEST(StateWatch, AContainerDeletedBeforeItsFirstCheckIsStillKnown) {
+    FakeHost host;
+    host.write("run/containerd/runc/k8s.io/.keep", "");
+    Registry r(host.config());
+    StateWatch watch(host.config().roots);
+    ASSERT_GE(watch.fd(), 0);
+    host.container("run/containerd/runc/k8s.io", "brief", 4242, kContainerd);
+    auto created = watch.take();
+    ASSERT_FALSE(created.empty());
+    for (const auto& [dir, root] : created) {
+        r.remember(dir, root);
+    }
+    host.remove("run/containerd/runc/k8s.io/brief"); // containerd deleted it at exit
+    EXPECT_FALSE(fs::exists(host.config().roots[1].path + "/k8s.io/brief"));
+    const Container* c = r.resolve_task(9, "brief", 4026532999, 1);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(c->k8s.pod, "web-7d4b9c6f8-x2kq9");
+    EXPECT_EQ(c->runtime, "containerd");
 }
 
 TEST(Filters, MatchAndSelector) {
