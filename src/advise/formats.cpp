@@ -124,6 +124,35 @@ std::string seccomp_text(const SeccompAdvice& s) {
                            "the code)\n",
                            fmt::join(s.implicit, ", "));
     }
+    if (s.runtime) {
+        out += fmt::format("Runtime: {}'s own calls between loading the filter and the exec are "
+                           "allowed ({}, learned from {} no-op containers){}\n",
+                           core::escape_controls(s.runtime->runtime), s.runtime->calls.size(),
+                           s.runtime->runs,
+                           s.runtime_added.empty() ? std::string()
+                                                   : fmt::format("; not made by the workload: {}",
+                                                                 fmt::join(s.runtime_added, ", ")));
+    } else if (!s.recording.from_seccomp) {
+        out += "Runtime: no runtime's own calls were added (none learned here): the profile holds "
+               "in a container only if the recording saw them (the agent's do); check it under "
+               "the runtime that applies it\n";
+    }
+    if (s.no_new_privileges) {
+        out += fmt::format(
+            "Recorded with noNewPrivileges {}{}\n", *s.no_new_privileges ? "true" : "false",
+            s.runtime ? "; the runtime's calls for both settings are allowed, so it holds with and "
+                        "without no-new-privileges"
+            : *s.no_new_privileges
+                ? ": it holds only with no-new-privileges (allowPrivilegeEscalation: false, "
+                  "--security-opt no-new-privileges), as advised"
+                : "");
+    }
+    if (!s.partial.empty()) {
+        out +=
+            fmt::format("Seen in only some of the {} recordings (paths a run did not take are not "
+                        "covered: record more runs): {}\n",
+                        s.recording.recordings, fmt::join(s.partial, ", "));
+    }
     if (!s.runtime_default_refuses.empty()) {
         out += "RuntimeDefault would refuse, with the advised capabilities:\n";
         for (const auto& r : s.runtime_default_refuses) {
@@ -161,6 +190,14 @@ Json seccomp_json(const SeccompAdvice& s) {
         {"fromSeccompFilter", s.recording.from_seccomp},
         {"runtimeDefaultRefuses", s.runtime_default_refuses},
         {"implicit", s.implicit},
+        {"runtime", s.runtime ? Json{{"name", s.runtime->runtime},
+                                     {"calls", s.runtime->calls},
+                                     {"added", s.runtime_added},
+                                     {"learnedFrom", s.runtime->runs},
+                                     {"goRuntime", s.runtime->go_runtime}}
+                              : Json(nullptr)},
+        {"partial", s.partial},
+        {"noNewPrivileges", s.no_new_privileges ? Json(*s.no_new_privileges) : Json(nullptr)},
         {"notes", s.notes},
     };
 }
@@ -252,8 +289,18 @@ Json group_json(const GroupAdvice& g, const RenderOptions& options) {
             {"denied", denied_json(v->denied)},
             {"verified", v->verified},
         };
+        j["verification"]["runs"] = v->runs;
         if (v->with_seccomp) {
-            j["verification"]["seccomp"] = Json{{"refused", v->refused}};
+            j["verification"]["seccomp"] =
+                Json{{"refused", v->refused},
+                     {"runtime", v->runtime.empty() ? Json(nullptr) : Json(v->runtime)},
+                     {"hung", v->hung}};
+            if (!v->unproven.empty()) {
+                j["verification"]["seccomp"]["unproven"] = v->unproven;
+            }
+            if (!v->runtime_error.empty()) {
+                j["verification"]["seccomp"]["runtimeError"] = v->runtime_error;
+            }
         }
     }
     return j;

@@ -56,6 +56,13 @@ struct Verification {
     bool with_seccomp = false; // re-run under the advised seccomp profile too
     // Calls the profile refused in the re-run, by architecture ("x86_64" → names).
     std::map<std::string, std::set<std::string>> refused;
+    // Where the profile was proven: the runtime it is written for ("runc 1.1.5"), empty when it
+    // could not be run (then the profile is not verified, and unproven says why).
+    std::string runtime;
+    std::string unproven;
+    std::string runtime_error; // runc could not start the container under the profile
+    unsigned runs = 1;         // re-runs made, each judged against the first run
+    bool hung = false;         // a re-run under the profile was stopped at its time limit
 };
 
 struct RenderOptions {

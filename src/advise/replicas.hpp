@@ -14,5 +14,8 @@ namespace capwise::advise {
 // Groups of pods with a known owner merge ("shop/Deployment/web/nginx", replicas listed,
 // needed_by counted); everything else passes through unchanged.
 std::vector<GroupAdvice> merge_replicas(const std::vector<GroupAdvice>& groups);
+// Several runs of the same workload (advise --runs): each group's evidence merged with the same
+// group's in the other runs, the union of what each run needed.
+std::vector<GroupAdvice> merge_runs(const std::vector<std::vector<GroupAdvice>>& runs);
 
 } // namespace capwise::advise

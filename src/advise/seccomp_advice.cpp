@@ -11,7 +11,8 @@ namespace capwise::advise {
 namespace {
 
 using core::cap::kSysAdmin;
-constexpr std::array<std::string_view, 2> kImplicitSyscalls{"restart_syscall", "rt_sigreturn"};
+constexpr std::array<std::string_view, 4> kImplicitSyscalls{"exit", "exit_group", "restart_syscall",
+                                                            "rt_sigreturn"};
 constexpr unsigned kEnosys = 38;
 constexpr unsigned kEperm = 1;
 // CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
@@ -29,9 +30,28 @@ std::string cap_text(const seccomp::CapGatedSyscall& g) {
 } // namespace
 
 SeccompAdvice make_seccomp_advice(const seccomp::Recording& recording, core::CapSet add,
-                                  std::string_view group) {
+                                  std::string_view group, const RuntimeCalls* runtime) {
     SeccompAdvice a;
     a.recording = recording;
+    // Without a filter in force nothing was refused: a call seen only at its end was under way
+    // when the recording began (a container joined mid-wait4), and the workload makes it.
+    if (!recording.filtered && !recording.refused.empty()) {
+        std::set<std::string> joined;
+        for (const auto& [arch, names] : recording.refused) {
+            for (const auto& name : names) {
+                if (seccomp::known_syscall(name) && !a.recording.used[arch].contains(name)) {
+                    a.recording.used[arch][name] = 1;
+                    joined.insert(name);
+                }
+            }
+        }
+        a.recording.refused.clear();
+        if (!joined.empty()) {
+            a.notes.push_back(fmt::format("under way when the recording began (no filter was in "
+                                          "force), so allowed: {}",
+                                          fmt::join(joined, ", ")));
+        }
+    }
     const std::string label = dns1123_label(group);
     a.file_name = (label.starts_with("capwise-") ? label : "capwise-" + label) + ".json";
     seccomp::Profile& p = a.profile;
@@ -39,11 +59,29 @@ SeccompAdvice make_seccomp_advice(const seccomp::Recording& recording, core::Cap
     p.default_errno = kEperm;
     p.architectures.emplace_back(seccomp::arch_token(seccomp::Arch::X86_64));
     for (seccomp::Arch arch : {seccomp::Arch::X86, seccomp::Arch::X32}) {
-        if (recording.used.contains(arch)) {
+        if (a.recording.used.contains(arch)) {
             p.architectures.emplace_back(seccomp::arch_token(arch));
         }
     }
-    std::set<std::string> names = recording.names();
+    std::set<std::string> names = a.recording.names();
+    if (a.recording.recordings > 1) {
+        for (const auto& [arch, calls] : a.recording.used) {
+            for (const auto& [name, count] : calls) {
+                if (count < a.recording.recordings) {
+                    a.partial.push_back(
+                        fmt::format("{} ({} of {})", name, count, a.recording.recordings));
+                }
+            }
+        }
+    }
+    if (runtime != nullptr) {
+        a.runtime = *runtime;
+        for (const auto& call : runtime->calls) {
+            if (names.insert(call).second) {
+                a.runtime_added.push_back(call);
+            }
+        }
+    }
     // Made after any signal handler or interrupted call, whatever the program's code: a recording
     // that saw no signal would otherwise leave them out, and the next run die at its first
     // signal (runc's Go init receives SIGURG at any time).
@@ -70,7 +108,7 @@ SeccompAdvice make_seccomp_advice(const seccomp::Recording& recording, core::Cap
         clone.comment = "threads and processes only: the workload never created namespaces";
         p.rules.push_back(clone);
     }
-    if (!recording.uses("clone3")) {
+    if (!names.contains("clone3")) {
         seccomp::Rule clone3;
         clone3.names = {"clone3"};
         clone3.action = "SCMP_ACT_ERRNO";
@@ -112,7 +150,7 @@ SeccompAdvice make_seccomp_advice(const seccomp::Recording& recording, core::Cap
     if (recording.out_of_range) {
         a.notes.push_back("a system call number too large to be real was made (not recorded)");
     }
-    for (const auto& [arch, refused] : recording.refused) {
+    for (const auto& [arch, refused] : a.recording.refused) {
         a.notes.push_back(fmt::format("refused by a seccomp filter already in force while "
                                       "recording ({}): {}; not in the profile",
                                       seccomp::arch_name(arch), fmt::join(refused, ", ")));

@@ -23,6 +23,9 @@ struct AdviseOptions {
     std::string seccomp_hint = "record them with `capwise trace -o json --seccomp`";
     std::vector<std::string> formats;
     bool verify = false;
+    // --verify's re-runs (default: 3 under a seccomp profile, else 1) and the recording runs.
+    std::optional<unsigned> verify_runs;
+    unsigned runs = 1;
     bool minimize = false;
     std::optional<std::string> user;
     std::optional<std::string> group;

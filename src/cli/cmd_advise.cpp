@@ -9,13 +9,16 @@
 #include "cli/command.hpp"
 #include "cli/container_scope.hpp"
 #include "cli/options.hpp"
+#include "container/runc_bundle.hpp"
 #include "core/atomic_file.hpp"
 #include "core/input.hpp"
 #include "core/launch.hpp"
+#include "core/proc_status.hpp"
 #include "core/text.hpp"
 #include "lint/lint.hpp"
 #include "record/capability_analysis.hpp"
 #include "record/reruns.hpp"
+#include "record/runtime_calls.hpp"
 #include "record/session.hpp"
 #include "record/workload.hpp"
 #include "report/html_report.hpp"
@@ -113,14 +116,23 @@ core::Result<LiveOutcome> advise_live(const Opts& o, const trace::KernelSymbols&
     out.lost = (*session)->tracer().counters().lost;
     out.unrecorded = (*session)->tracer().counters().unrecorded;
     if (o.seccomp) {
+        auto name_of = [](const container::Container& c) {
+            return c.k8s.empty() ? c.name
+                                 : c.k8s.namespace_ + "/" + c.k8s.pod + "/" + c.k8s.container;
+        };
         out.syscalls = (*session)->syscalls([&](std::uint64_t mntns) {
             const container::Container* c = registry.resolve_mntns(mntns);
-            if (c == nullptr) {
-                return fmt::format("mntns:{}", mntns);
-            }
-            return c->k8s.empty() ? c->name
-                                  : c->k8s.namespace_ + "/" + c->k8s.pod + "/" + c->k8s.container;
+            return c == nullptr ? fmt::format("mntns:{}", mntns) : name_of(*c);
         });
+        // Only a filter in force refuses calls; without one, a call seen only at its end was
+        // under way when the tracing began.
+        for (auto& r : out.syscalls) {
+            for (const auto& c : registry.containers()) {
+                if (name_of(c) == r.group) {
+                    r.filtered = core::under_seccomp_filter(c.init_pid);
+                }
+            }
+        }
     }
     return out;
 }
@@ -227,7 +239,8 @@ core::Result<FileOutcome> analyse_files(const std::vector<std::string>& files,
 // final set). A single recording belongs to a single group whatever the names; recordings of
 // workloads with no capability checks become groups of their own.
 void attach_seccomp(std::vector<advise::GroupAdvice>& advice,
-                    const std::vector<seccomp::Recording>& syscalls) {
+                    const std::vector<seccomp::Recording>& syscalls,
+                    const advise::RuntimeCalls* runtime, const std::string& container_name) {
     // Each recording to its group (a replica's to the merged workload's, where they merge).
     std::map<std::size_t, seccomp::Recording> recordings;
     for (const auto& r : syscalls) {
@@ -263,8 +276,10 @@ void attach_seccomp(std::vector<advise::GroupAdvice>& advice,
                 owner = name.substr(name.find('/') + 1, name.rfind('/') - name.find('/') - 1);
             }
             name = target.k8s_namespace + "-" + owner + "-" + container;
+        } else if (!container_name.empty()) {
+            name = container_name; // --container: the profile is named like the container
         }
-        target.seccomp = advise::make_seccomp_advice(r, target.add, name);
+        target.seccomp = advise::make_seccomp_advice(r, target.add, name, runtime);
     }
 }
 
@@ -382,6 +397,10 @@ int run_advise(const Opts& o, const Context& ctx) {
         print_error(exist.error().message);
         return 1;
     }
+    if (o.runs > 1 && !runs) {
+        print_error("--runs records the workload again: use it with -- CMD or --bundle");
+        return 2;
+    }
     if ((o.verify || o.minimize) && !runs) {
         print_error("--verify and --minimize re-run the workload: use them with -- CMD or "
                     "--bundle");
@@ -449,7 +468,7 @@ int run_advise(const Opts& o, const Context& ctx) {
         spec.record_syscalls = o.seccomp;
         spec.limit = o.timeout;
         spec.take_signal = take_stop_signal;
-        auto outcome = record::run_workload(workload, spec, *symbols);
+        auto outcome = record::run_workload_times(workload, spec, *symbols, o.runs);
         if (!outcome) {
             print_error(outcome.error().message);
             return 1;
@@ -460,6 +479,8 @@ int run_advise(const Opts& o, const Context& ctx) {
         }
         first = std::move(*outcome);
         advice = first->advice;
+        render_options.warnings.insert(render_options.warnings.end(), first->warnings.begin(),
+                                       first->warnings.end());
         if (advice.empty()) {
             advise::GroupAdvice nothing;
             nothing.group = workload.name();
@@ -512,6 +533,7 @@ int run_advise(const Opts& o, const Context& ctx) {
             return 1;
         }
         auto analysed = advise_live(o, *loaded);
+        symbols = std::move(*loaded);
         if (!analysed) {
             print_error(analysed.error().message);
             return 1;
@@ -587,10 +609,33 @@ int run_advise(const Opts& o, const Context& ctx) {
     if (o.by_owner) {
         advice = advise::merge_replicas(advice);
     }
-    attach_seccomp(advice, syscalls);
+    // A profile for a container allows what its runtime calls after loading it.
+    std::optional<advise::RuntimeCalls> runtime;
+    if (o.seccomp && symbols && !syscalls.empty()) {
+        auto learned = record::runc_calls(*symbols);
+        if (learned) {
+            runtime = std::move(*learned);
+        } else {
+            render_options.warnings.push_back(fmt::format(
+                "runc's own calls could not be learned ({}): the profile may stop a container "
+                "from starting",
+                learned.error().message));
+        }
+    }
+    attach_seccomp(advice, syscalls, runtime ? &*runtime : nullptr, o.container);
+    if (!o.bundle.empty()) {
+        if (auto facts = container::read_bundle_facts(o.bundle)) {
+            for (auto& g : advice) {
+                if (g.seccomp) {
+                    g.seccomp->no_new_privileges = facts->no_new_privileges;
+                }
+            }
+        }
+    }
 
     if (o.verify && reruns && !reruns->stopped()) {
-        if (auto v = reruns->verify(advice.front())) {
+        const unsigned verify_runs = o.verify_runs.value_or(advice.front().seccomp ? 3 : 1);
+        if (auto v = reruns->verify(advice.front(), verify_runs)) {
             render_options.verification = *v;
             if (!v->verified) {
                 verdict_status = 3;
@@ -664,6 +709,15 @@ void add_advise_options(CLI::App& app, AdviseOptions& options) {
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_flag("--verify", o->verify,
                   "re-run the command with exactly the advised set and compare");
+    cmd->add_option("--verify-runs", o->verify_runs,
+                    "how many times --verify re-runs the workload, each judged against the first "
+                    "run (default: 3 under a seccomp profile, else 1)")
+        ->check(CLI::Range(1, 100));
+    cmd->add_option("--runs", o->runs,
+                    "record the command or bundle this many times and merge the evidence (paths "
+                    "one run does not take, another may); calls seen in only some runs are "
+                    "listed")
+        ->check(CLI::Range(1, 100));
     cmd->add_flag("--minimize", o->minimize,
                   "re-run without each added capability in turn and keep only those whose "
                   "removal changes how the command ends (for repeatable commands)");
@@ -697,8 +751,10 @@ void add_advise_options(CLI::App& app, AdviseOptions& options) {
     cmd->add_flag("--seccomp", o->seccomp,
                   "also record the system calls (in the kernel) and advise a seccomp profile: "
                   "for a bundle from where runc installs its filter, for a command from its "
-                  "exec; with --verify the re-run runs under it too; with --from, merge the "
-                  "recordings in the files");
+                  "exec, plus what runc itself calls after loading it (learned once per runc "
+                  "binary, cached in /var/cache/capwise); with --verify the profile is proven "
+                  "as written under runc (a command in a bundle that binds the host's system "
+                  "read-only); with --from, merge the recordings in the files");
     cmd->add_option("--seccomp-out", o->seccomp_out,
                     "write each workload's seccomp profile into this directory "
                     "(capwise-NAME.json, atomically)");

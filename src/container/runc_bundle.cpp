@@ -62,6 +62,15 @@ core::Result<nlohmann::json> read_config(const std::string& bundle) {
     }
     return config;
 }
+// root.path made absolute (relative paths are the bundle directory's).
+std::string rootfs_of(const std::string& bundle, const nlohmann::json& config) {
+    std::string root = "rootfs";
+    if (config.contains("root") && config["root"].is_object() && config["root"].contains("path") &&
+        config["root"]["path"].is_string()) {
+        root = config["root"]["path"].get<std::string>();
+    }
+    return std::filesystem::absolute(std::filesystem::path(bundle) / root).string();
+}
 } // namespace
 
 core::Status write_bundle_copy(const std::string& bundle, const BundleChanges& changes,
@@ -87,19 +96,36 @@ core::Status write_bundle_copy(const std::string& bundle, const BundleChanges& c
         }
         (*config)["linux"]["seccomp"] = *changes.seccomp;
     }
-    std::string root = "rootfs";
-    if (config->contains("root") && (*config)["root"].is_object() &&
-        (*config)["root"].contains("path") && (*config)["root"]["path"].is_string()) {
-        root = (*config)["root"]["path"].get<std::string>();
-    }
-    (*config)["root"]["path"] =
-        std::filesystem::absolute(std::filesystem::path(bundle) / root).string();
+    (*config)["root"]["path"] = changes.root ? *changes.root : rootfs_of(bundle, *config);
     return core::write_file_atomically(dir + "/config.json", config->dump(2));
+}
+
+core::Result<BundleFacts> read_bundle_facts(const std::string& bundle) {
+    auto config = read_config(bundle);
+    if (!config) {
+        return config.error();
+    }
+    BundleFacts facts;
+    facts.seccomp = config->contains("linux") && (*config)["linux"].is_object() &&
+                    (*config)["linux"].contains("seccomp") &&
+                    !(*config)["linux"]["seccomp"].is_null();
+    facts.rootfs = rootfs_of(bundle, *config);
+    auto flag = [](const nlohmann::json& object, const char* key) {
+        auto it = object.find(key);
+        return it != object.end() && it->is_boolean() && it->get<bool>();
+    };
+    if (auto root = config->find("root"); root != config->end() && root->is_object()) {
+        facts.readonly_root = flag(*root, "readonly");
+    }
+    facts.no_new_privileges = flag((*config)["process"], "noNewPrivileges");
+    return facts;
 }
 
 core::Status write_bundle_with_caps(const std::string& bundle, core::CapSet caps,
                                     const std::string& dir) {
-    return write_bundle_copy(bundle, BundleChanges{caps, std::nullopt}, dir);
+    BundleChanges changes;
+    changes.caps = caps;
+    return write_bundle_copy(bundle, changes, dir);
 }
 
 core::Result<bool> bundle_has_seccomp(const std::string& bundle) {
@@ -167,7 +193,8 @@ core::Result<std::pair<pid_t, core::UniqueFd>> start_guard(const std::string& id
         return core::make_error(fmt::format("pipe: {}", std::strerror(errno)), errno);
     }
     const std::string script = "timeout -k 5 60 runc delete -f \"$1\" >/dev/null 2>&1; "
-                               "[ -z \"$2\" ] || rm -rf -- \"$2\"";
+                               "[ -z \"$2\" ] || { umount -l \"$2/rootfs\" 2>/dev/null; "
+                               "rm -rf --one-file-system -- \"$2\"; }";
     const char* argv[] = {"/bin/sh",           "-c",   script.c_str(), "capwise-guard", id.c_str(),
                           scratch_dir.c_str(), nullptr};
     const pid_t pid = ::fork();

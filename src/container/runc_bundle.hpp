@@ -23,6 +23,7 @@ namespace capwise::container {
 struct BundleChanges {
     std::optional<core::CapSet> caps;
     std::optional<nlohmann::json> seccomp;
+    std::optional<std::string> root; // root.path (absolute): an overlay of the original rootfs
 };
 // A copy of bundle's config.json with changes, root.path pointing at the original rootfs,
 // written into dir (which must exist).
@@ -30,6 +31,15 @@ core::Status write_bundle_copy(const std::string& bundle, const BundleChanges& c
                                const std::string& dir);
 // Whether the bundle's config sets linux.seccomp.
 core::Result<bool> bundle_has_seccomp(const std::string& bundle);
+
+// What running a bundle depends on, from its config.
+struct BundleFacts {
+    bool seccomp = false;           // linux.seccomp is set
+    std::string rootfs;             // root.path, absolute
+    bool readonly_root = false;     // root.readonly
+    bool no_new_privileges = false; // process.noNewPrivileges
+};
+core::Result<BundleFacts> read_bundle_facts(const std::string& bundle);
 
 // A copy of bundle's config.json whose process.capabilities (all five sets) are exactly caps,
 // with root.path pointing at the original rootfs, written into dir (which must exist).

@@ -1,8 +1,10 @@
 #include "core/proc_status.hpp"
 
+#include "core/process.hpp"
 #include "core/text.hpp"
 
 #include <charconv>
+#include <fcntl.h>
 #include <fmt/format.h>
 
 namespace capwise::core {
@@ -212,6 +214,16 @@ Result<ProcStatus> parse_proc_status(std::string_view text) {
         st.tgid = st.pid;
     }
     return st;
+}
+
+bool under_seccomp_filter(int pid) {
+    const std::string path = pid == 0 ? "/proc/self/status" : fmt::format("/proc/{}/status", pid);
+    auto text = read_small_file_at(AT_FDCWD, path.c_str(), 64u << 10);
+    if (!text) {
+        return false;
+    }
+    auto st = parse_proc_status(*text);
+    return st && st->seccomp == SeccompMode::Filter;
 }
 
 } // namespace capwise::core

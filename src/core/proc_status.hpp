@@ -44,4 +44,8 @@ struct ProcStatus {
 // Fails with one line naming the missing or malformed field. Unknown lines are ignored.
 Result<ProcStatus> parse_proc_status(std::string_view text);
 
+// Whether a seccomp filter is in force on process pid (0: this process); false when it cannot
+// be read.
+bool under_seccomp_filter(int pid);
+
 } // namespace capwise::core

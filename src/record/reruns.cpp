@@ -1,5 +1,8 @@
 #include "record/reruns.hpp"
 
+#include "container/command_bundle.hpp"
+#include "core/scratch_dir.hpp"
+#include "record/runtime_calls.hpp"
 #include "seccomp/syscall_names.hpp"
 
 #include <fmt/format.h>
@@ -26,7 +29,8 @@ Reruns::Match Reruns::judge(const RunOutcome& r) const {
     return Match::Different;
 }
 
-std::optional<RunOutcome> Reruns::rerun(core::CapSet set, const seccomp::Profile* profile) {
+std::optional<RunOutcome> Reruns::rerun(core::CapSet set, const seccomp::Profile* profile,
+                                        const Workload* in) {
     if (stopped_) {
         return std::nullopt;
     }
@@ -39,7 +43,7 @@ std::optional<RunOutcome> Reruns::rerun(core::CapSet set, const seccomp::Profile
     spec.seccomp = profile;
     spec.limit = limit_;
     spec.take_signal = take_signal_;
-    auto r = run_workload(workload_, spec, symbols_);
+    auto r = run_workload(in != nullptr ? *in : workload_, spec, symbols_);
     if (!r || r->start_error) {
         say_(r ? r->start_error->message : r.error().message);
         stopped_ = true;
@@ -121,62 +125,135 @@ bool Reruns::minimize(advise::GroupAdvice& group) {
     return true;
 }
 
-std::optional<advise::Verification> Reruns::verify(const advise::GroupAdvice& group) {
+namespace {
+
+// Calls the profile refused in a re-run, by architecture; those it answers on purpose (clone3 →
+// ENOSYS) are not failures.
+std::map<std::string, std::set<std::string>> refused_by(const seccomp::Profile& profile,
+                                                        const RunOutcome& r) {
+    std::map<std::string, std::set<std::string>> refused;
+    if (!r.syscalls) {
+        return refused;
+    }
+    std::set<std::string> intended;
+    for (const auto& rule : profile.rules) {
+        if (!seccomp::action_allows(rule.action)) {
+            intended.insert(rule.names.begin(), rule.names.end());
+        }
+    }
+    for (const auto& [arch, names] : r.syscalls->refused) {
+        for (const auto& name : names) {
+            if (!intended.contains(name)) {
+                refused[std::string(seccomp::arch_name(arch))].insert(name);
+            }
+        }
+    }
+    return refused;
+}
+
+std::string refused_text(const std::map<std::string, std::set<std::string>>& refused) {
+    std::string text;
+    for (const auto& [arch, names] : refused) {
+        text += fmt::format("{}{}: {}", text.empty() ? "" : "; ", arch, fmt::join(names, ", "));
+    }
+    return text;
+}
+
+} // namespace
+
+std::optional<advise::Verification> Reruns::verify(const advise::GroupAdvice& group,
+                                                   unsigned runs) {
     const core::CapSet set = group.add;
     const auto& profile = group.seccomp;
-    auto r = rerun(set, profile ? &profile->profile : nullptr);
-    if (!r) {
-        return std::nullopt;
-    }
-    Match m = judge(*r);
-    std::map<std::string, std::set<std::string>> refused;
-    if (profile && r->syscalls) {
-        // Calls the profile answers on purpose (clone3 → ENOSYS) are not failures.
-        std::set<std::string> intended;
-        for (const auto& rule : profile->profile.rules) {
-            if (!seccomp::action_allows(rule.action)) {
-                intended.insert(rule.names.begin(), rule.names.end());
-            }
-        }
-        for (const auto& [arch, names] : r->syscalls->refused) {
-            for (const auto& name : names) {
-                if (!intended.contains(name)) {
-                    refused[std::string(seccomp::arch_name(arch))].insert(name);
-                }
-            }
-        }
-    }
-    if (!refused.empty()) {
-        m = Match::Different;
-    }
     advise::Verification v;
     v.caps = set;
-    v.exit_status = r->status;
     v.first_status = first_.status;
-    v.outcome = m == Match::Same ? "same" : m == Match::Fixed ? "fixed" : "different";
-    v.end = trace::run_end_text(r->end);
-    v.denied = r->denied;
-    v.verified = m != Match::Different;
     v.with_seccomp = profile.has_value();
-    v.refused = refused;
-    std::string refused_text;
-    for (const auto& [arch, names] : refused) {
-        refused_text +=
-            fmt::format("{}{}: {}", refused_text.empty() ? "" : "; ", arch, fmt::join(names, ", "));
+    v.runs = 0;
+    // Where the profile is proven: under runc, as written. A command runs in a bundle of its
+    // own that sees the host's system; a bundle runs as itself.
+    core::ScratchDir scratch;
+    std::optional<Workload> in_runtime;
+    if (profile) {
+        auto label = runc_label();
+        if (!label) {
+            v.unproven =
+                fmt::format("the profile could not be run under runc ({})", label.error().message);
+        } else if (workload_.bundle.empty()) {
+            auto made = core::ScratchDir::make("capwise-verify");
+            if (!made) {
+                v.unproven = made.error().message;
+            } else if (auto written = container::write_command_bundle(made->path(), workload_.argv,
+                                                                      workload_.creds);
+                       !written) {
+                v.unproven = written.error().message;
+            } else {
+                scratch = std::move(*made);
+                in_runtime = workload_;
+                in_runtime->bundle = scratch.path();
+                v.runtime = *label;
+            }
+        } else {
+            v.runtime = *label;
+        }
     }
-    say_(fmt::format("verify with exactly [{}]{}: {} (first run {}){}{} → {}{}",
-                     fmt::join(advise::sorted_k8s_names(set), ", "),
-                     profile ? " under the seccomp profile" : "", describe_end(*r),
-                     describe_end(first_),
-                     refused_text.empty() ? std::string()
-                                          : fmt::format("; the profile refused {}", refused_text),
-                     m == Match::Fixed       ? ": the advised set makes it succeed"
-                     : m == Match::Different ? ": DIFFERENT"
-                                             : "",
-                     v.verified ? "verified" : "NOT verified",
-                     r->denied.empty() ? std::string()
-                                       : fmt::format(" (audited checks denied: {})",
-                                                     advise::denied_text(r->denied))));
+    const Workload* where = in_runtime ? &*in_runtime : nullptr;
+    // Under the profile only where it is proven as written: elsewhere capwise would load it
+    // itself, which proves nothing about the runtime.
+    const seccomp::Profile* under = profile && v.unproven.empty() ? &profile->profile : nullptr;
+    Match m = Match::Same;
+    const RunOutcome* last = nullptr;
+    std::optional<RunOutcome> r;
+    for (unsigned i = 0; i < std::max(1u, runs); ++i) {
+        r = rerun(set, under, where);
+        if (!r) {
+            return std::nullopt;
+        }
+        ++v.runs;
+        last = &*r;
+        Match this_run = judge(*r);
+        if (under != nullptr) {
+            v.refused = refused_by(*under, *r);
+            if (!v.refused.empty()) {
+                this_run = Match::Different;
+            }
+            v.hung = r->end == trace::RunEnd::TimedOut && first_.end != trace::RunEnd::TimedOut;
+        }
+        if (this_run == Match::Different || i == 0) {
+            m = this_run;
+        }
+        if (this_run == Match::Different) {
+            break;
+        }
+    }
+    v.exit_status = last->status;
+    v.runtime_error = last->runtime_error;
+    v.outcome = m == Match::Same ? "same" : m == Match::Fixed ? "fixed" : "different";
+    v.end = trace::run_end_text(last->end);
+    v.denied = last->denied;
+    v.verified = m != Match::Different && (!profile || v.unproven.empty());
+    const std::string refused = refused_text(v.refused);
+    say_(fmt::format(
+        "verify with exactly [{}]{}{}: {} (first run {}){}{}{} → {}{}",
+        fmt::join(advise::sorted_k8s_names(set), ", "),
+        under != nullptr ? fmt::format(" under the seccomp profile as written, in {}", v.runtime)
+                         : "",
+        v.runs > 1 ? fmt::format(", {} runs", v.runs) : std::string(), describe_end(*last),
+        describe_end(first_),
+        refused.empty() ? std::string() : fmt::format("; the profile refused {}", refused),
+        v.hung ? "; it hung under the profile (a refused call it waits on, not one it fails on)"
+               : "",
+        m == Match::Fixed       ? ": the advised set makes it succeed"
+        : m == Match::Different ? ": DIFFERENT"
+                                : "",
+        v.verified ? "verified" : "NOT verified",
+        !v.unproven.empty() ? fmt::format(" (the seccomp profile is unproven: {})", v.unproven)
+        : !last->runtime_error.empty()
+            ? fmt::format(" (runc could not start the container under the profile: {})",
+                          last->runtime_error)
+        : last->denied.empty()
+            ? std::string()
+            : fmt::format(" (audited checks denied: {})", advise::denied_text(last->denied))));
     return v;
 }
 

@@ -27,8 +27,11 @@ class Reruns {
     // Narrows group.add to the 1-minimal set (the rest into group.minimized_away). False when
     // even the whole advised set ends differently from the first run: nothing can be dropped.
     bool minimize(advise::GroupAdvice& group);
-    // Re-runs with exactly group.add (and under group.seccomp's profile, when there is one).
-    std::optional<advise::Verification> verify(const advise::GroupAdvice& group);
+    // Re-runs with exactly group.add, runs times. A seccomp profile is proven under the runtime
+    // it is written for, exactly as written: a bundle under runc, a command in a runc bundle
+    // that binds the host's system read-only (container::write_command_bundle). Where runc
+    // cannot run, the profile is said to be unproven, never verified.
+    std::optional<advise::Verification> verify(const advise::GroupAdvice& group, unsigned runs);
 
     bool stopped() const { return stopped_; }
     bool interrupted() const { return interrupted_; }
@@ -37,7 +40,8 @@ class Reruns {
   private:
     enum class Match { Same, Fixed, Different };
     Match judge(const RunOutcome& r) const;
-    std::optional<RunOutcome> rerun(core::CapSet set, const seccomp::Profile* profile = nullptr);
+    std::optional<RunOutcome> rerun(core::CapSet set, const seccomp::Profile* profile = nullptr,
+                                    const Workload* in = nullptr);
 
     const Workload& workload_;
     const trace::KernelSymbols& symbols_;

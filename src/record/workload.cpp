@@ -1,6 +1,10 @@
 #include "record/workload.hpp"
 
+#include "advise/replicas.hpp"
+#include "container/overlay_root.hpp"
 #include "container/runc_bundle.hpp"
+#include "core/proc_status.hpp"
+#include "core/scratch_dir.hpp"
 #include "record/capability_analysis.hpp"
 #include "trace/command.hpp"
 
@@ -12,28 +16,6 @@
 
 namespace capwise::record {
 namespace {
-
-// A scratch directory, made when asked for and removed with everything in it.
-struct ScratchDir {
-    std::string path;
-    ScratchDir() = default;
-    bool make() {
-        char tmpl[] = "/tmp/capwise-bundle-XXXXXX";
-        if (::mkdtemp(tmpl) == nullptr) {
-            return false;
-        }
-        path = tmpl;
-        return true;
-    }
-    ScratchDir(const ScratchDir&) = delete;
-    ScratchDir& operator=(const ScratchDir&) = delete;
-    ~ScratchDir() {
-        if (!path.empty()) {
-            std::error_code ec;
-            std::filesystem::remove_all(path, ec);
-        }
-    }
-};
 
 // A filter that changes nothing (allow everything; log a call no container makes), for
 // recording a bundle that has none: runc installs it where it would install the real profile,
@@ -47,40 +29,58 @@ nlohmann::json recording_filter() {
 
 struct Prepared {
     std::string bundle;
-    ScratchDir scratch;
+    core::ScratchDir scratch;
+    std::optional<container::OverlayRoot> overlay; // declared after scratch: unmounted first
+    bool filtered = false;                         // a seccomp filter is in force on the run
 };
 
-core::Status prepare_bundle(const std::string& original, const RunSpec& spec, Prepared& out) {
+// The bundle as this run needs it: a copy of its config with the run's capabilities and profile
+// (or, recording one, a filter that marks where the profile begins), rooted at an overlay of the
+// rootfs so that no run changes what the next one starts from.
+core::Status prepare_bundle(const std::string& original, const RunSpec& spec, Prepared& out,
+                            std::vector<std::string>& warnings) {
     out.bundle = original;
+    auto facts = container::read_bundle_facts(original);
+    if (!facts) {
+        return facts.error();
+    }
+    out.filtered = spec.seccomp != nullptr || facts->seccomp;
     container::BundleChanges changes;
     changes.caps = spec.caps;
     if (spec.seccomp != nullptr) {
         changes.seccomp = nlohmann::json::parse(seccomp::profile_json(*spec.seccomp).dump());
-    } else if (spec.record_syscalls) {
-        auto has = container::bundle_has_seccomp(original);
-        if (!has) {
-            return has.error();
-        }
-        if (!*has) {
-            changes.seccomp = recording_filter();
+    } else if (spec.record_syscalls && !facts->seccomp) {
+        changes.seccomp = recording_filter();
+    }
+    auto scratch = core::ScratchDir::make("capwise-bundle");
+    if (!scratch) {
+        return scratch.error();
+    }
+    out.scratch = std::move(*scratch);
+    if (!facts->readonly_root) {
+        auto overlay = container::OverlayRoot::mount(facts->rootfs, out.scratch.path());
+        if (overlay) {
+            changes.root = overlay->path();
+            out.overlay.emplace(std::move(*overlay));
+        } else {
+            warnings.push_back(fmt::format("{}: the bundle's rootfs is writable and this run may "
+                                           "change what the next one starts from",
+                                           overlay.error().message));
         }
     }
-    if (!changes.caps && !changes.seccomp) {
+    if (!changes.caps && !changes.seccomp && !changes.root) {
         return core::Ok{};
     }
-    if (!out.scratch.make()) {
-        return core::make_error(fmt::format("mkdtemp: {}", std::strerror(errno)));
-    }
-    if (auto written = container::write_bundle_copy(original, changes, out.scratch.path);
+    if (auto written = container::write_bundle_copy(original, changes, out.scratch.path());
         !written) {
         return written.error();
     }
-    out.bundle = out.scratch.path;
+    out.bundle = out.scratch.path();
     return core::Ok{};
 }
 
 void finish_outcome(RunOutcome& outcome, Session& session, const CapabilityAnalysis& analysis,
-                    const RunSpec& spec, const std::string& name) {
+                    const RunSpec& spec, const std::string& name, bool filtered) {
     outcome.advice = analysis.finish();
     outcome.denied = analysis.denied();
     const auto counters = session.tracer().counters();
@@ -90,6 +90,7 @@ void finish_outcome(RunOutcome& outcome, Session& session, const CapabilityAnaly
         auto recorded = session.syscalls([&](std::uint64_t) { return name; });
         outcome.syscalls = recorded.empty() ? seccomp::Recording{} : recorded.front();
         outcome.syscalls->group = name;
+        outcome.syscalls->filtered = filtered;
     }
 }
 
@@ -119,7 +120,7 @@ core::Result<RunOutcome> run_workload(const Workload& w, const RunSpec& spec,
 
     if (!w.bundle.empty()) {
         Prepared prepared;
-        if (auto ready = prepare_bundle(w.bundle, spec, prepared); !ready) {
+        if (auto ready = prepare_bundle(w.bundle, spec, prepared, outcome.warnings); !ready) {
             return ready.error();
         }
         // runc create is followed as the runtime from its first instruction: a filter its init
@@ -127,13 +128,25 @@ core::Result<RunOutcome> run_workload(const Workload& w, const RunSpec& spec,
         core::Status runtime_followed = core::Ok{};
         auto run = container::RuncRun::create(
             prepared.bundle, fmt::format("capwise-advise-{}", ::getpid()), quiet,
-            prepared.scratch.path, [&](pid_t pid) {
+            prepared.scratch.path(), [&](pid_t pid) {
                 if (options.record_syscalls) {
                     runtime_followed = (*session)->tracer().follow_runtime(pid);
                 }
             });
+        // Under a profile, the runtime failing to start the container is the profile's
+        // verdict (it refused one of runc's own calls), not capwise's error: the outcome says
+        // so, with the calls the filter refused.
+        auto not_started = [&](const core::Error& e) -> core::Result<RunOutcome> {
+            if (spec.seccomp == nullptr) {
+                return e;
+            }
+            outcome.status = kRuntimeFailedStatus;
+            outcome.runtime_error = e.message;
+            finish_outcome(outcome, **session, analysis, spec, w.name(), prepared.filtered);
+            return outcome;
+        };
         if (!run) {
-            return run.error();
+            return not_started(run.error());
         }
         if (!runtime_followed) {
             return runtime_followed.error();
@@ -142,7 +155,7 @@ core::Result<RunOutcome> run_workload(const Workload& w, const RunSpec& spec,
             return followed.error();
         }
         if (auto started = run->start(); !started) {
-            return started.error();
+            return not_started(started.error());
         }
         trace::RunControl control([&](int sig) { run->signal(sig); }, [&] { run->stop_all(); },
                                   spec.limit);
@@ -154,7 +167,7 @@ core::Result<RunOutcome> run_workload(const Workload& w, const RunSpec& spec,
         outcome.status = *status;
         outcome.end = control.end();
         outcome.duration = control.elapsed();
-        finish_outcome(outcome, **session, analysis, spec, w.name());
+        finish_outcome(outcome, **session, analysis, spec, w.name(), prepared.filtered);
         return outcome;
     }
 
@@ -189,8 +202,54 @@ core::Result<RunOutcome> run_workload(const Workload& w, const RunSpec& spec,
     outcome.end = control.end();
     outcome.duration = control.elapsed();
     outcome.leftovers = command->leftovers();
-    finish_outcome(outcome, **session, analysis, spec, w.name());
+    // A filter capwise itself runs under is inherited by the command.
+    finish_outcome(outcome, **session, analysis, spec, w.name(),
+                   spec.seccomp != nullptr || core::under_seccomp_filter(0));
     return outcome;
+}
+
+core::Result<RunOutcome> run_workload_times(const Workload& workload, const RunSpec& spec,
+                                            const trace::KernelSymbols& symbols, unsigned runs) {
+    auto first = run_workload(workload, spec, symbols);
+    if (!first || first->start_error || runs <= 1) {
+        return first;
+    }
+    std::vector<std::vector<advise::GroupAdvice>> advice{first->advice};
+    for (unsigned i = 1; i < runs && first->end != trace::RunEnd::Interrupted; ++i) {
+        auto next = run_workload(workload, spec, symbols);
+        if (!next) {
+            return next.error();
+        }
+        if (next->start_error) {
+            first->warnings.push_back(fmt::format("run {} of {} could not start: {}", i + 1, runs,
+                                                  next->start_error->message));
+            break;
+        }
+        if (next->end == trace::RunEnd::Interrupted) {
+            first->end = trace::RunEnd::Interrupted;
+        } else if (next->status != first->status || next->end != first->end) {
+            first->warnings.push_back(fmt::format(
+                "run {} of {} ended otherwise than the first ({}; first: {}{}): the workload does "
+                "not behave the same each time, and its evidence is merged all the same",
+                i + 1, runs, trace::run_end_text(next->end), trace::run_end_text(first->end),
+                next->end == first->end
+                    ? fmt::format(", exit status {} against {}", next->status, first->status)
+                    : std::string()));
+        }
+        advice.push_back(next->advice);
+        if (next->syscalls && first->syscalls) {
+            seccomp::merge(*first->syscalls, *next->syscalls);
+        }
+        for (const auto& [cap, calls] : next->denied) {
+            first->denied[cap].insert(calls.begin(), calls.end());
+        }
+        first->lost += next->lost;
+        first->unrecorded += next->unrecorded;
+        first->leftovers += next->leftovers;
+        first->warnings.insert(first->warnings.end(), next->warnings.begin(), next->warnings.end());
+    }
+    first->advice = advise::merge_runs(advice);
+    return first;
 }
 
 } // namespace capwise::record

@@ -53,9 +53,24 @@ struct RunOutcome {
     // The command could not be started (not found, not executable, the switch failed): no
     // outcome, and capwise exits as a shell would (126/127).
     std::optional<core::Error> start_error;
+    // Said to the user with the advice (a bundle whose rootfs could not be overlaid).
+    std::vector<std::string> warnings;
+    // Under a seccomp profile, runc could not start the container: what it said (status is then
+    // kRuntimeFailedStatus).
+    std::string runtime_error;
 };
+
+// The status of a container its runtime could not start (as `podman run` and `docker run`).
+inline constexpr int kRuntimeFailedStatus = 125;
 
 core::Result<RunOutcome> run_workload(const Workload& workload, const RunSpec& spec,
                                       const trace::KernelSymbols& symbols);
+
+// The workload run `runs` times (advise --runs): one run's paths are not another's, so the
+// evidence of all is merged (capabilities: the union; system calls: one recording per run, each
+// call counted in how many it was seen). How it ends is the first run's; a later run that ends
+// otherwise is said in the warnings. Stops early at a start error or the user's signal.
+core::Result<RunOutcome> run_workload_times(const Workload& workload, const RunSpec& spec,
+                                            const trace::KernelSymbols& symbols, unsigned runs);
 
 } // namespace capwise::record

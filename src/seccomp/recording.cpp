@@ -52,6 +52,7 @@ void merge(Recording& into, const Recording& other) {
     into.clone_namespaces = into.clone_namespaces || other.clone_namespaces;
     into.out_of_range = into.out_of_range || other.out_of_range;
     into.from_seccomp = into.from_seccomp || other.from_seccomp;
+    into.filtered = into.filtered || other.filtered;
 }
 
 nlohmann::ordered_json recording_json(const Recording& r) {
@@ -81,6 +82,7 @@ nlohmann::ordered_json recording_json(const Recording& r) {
     }
     out["cloneNamespaces"] = r.clone_namespaces;
     out["fromSeccompFilter"] = r.from_seccomp;
+    out["filtered"] = r.filtered;
     if (r.out_of_range) {
         out["outOfRange"] = true;
     }
@@ -155,9 +157,10 @@ core::Result<Recording> parse_recording(const nlohmann::json& record) {
             }
         }
     }
-    for (auto [key, flag] : {std::pair{"cloneNamespaces", &r.clone_namespaces},
-                             std::pair{"fromSeccompFilter", &r.from_seccomp},
-                             std::pair{"outOfRange", &r.out_of_range}}) {
+    for (auto [key, flag] :
+         {std::pair{"cloneNamespaces", &r.clone_namespaces},
+          std::pair{"fromSeccompFilter", &r.from_seccomp}, std::pair{"filtered", &r.filtered},
+          std::pair{"outOfRange", &r.out_of_range}}) {
         if (auto it = record.find(key); it != record.end()) {
             if (!it->is_boolean()) {
                 return fail(fmt::format("'{}' is not true or false", key));

@@ -28,6 +28,10 @@ struct Recording {
     bool clone_namespaces = false; // clone() with CLONE_NEW* flags
     bool out_of_range = false;     // a number too large to record was seen
     bool from_seccomp = false;     // began at the filter the runtime installed
+    // A seccomp filter was in force on the workload while recording: only then are calls that
+    // ended without being seen to enter refusals. Without one they entered before the
+    // recording began (a container joined mid-call) and are real calls.
+    bool filtered = false;
 
     // Records number on arch, by name when libseccomp knows it.
     void add(Arch arch, int number);

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace capwise::e2e {
 namespace {
@@ -112,10 +113,22 @@ void bundle_round_trip(bool no_new_privileges) {
     const auto names = allowed(profile);
     EXPECT_TRUE(contains(names, "getdents64")) << profile.dump();
     EXPECT_TRUE(contains(names, "execve"));
-    // Where the profile begins: without noNewPrivileges runc installs the filter before its
-    // own credential calls, which must then be allowed; with it, just before execve.
-    EXPECT_EQ(contains(names, "setgroups"), !no_new_privileges) << profile.dump();
-    EXPECT_EQ(contains(names, "capset"), !no_new_privileges) << profile.dump();
+    // Where the recording begins: without noNewPrivileges runc installs the filter before its
+    // own credential calls; with it, just before execve.
+    std::set<std::string> recorded;
+    for (const auto& call : advice["seccomp"]["syscalls"]) {
+        recorded.insert(call["name"].get<std::string>());
+    }
+    EXPECT_EQ(recorded.contains("setgroups"), !no_new_privileges) << advice["seccomp"].dump();
+    EXPECT_EQ(recorded.contains("capset"), !no_new_privileges) << advice["seccomp"].dump();
+    // The profile allows runc's own calls for either setting, and says what it was recorded
+    // with: it holds with and without no-new-privileges.
+    EXPECT_TRUE(contains(names, "setgroups")) << profile.dump();
+    EXPECT_TRUE(contains(names, "capset")) << profile.dump();
+    EXPECT_EQ(advice["seccomp"]["noNewPrivileges"], no_new_privileges);
+    EXPECT_TRUE(advice["seccomp"]["runtime"]["name"].get<std::string>().starts_with("runc "));
+    EXPECT_EQ(advice["verification"]["seccomp"]["runtime"], advice["seccomp"]["runtime"]["name"]);
+    EXPECT_EQ(advice["verification"]["runs"], 3);
     EXPECT_FALSE(contains(names, "mkdir"));
     EXPECT_FALSE(contains(names, "mkdirat"));
 
@@ -129,6 +142,14 @@ void bundle_round_trip(bool no_new_privileges) {
                           "cw-sc-other-" + suffix);
     EXPECT_NE(other.status, 0) << other.out;
     EXPECT_NE(other.err.find("Operation not permitted"), std::string::npos) << other.err;
+    // Recorded with one noNewPrivileges, applied with the other (Podman without
+    // --security-opt no-new-privileges): it still starts.
+    auto flipped_dir = variant(t, bundle, "flipped", {"ls", "/"}, profile);
+    auto flipped = read_json(flipped_dir / "config.json");
+    flipped["process"]["noNewPrivileges"] = !no_new_privileges;
+    write_json(flipped_dir / "config.json", flipped);
+    auto other_setting = runc_run(flipped_dir, "cw-sc-flip-" + suffix);
+    EXPECT_EQ(other_setting.status, 0) << other_setting.err;
 }
 
 TEST_F(SeccompE2E, ABundleRunsUnderItsProfileAndAnotherCommandDoesNot) {
@@ -146,7 +167,9 @@ TEST_F(SeccompE2E, ACommandsProfileThroughCapwiseRun) {
     auto r = capwise({"advise", "--seccomp", "--verify", "--seccomp-out", t.path().string(),
                       "--format", "json", "--", "ls", "/"});
     ASSERT_EQ(r.status, 0) << r.err;
-    EXPECT_NE(r.err.find("under the seccomp profile: exit status 0"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("under the seccomp profile as written, in runc"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("3 runs: exit status 0"), std::string::npos) << r.err;
     const auto file = (t / "capwise-ls.json").string();
     const auto profile = read_json(file);
     expect_real_names(profile);

@@ -157,9 +157,10 @@ TEST(SeccompAdvice, CloneRestrictedClone3EnosysAndTiedToCapabilities) {
     EXPECT_EQ(a.profile.architectures, std::vector<std::string>{"SCMP_ARCH_X86_64"});
     ASSERT_EQ(a.profile.rules.size(), 3u);
     EXPECT_EQ(a.profile.rules[0].names,
-              (std::vector<std::string>{"exit_group", "read", "restart_syscall", "rt_sigreturn",
-                                        "unshare"})); // sorted, with the calls signals make
-    EXPECT_EQ(a.implicit, (std::vector<std::string>{"restart_syscall", "rt_sigreturn"}));
+              (std::vector<std::string>{"exit", "exit_group", "read", "restart_syscall",
+                                        "rt_sigreturn", "unshare"})); // sorted, with the calls
+                                                                      // signals and ends make
+    EXPECT_EQ(a.implicit, (std::vector<std::string>{"exit", "restart_syscall", "rt_sigreturn"}));
     EXPECT_EQ(a.profile.rules[1].names, std::vector<std::string>{"clone"});
     EXPECT_EQ(a.profile.rules[1].args.at(0).op, "SCMP_CMP_MASKED_EQ");
     EXPECT_EQ(a.profile.rules[2].names, std::vector<std::string>{"clone3"});
@@ -194,14 +195,16 @@ TEST(SeccompAdvice, EveryFormatCarriesTheProfile) {
     has(advise::Format::Docker, "--security-opt seccomp=capwise-web.json");
     has(advise::Format::Compose, "\"seccomp=capwise-web.json\"");
     has(advise::Format::Oci, "\"seccomp\"");
-    has(advise::Format::Systemd, "SystemCallFilter=read restart_syscall rt_sigreturn write");
+    has(advise::Format::Systemd,
+        "SystemCallFilter=exit exit_group read restart_syscall rt_sigreturn write");
     has(advise::Format::Systemd, "SystemCallArchitectures=native");
     has(advise::Format::Spo, "kind: SeccompProfile");
     has(advise::Format::Json, "\"runtimeDefaultRefuses\"");
     auto file = seccomp::parse_profile(advise::render({g}, advise::Format::Seccomp));
     ASSERT_TRUE(file) << file.error().message;
     EXPECT_EQ(file->rules.at(0).names,
-              (std::vector<std::string>{"read", "restart_syscall", "rt_sigreturn", "write"}));
+              (std::vector<std::string>{"exit", "exit_group", "read", "restart_syscall",
+                                        "rt_sigreturn", "write"}));
 }
 
 } // namespace

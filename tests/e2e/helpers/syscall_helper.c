@@ -3,7 +3,9 @@
  *   syscall_helper threads   one thread created (glibc: clone3, or clone where clone3 answers
  *                            ENOSYS) and joined; prints "joined", or why pthread_create failed
  *   syscall_helper int80     getpid through the 32-bit entry (int 0x80, i386's number 20);
- *                            prints "int80 ok" when it returns this process's pid */
+ *                            prints "int80 ok" when it returns this process's pid
+ *   syscall_helper int80-getpgrp  getpgrp through the 32-bit entry (i386's 65): another call of
+ *                            the same entry; prints the error when it is refused */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
@@ -33,6 +35,16 @@ int main(int argc, char **argv) {
         __asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");
         printf(r == (long)getpid() ? "int80 ok\n" : "int80 failed: %ld\n", r);
         return r == (long)getpid() ? 0 : 1;
+    }
+    if (strcmp(argv[1], "int80-getpgrp") == 0) {
+        long r;
+        __asm__ volatile("int $0x80" : "=a"(r) : "a"(65L) : "memory");
+        if (r < 0) {
+            printf("int80-getpgrp: %s\n", strerror((int)-r));
+            return 1;
+        }
+        printf(r == (long)getpgrp() ? "int80-getpgrp ok\n" : "int80-getpgrp: %ld\n", r);
+        return 0;
     }
     return 2;
 }
