@@ -407,5 +407,28 @@ TEST(Replicas, PodsOfOneOwnerMergeIntoOneAdvice) {
     EXPECT_NE(k8s.find("kubectl patch deployment/web -n shop"), std::string::npos) << k8s;
 }
 
+// Runs of one workload (advise --runs): a capability one run needed is needed, whatever another
+// run did not reach; groups stay apart.
+TEST(Replicas, RunsOfOneWorkloadMergeTheirNeeds) {
+    GroupAdvice first;
+    first.group = "sh";
+    first.add.add(0);
+    first.not_needed.add(18);
+    GroupAdvice second = first;
+    second.add = core::CapSet();
+    second.add.add(18);
+    second.not_needed = core::CapSet();
+    GroupAdvice other;
+    other.group = "host";
+    auto merged = merge_runs({{first}, {second, other}});
+    ASSERT_EQ(merged.size(), 2U);
+    EXPECT_EQ(merged[0].group, "sh");
+    EXPECT_TRUE(merged[0].add.contains(0));
+    EXPECT_TRUE(merged[0].add.contains(18));
+    EXPECT_FALSE(merged[0].not_needed.contains(18));
+    EXPECT_TRUE(merged[0].replicas.empty());
+    EXPECT_EQ(merged[1].group, "host");
+}
+
 } // namespace
 } // namespace capwise::advise

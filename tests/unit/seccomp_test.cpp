@@ -207,5 +207,53 @@ TEST(SeccompAdvice, EveryFormatCarriesTheProfile) {
                                         "rt_sigreturn", "write"}));
 }
 
+// Calls seen only at their end are refusals only where a filter was in force; a runtime's own
+// calls join the profile and are named; merged runs name the calls only some runs made.
+TEST(SeccompAdvice, RefusalsRuntimeCallsAndPartialCoverage) {
+    auto joined = recording({"read"});
+    joined.refused[Arch::X86_64] = {"wait4"};
+    auto a = advise::make_seccomp_advice(joined, core::CapSet(), "web");
+    EXPECT_TRUE(a.recording.uses("wait4")); // under way when a container was joined
+    EXPECT_TRUE(a.recording.refused.empty());
+    const auto& names = a.profile.rules.at(0).names;
+    EXPECT_NE(std::find(names.begin(), names.end(), "wait4"), names.end());
+    for (const auto& n : a.notes) {
+        EXPECT_EQ(n.find("refused by a seccomp filter"), std::string::npos) << n;
+    }
+    joined.filtered = true; // a filter was in force: really refused, and said
+    auto f = advise::make_seccomp_advice(joined, core::CapSet(), "web");
+    EXPECT_FALSE(f.recording.uses("wait4"));
+    ASSERT_FALSE(f.notes.empty());
+    EXPECT_NE(f.notes.back().find("refused by a seccomp filter already in force"),
+              std::string::npos);
+
+    advise::RuntimeCalls runc;
+    runc.runtime = "runc 1.1.5";
+    runc.calls = {"fstatfs", "read", "clone3"};
+    runc.runs = 5;
+    auto r = advise::make_seccomp_advice(recording({"read"}), core::CapSet(), "web", &runc);
+    ASSERT_TRUE(r.runtime);
+    EXPECT_EQ(r.runtime_added, (std::vector<std::string>{"clone3", "fstatfs"}));
+    const auto& allowed = r.profile.rules.at(0).names;
+    EXPECT_NE(std::find(allowed.begin(), allowed.end(), "fstatfs"), allowed.end());
+    // The runtime makes clone3: allowed, never answered ENOSYS by a rule of its own as well.
+    for (const auto& rule : r.profile.rules) {
+        EXPECT_FALSE(rule.action != "SCMP_ACT_ALLOW" &&
+                     std::find(rule.names.begin(), rule.names.end(), "clone3") != rule.names.end());
+    }
+
+    auto three = recording({"read", "poll"});
+    three.recordings = 3;
+    three.used[Arch::X86_64]["read"] = 3;
+    auto p = advise::make_seccomp_advice(three, core::CapSet(), "web");
+    EXPECT_EQ(p.partial, std::vector<std::string>{"poll (1 of 3)"});
+    advise::GroupAdvice g;
+    g.group = "web";
+    g.seccomp = p;
+    const auto text = advise::render({g}, advise::Format::Text);
+    EXPECT_NE(text.find("Seen in only some of the 3 recordings"), std::string::npos) << text;
+    EXPECT_NE(text.find("poll (1 of 3)"), std::string::npos) << text;
+}
+
 } // namespace
 } // namespace capwise
