@@ -856,7 +856,9 @@ int BPF_PROG(syscall__exit, struct pt_regs *regs, long ret)
 				key == 0 && follow_tree ? &tree_set
 							: bpf_map_lookup_elem(&syscall_sets, &key);
 			struct pt_regs *own = (struct pt_regs *)bpf_task_pt_regs(task);
-			if (set && own && syscall_slot(task, (long)own->orig_ax, &arch, &nr) &&
+			/* A filter refuses with an error; a call that returns a value was entered
+			 * before the recording began (a container joined mid-wait4). */
+			if (set && own && ret < 0 && syscall_slot(task, (long)own->orig_ax, &arch, &nr) &&
 			    nr < CAPWISE_SYSCALL_WORDS * 64 && !entered_before(set, arch, nr))
 				record_nr(set, arch, nr, true);
 		} else {

@@ -553,7 +553,7 @@ int run_advise(const Opts& o, const Context& ctx) {
                 "recorded: their seccomp profiles are missing or incomplete",
                 analysed->unrecorded));
         }
-        if (advice.empty()) {
+        if (advice.empty() && syscalls.empty()) {
             print_error(fmt::format("no audited capability checks seen in {}",
                                     o.containers.any() ? "the matching containers"
                                     : o.pids.empty()   ? "the matching processes"

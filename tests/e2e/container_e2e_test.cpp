@@ -252,6 +252,63 @@ TEST_F(ContainerE2E, PodmanContainerByRuntimeAndName) {
 // Podman on its overlay storage: overlayfs checks each write again with its mounter's
 // credentials (every capability). Those are not the container's: not advised, listed apart, and
 // what the container held is Podman's set, not the host's.
+// A running Podman container advised with -c NAME --seccomp, then started again under the profile
+// exactly as written (podman run --security-opt seccomp=FILE, runc): it runs as before, five
+// times; the same image doing something else is refused with EPERM. The recording began when
+// capwise joined the container, so its start was never seen: runc's own calls and the exec of
+// each loop's shell are what the profile must carry.
+TEST_F(ContainerE2E, PodmanContainerRestartsUnderItsLiveProfile) {
+    TempDir work;
+    const std::string env = podman_with_busybox(work.path());
+    ASSERT_FALSE(env.empty());
+    const std::string loop =
+        "while true; do /bin/sh -c \"cat /etc/hostname\"; /bin/sleep 0.2; done";
+    auto start = [&](const std::string& name, const std::string& opts) {
+        run({"env", env, "podman", "rm", "-f", "-t", "0", name});
+        return run({"sh", "-c",
+                    env + " podman run -d --network none --hostname capwise-live " + opts +
+                        " --name " + name + " localhost/capwise-busybox:e2e sh -c '" + loop +
+                        "' >/dev/null"});
+    };
+    struct Cleanup {
+        std::string env;
+        ~Cleanup() {
+            for (const char* name : {"t3", "t3-again"}) {
+                run({"env", env, "podman", "rm", "-f", "-t", "0", name});
+            }
+        }
+    } cleanup{env};
+    auto started = start("t3", "");
+    ASSERT_EQ(started.status, 0) << started.err;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    auto r = capwise({"advise", "-c", "t3", "--timeout", "3", "--seccomp", "--seccomp-out",
+                      work.path().string(), "--format", "json"});
+    ASSERT_TRUE(r.status == 0 || r.status == 4) << r.err;
+    auto j = Json::parse(r.out);
+    EXPECT_TRUE(j["seccomp"]["runtime"]["name"].get<std::string>().starts_with("runc ")) << r.out;
+    // No filter was in force: nothing is said to have been refused.
+    EXPECT_EQ(r.out.find("refused by a seccomp filter"), std::string::npos) << r.out;
+    const std::string profile = (work / "capwise-t3.json").string();
+    ASSERT_TRUE(fs::exists(profile)) << r.err;
+    for (int i = 0; i < 5; ++i) {
+        auto again = start("t3-again", "--security-opt seccomp=" + profile);
+        ASSERT_EQ(again.status, 0) << again.err;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+        auto running =
+            run({"env", env, "podman", "inspect", "--format", "{{.State.Running}}", "t3-again"});
+        EXPECT_EQ(running.out, "true\n") << running.err;
+        auto logs = run({"env", env, "podman", "logs", "t3-again"});
+        EXPECT_NE(logs.out.find("capwise-live"), std::string::npos) << logs.out << logs.err;
+        EXPECT_EQ(logs.err, "") << logs.err;
+    }
+    auto other =
+        run({"env", env, "podman", "run", "--rm", "--network", "none", "--security-opt",
+             "seccomp=" + profile, "localhost/capwise-busybox:e2e", "busybox", "mkdir", "/tmp/x"});
+    EXPECT_NE(other.status, 0);
+    EXPECT_NE((other.out + other.err).find("Operation not permitted"), std::string::npos)
+        << other.out << other.err;
+}
+
 TEST_F(ContainerE2E, PodmanOnOverlayHoldsItsOwnSetAndBorrowsNothing) {
     TempDir work;
     const std::string env = podman_with_busybox(work.path());
