@@ -63,7 +63,8 @@ class Containerd {
 // The agent on the host, as its DaemonSet runs it, stopped with SIGTERM (its final state written).
 class Agent {
   public:
-    explicit Agent(const fs::path& dir, const std::string& node = "cri-node") : dir_(dir.string()) {
+    explicit Agent(const fs::path& dir, const std::string& node = "cri-node", bool seccomp = false)
+        : dir_(dir.string()) {
         fs::create_directories(dir_ + "/state");
         pid_ = ::fork();
         if (pid_ == 0) {
@@ -73,7 +74,7 @@ class Agent {
             std::freopen((dir_ + "/agent.err").c_str(), "w", stderr);
             ::execl(CAPWISE_BINARY, "capwise", "agent", "--node", node.c_str(), "--state-dir",
                     (dir_ + "/state").c_str(), "--publish-interval", "1s", "--timeout", "900s",
-                    nullptr);
+                    seccomp ? "--seccomp" : nullptr, nullptr);
             ::_exit(127);
         }
         // Ready when its first snapshot is out (the tracer attached).
@@ -702,6 +703,70 @@ namespace capwise::e2e {
 namespace {
 
 // Two agents on one state directory would overwrite each other's evidence: the second refuses.
+// The agent records a pod's system calls on real containerd; the profile capwise advises from
+// them is given back to containerd as the container's Localhost profile (CRI's SecurityProfile,
+// as the kubelet passes `seccompProfile: {type: Localhost}`): five pods start and run as before
+// under it; the same image doing something else is refused with EPERM.
+TEST_F(CriE2E, APodStartsUnderTheLocalhostProfileTheAgentsRecordingGave) {
+    TempDir t;
+    const std::string work = "cat /etc/hostname >/dev/null; ls /bin >/dev/null; sleep 1";
+    {
+        Containerd containerd(t / "record");
+        ASSERT_TRUE(containerd.started());
+        Agent agent(t / "agent", "cri-node", /*seccomp=*/true);
+        auto runs = containerd.run_pods(
+            {{"pods", Json::array({pod("shop", "web-7d4b9c6f8-x2kq9", "uid-web",
+                                       Json::array({container("app", work)}))})}});
+        ASSERT_TRUE(!runs.empty() && runs.back().contains("done"));
+        ASSERT_EQ(runs.front()["exit"], 0) << runs.front();
+        std::this_thread::sleep_for(std::chrono::seconds(2));
+        EXPECT_EQ(agent.stop(), 0) << agent.err();
+        ASSERT_NE(agent.state().find("\"type\":\"syscalls\""), std::string::npos) << agent.state();
+        std::ofstream(t / "state.ndjson") << agent.state();
+    }
+    fs::create_directories(t / "profiles");
+    auto r = capwise({"advise", "--from", (t / "state.ndjson").string(), "--seccomp",
+                      "--seccomp-out", (t / "profiles").string(), "--format", "json"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    std::string profile;
+    for (const auto& entry : fs::directory_iterator(t / "profiles")) {
+        profile = entry.path().string();
+    }
+    ASSERT_FALSE(profile.empty()) << r.err;
+
+    Containerd containerd(t / "apply");
+    ASSERT_TRUE(containerd.started());
+    fs::create_directories(t / "logs");
+    Json pods = Json::array();
+    for (int i = 0; i < 5; ++i) {
+        Json app = container("app", work);
+        app["seccomp"] = profile;
+        pods.push_back(pod("shop", "web-again-" + std::to_string(i),
+                           "uid-again-" + std::to_string(i), Json::array({app})));
+    }
+    Json other = container("other", "busybox mkdir /tmp/x");
+    other["seccomp"] = profile;
+    other["log"] = "other.log";
+    Json other_pod = pod("shop", "web-other", "uid-other", Json::array({other}));
+    other_pod["log_directory"] = (t / "logs").string();
+    pods.push_back(other_pod);
+    auto runs = containerd.run_pods({{"pods", pods}});
+    ASSERT_TRUE(!runs.empty() && runs.back().contains("done")) << runs.size();
+    int same = 0;
+    for (const auto& run : runs) {
+        if (run.value("pod", "").starts_with("web-again-")) {
+            EXPECT_EQ(run["exit"], 0) << run;
+            same += run["exit"] == 0 ? 1 : 0;
+        } else if (run.value("pod", "") == "web-other") {
+            EXPECT_EQ(run["exit"], 1) << run;
+        }
+    }
+    EXPECT_EQ(same, 5);
+    std::ifstream log(t / "logs/other.log");
+    const std::string text{std::istreambuf_iterator<char>(log), std::istreambuf_iterator<char>()};
+    EXPECT_NE(text.find("Operation not permitted"), std::string::npos) << text;
+}
+
 TEST_F(CriE2E, ASecondAgentOnTheSameStateDirectoryRefuses) {
     TempDir t;
     Agent first(t / "agent");

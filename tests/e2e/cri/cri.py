@@ -17,7 +17,7 @@ A scenario: {"pods": [{"name", "namespace", "uid", "labels": {}, "init": [C...],
 C: {"name", "image", "command": [...], "args": [...], "wait": seconds to wait for its exit
 (default 30), "caps": {"add": [...], "drop": [...]}, "env": {}, "mounts": [{"host", "container",
 "readonly"}], "log": path under the pod's "log_directory", "readonly_rootfs", "no_new_privs",
-"run_as_user", "seccomp": "RuntimeDefault"}
+"run_as_user", "seccomp": "RuntimeDefault" or the absolute path of a Localhost profile}
 """
 import json
 import sys
@@ -122,6 +122,8 @@ def container_config(c):
     security += field_bool(11, c.get("no_new_privs", False))
     if c.get("seccomp") == "RuntimeDefault":  # SecurityProfile{profile_type: RuntimeDefault (0)}
         security += field_bytes(15, b"")
+    elif c.get("seccomp", "").startswith("/"):  # SecurityProfile{Localhost (2), localhost_ref}
+        security += field_bytes(15, field_int(1, 2) + field_str(2, c["seccomp"]))
     linux = field_bytes(2, security) if security else b""
     envs = b"".join(field_bytes(6, field_str(1, k) + field_str(2, v))
                     for k, v in sorted(c.get("env", {}).items()))
