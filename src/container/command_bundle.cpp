@@ -126,10 +126,11 @@ core::Status write_command_bundle(const std::string& dir, const std::vector<std:
     }
     config["root"] = Json{{"path", "rootfs"}, {"readonly", true}};
     // The host's network: a server the command runs answers on the host's addresses, as it did
-    // in the first run.
+    // in the first run. The host's pids too: as PID 1 of a namespace of its own the command
+    // would ignore signals it ran unharmed by (`kill -9 $$`), and end otherwise than it did.
     Json namespaces = Json::array();
     for (const auto& ns : config["linux"]["namespaces"]) {
-        if (ns.value("type", "") != "network") {
+        if (ns.value("type", "") != "network" && ns.value("type", "") != "pid") {
             namespaces.push_back(ns);
         }
     }

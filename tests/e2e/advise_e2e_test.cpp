@@ -168,7 +168,8 @@ TEST_F(AdviseE2E, TheDemoRunsTheWholeLoop) {
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.out.find("Needs: SYS_NICE"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("add: [\"SYS_NICE\"]"), std::string::npos);
-    EXPECT_NE(r.err.find("under the seccomp profile: exit status 0"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("under the seccomp profile as written, in runc"), std::string::npos)
+        << r.err;
     EXPECT_NE(r.err.find("→ verified"), std::string::npos) << r.err;
     EXPECT_NE(r.out.find("localhostProfile: \"profiles/capwise-"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("SYS_CHROOT"), std::string::npos); // the live trace section

@@ -317,5 +317,22 @@ TEST_F(SeccompRuntimeE2E, VerifyNamesARuntimeCallMissingFromTheProfile) {
     EXPECT_NE(r.err.find("the profile refused x86_64: fstatfs"), std::string::npos) << r.err;
 }
 
+// Profiles of runs that never reached their own end: every normal exit still works under them
+// (exit_group is always allowed), and a command that kills itself ends under runc as it did on
+// the host (its pid is the host's, not PID 1 of a namespace, which ignores the signal).
+TEST_F(SeccompRuntimeE2E, RunsThatDidNotEndNormallyStillGetWorkingProfiles) {
+    auto cut = capwise({"advise", "--seccomp", "--timeout", "1s", "--accept-partial", "--format",
+                        "seccomp", "--", "sleep", "100"});
+    ASSERT_EQ(cut.status, 0) << cut.err;
+    EXPECT_TRUE(allowed(Json::parse(cut.out)).contains("exit_group")) << cut.out;
+    auto killed = capwise(
+        {"advise", "--seccomp", "--verify", "--format", "json", "--", "sh", "-c", "kill -9 $$"});
+    auto j = Json::parse(killed.out);
+    EXPECT_EQ(j["exitStatus"], 137) << killed.err;
+    EXPECT_EQ(j["verification"]["exitStatus"], 137) << killed.err;
+    EXPECT_EQ(j["verification"]["outcome"], "same") << killed.err;
+    EXPECT_TRUE(allowed(j["seccomp"]["profile"]).contains("exit_group"));
+}
+
 } // namespace
 } // namespace capwise::e2e
