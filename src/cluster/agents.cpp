@@ -58,7 +58,7 @@ Agents agents_from(const std::string& ns, const Json& daemonset, const Json& pod
     for (const auto& pod : *items) {
         AgentPod p{str(pod, "metadata", "name"), str(pod, "spec", "nodeName"),
                    str(pod, "status", "phase"), pod_ready(pod)};
-        if (p.name.empty()) {
+        if (!valid_object_name(p.name)) { // it goes into the log's URL
             continue;
         }
         bool ours = false;
@@ -66,9 +66,10 @@ Agents agents_from(const std::string& ns, const Json& daemonset, const Json& pod
         if (meta != pod.end() && meta->is_object() && meta->contains("ownerReferences") &&
             (*meta)["ownerReferences"].is_array()) {
             for (const auto& r : (*meta)["ownerReferences"]) {
-                if (r.is_object() && r.value("controller", false) == true &&
-                    str(r, "kind") == "DaemonSet" && str(r, "name") == kAgentName &&
-                    !a.daemonset_uid.empty() && str(r, "uid") == a.daemonset_uid) {
+                if (r.is_object() && r.contains("controller") && r["controller"].is_boolean() &&
+                    r["controller"].get<bool>() && str(r, "kind") == "DaemonSet" &&
+                    str(r, "name") == kAgentName && !a.daemonset_uid.empty() &&
+                    str(r, "uid") == a.daemonset_uid) {
                     ours = true;
                 }
             }
@@ -95,6 +96,10 @@ Agents agents_from(const std::string& ns, const Json& daemonset, const Json& pod
 }
 
 core::Result<Agents> find_agents(const Kubectl& kubectl, const std::string& ns) {
+    if (!valid_namespace(ns)) {
+        return core::make_error(
+            fmt::format("'{}' is not a valid namespace name", core::printable(ns)));
+    }
     auto ds = kubectl.get_json(
         fmt::format("/apis/apps/v1/namespaces/{}/daemonsets/{}", url_encode(ns), kAgentName));
     if (!ds) {

@@ -3,6 +3,7 @@
 #include "core/subprocess.hpp"
 #include "core/text.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <fmt/format.h>
 
@@ -50,6 +51,36 @@ std::string url_encode(std::string_view text) {
         }
     }
     return out;
+}
+
+bool valid_namespace(std::string_view name) {
+    if (name.empty() || name.size() > 63) {
+        return false;
+    }
+    auto alnum = [](unsigned char c) { return std::islower(c) != 0 || std::isdigit(c) != 0; };
+    return alnum(name.front()) && alnum(name.back()) &&
+           std::all_of(name.begin(), name.end(),
+                       [&](unsigned char c) { return alnum(c) || c == '-'; });
+}
+
+bool valid_object_name(std::string_view name) {
+    if (name.empty() || name.size() > 253) {
+        return false;
+    }
+    while (!name.empty()) {
+        const auto dot = name.find('.');
+        if (!valid_namespace(name.substr(0, dot))) {
+            return false;
+        }
+        if (dot == std::string_view::npos) {
+            break;
+        }
+        name.remove_prefix(dot + 1);
+        if (name.empty()) {
+            return false; // a trailing dot
+        }
+    }
+    return true;
 }
 
 std::vector<std::string> Kubectl::base() const {

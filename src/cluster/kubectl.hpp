@@ -40,5 +40,11 @@ class Kubectl {
 
 // "a=b,c in (d)" etc. as a query value: percent-encoded.
 std::string url_encode(std::string_view text);
+// The API's own name rules, checked before any name goes into a URL (from the user or from an API
+// answer: a pod's ownerReferences are whatever its creator wrote, `..` included).
+// DNS-1123 subdomain: most objects' names (≤ 253, dot-separated labels).
+bool valid_object_name(std::string_view name);
+// DNS-1123 label: namespaces (≤ 63, lower-case alphanumerics and '-', alphanumeric at both ends).
+bool valid_namespace(std::string_view name);
 
 } // namespace capwise::cluster

@@ -45,20 +45,10 @@ std::optional<std::string> api_path(const std::string& kind, const std::string& 
         {"Pod", "/api/v1/namespaces/{}/pods/{}"},
     };
     auto it = kBases.find(kind);
-    if (it == kBases.end()) {
+    if (it == kBases.end() || !valid_namespace(ns) || !valid_object_name(name)) {
         return std::nullopt;
     }
     return fmt::format(fmt::runtime(it->second), url_encode(ns), url_encode(name));
-}
-
-// Names the API would accept (DNS-1123 subdomains): nothing else goes into a path.
-bool valid_name(std::string_view name) {
-    if (name.empty() || name.size() > 253) {
-        return false;
-    }
-    return std::all_of(name.begin(), name.end(), [](unsigned char c) {
-        return std::islower(c) != 0 || std::isdigit(c) != 0 || c == '-' || c == '.';
-    });
 }
 
 } // namespace
@@ -110,7 +100,7 @@ core::Result<Target> parse_target(std::string_view text) {
                                             "job, cronjob, pod)",
                                             core::printable(kind)));
     }
-    if (!valid_name(name)) {
+    if (!valid_object_name(name)) {
         return core::make_error(
             fmt::format("'{}' is not a valid object name", core::printable(name)));
     }
@@ -172,8 +162,16 @@ core::Result<std::vector<WorkloadPods>> resolve_workloads(const Kubectl& kubectl
     // The named target first: it must exist, and its uid is what the pods' chains must reach.
     std::optional<OwnerRef> wanted;
     std::string selector = s.selector;
+    if (!s.ns.empty() && !valid_namespace(s.ns)) {
+        return core::make_error(
+            fmt::format("'{}' is not a valid namespace name", core::printable(s.ns)));
+    }
     if (s.target) {
         auto path = api_path(s.target->kind, s.ns, s.target->name);
+        if (!path) {
+            return core::make_error(fmt::format("'{}' is not a valid {} name",
+                                                core::printable(s.target->name), s.target->kind));
+        }
         auto object = kubectl.get_json(*path);
         if (!object) {
             if (object.error().errno_value == ENOENT) {
@@ -218,7 +216,12 @@ core::Result<std::vector<WorkloadPods>> resolve_workloads(const Kubectl& kubectl
     std::vector<PodInfo> pods;
     std::vector<Json> objects;
     if (wanted && wanted->kind == "Pod") {
-        auto pod = kubectl.get_json(*api_path("Pod", s.ns, wanted->name));
+        auto path = api_path("Pod", s.ns, wanted->name);
+        if (!path) {
+            return core::make_error(
+                fmt::format("'{}' is not a valid pod name", core::printable(wanted->name)));
+        }
+        auto pod = kubectl.get_json(*path);
         if (!pod) {
             return pod.error();
         }
@@ -243,7 +246,13 @@ core::Result<std::vector<WorkloadPods>> resolve_workloads(const Kubectl& kubectl
             return it->second;
         }
         std::optional<OwnerRef> up;
-        if (auto object = kubectl.get_json(*api_path(ref.kind, ns, ref.name))) {
+        // An owner named against the API's rules cannot exist: never asked for.
+        auto path = api_path(ref.kind, ns, ref.name);
+        if (!path) {
+            parents[key] = up;
+            return up;
+        }
+        if (auto object = kubectl.get_json(*path)) {
             up = controller_of(*object);
         }
         parents[key] = up;

@@ -545,6 +545,53 @@ TEST_F(ClusterE2E, KubectlCapwiseMergesReplicasAcrossNodes) {
 // A container's very first check is its own (the runtime state is read again when an unknown
 // mount namespace shows up, and the check waits for it), and a host process in a mount namespace
 // of its own is the host's, not a container's.
+// Names from API answers are data: a pod's ownerReferences say whatever its creator wrote (the
+// API server does not check them), and none of them may steer kubectl capwise to another URL.
+TEST_F(ClusterE2E, HostileOwnerNamesNeverBecomeApiPaths) {
+    TempDir t;
+    std::map<std::string, ApiResponse> responses;
+    std::ifstream fixtures(std::string(CAPWISE_SOURCE_DIR) +
+                           "/tests/fixtures/cluster/api_responses.json");
+    Json recorded = Json::parse(fixtures);
+    const std::string pods = "/api/v1/namespaces/shop/pods?labelSelector=app%3Dweb";
+    const std::vector<std::string> hostile = {
+        "../../../../api/v1/namespaces/kube-system/secrets/token",
+        "..",
+        "web/../../x",
+        ".",
+        "Web",
+        "web."};
+    auto& items = recorded[pods]["items"];
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        items[i]["metadata"]["ownerReferences"] =
+            Json::array({{{"kind", "ReplicaSet"},
+                          {"name", hostile[i % hostile.size()]},
+                          {"uid", "u"},
+                          {"controller", true}}});
+    }
+    for (const auto& [path, body] : recorded.items()) {
+        responses[path] = ApiResponse{200, body.dump()};
+    }
+    ApiServer server(responses);
+    const std::string kubeconfig = t.write("kubeconfig", server.kubeconfig("default")).string();
+    auto r = shell("PATH=" + kBuildDir + ":$PATH KUBECONFIG=" + kubeconfig +
+                   " kubectl capwise advise deployment/web -n shop -o json --accept-partial");
+    EXPECT_NE(r.status, 70) << r.err;
+    for (const auto& req : server.requests()) {
+        const std::string path = req.substr(0, req.find('?'));
+        EXPECT_EQ(path.find(".."), std::string::npos) << req;
+        EXPECT_EQ(path.find("secrets"), std::string::npos) << req;
+        EXPECT_EQ(path.find("%2F"), std::string::npos) << req;
+    }
+    for (const char* name : {"..", "../../x", "Web", "a..b"}) {
+        auto bad = shell("PATH=" + kBuildDir + ":$PATH KUBECONFIG=" + kubeconfig +
+                         " kubectl capwise advise deployment/web -n '" + name + "'");
+        EXPECT_EQ(bad.status, 1) << name << ": " << bad.err;
+        EXPECT_NE(bad.err.find("is not a valid namespace name"), std::string::npos) << bad.err;
+        EXPECT_EQ(lines(bad.err).size(), 1U) << bad.err;
+    }
+}
+
 TEST_F(ClusterE2E, FirstCheckOfANewContainerIsAttributed) {
     TempDir t;
     const std::string dir = (t / "state").string();

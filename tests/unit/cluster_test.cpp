@@ -5,6 +5,7 @@
 #include "advise/summary.hpp"
 #include "cluster/agents.hpp"
 #include "cluster/evidence.hpp"
+#include "cluster/kubectl.hpp"
 #include "cluster/manifest.hpp"
 #include "cluster/workloads.hpp"
 #include "core/capability.hpp"
@@ -321,6 +322,15 @@ TEST(Workloads, TargetsAndOwners) {
     EXPECT_FALSE(cluster::parse_target("service/web"));
     EXPECT_FALSE(cluster::parse_target("deployment/../../x"));
     EXPECT_FALSE(cluster::parse_target("deployment/Web"));
+    EXPECT_FALSE(cluster::parse_target("deployment/.."));
+    EXPECT_FALSE(cluster::parse_target("deployment/web."));
+    EXPECT_FALSE(cluster::parse_target("deployment/a..b"));
+    EXPECT_TRUE(cluster::parse_target("deployment/web.v2-1"));
+    EXPECT_TRUE(cluster::valid_namespace("kube-system"));
+    for (const char* bad : {"", "..", "-a", "a-", "A", "a.b", std::string(64, 'a').c_str()}) {
+        EXPECT_FALSE(cluster::valid_namespace(bad)) << bad;
+    }
+    EXPECT_FALSE(cluster::valid_object_name(std::string(254, 'a')));
     Json pod = {
         {"metadata",
          {{"name", "web-1"},
