@@ -152,6 +152,36 @@ void bundle_round_trip(bool no_new_privileges) {
     EXPECT_EQ(other_setting.status, 0) << other_setting.err;
 }
 
+// Every run of a bundle starts from its rootfs as given: a workload that changes files on its
+// first run (and would need FOWNER on a second, finding a file it did not create) gets the same
+// advice each time, and the rootfs itself is never written.
+TEST_F(SeccompE2E, BundleRunsLeaveTheirRootfsAsGiven) {
+    TempDir t;
+    const auto bundle = make_bundle(
+        t, "bundle",
+        {"sh", "-c", "if [ -e /tmp/marker ]; then chown 1 /tmp/marker; fi; mkdir /tmp/marker"},
+        false);
+    auto config = read_json(bundle / "config.json");
+    config["root"]["readonly"] = false; // runc spec's default is a read-only root
+    write_json(bundle / "config.json", config);
+    std::string first;
+    for (int i = 0; i < 2; ++i) {
+        auto r = capwise({"advise", "--bundle", bundle.string(), "--verify", "--verify-runs", "2",
+                          "--format", "json"});
+        ASSERT_EQ(r.status, 0) << r.err;
+        auto j = Json::parse(r.out);
+        EXPECT_EQ(j["exitStatus"], 0) << r.err;
+        EXPECT_EQ(j["verification"]["runs"], 2);
+        EXPECT_EQ(j["warnings"], Json::array()) << r.out;
+        if (i == 0) {
+            first = j["add"].dump();
+        } else {
+            EXPECT_EQ(j["add"].dump(), first) << "the second advice differs from the first";
+        }
+    }
+    EXPECT_FALSE(fs::exists(bundle / "rootfs/tmp/marker"));
+}
+
 TEST_F(SeccompE2E, ABundleRunsUnderItsProfileAndAnotherCommandDoesNot) {
     bundle_round_trip(/*no_new_privileges=*/false);
 }
