@@ -26,19 +26,21 @@ namespace capwise::record {
 namespace {
 
 using Json = nlohmann::json;
-constexpr unsigned kCacheFormat = 1;
+constexpr unsigned kCacheFormat = 2; // 2: the Go runtime's clock_gettime
 constexpr std::size_t kMaxCacheBytes = 1u << 20;
 constexpr std::size_t kMaxCacheEntries = 8;
 
 // What a Go program's runtime may call on any of its threads at any moment, whatever the code
 // does: the scheduler and netpoller (futex, sched_yield, epoll_pwait, nanosleep in sysmon),
 // preemption by signal (getpid, tgkill, rt_sigreturn), new threads (clone, sigaltstack,
-// rt_sigprocmask, gettid) and the heap (mmap, munmap, madvise). A few runs of a no-op container
-// see only some of them; a profile missing one makes runc crash at random.
-constexpr std::array<std::string_view, 14> kGoRuntimeCalls{
-    "clone",        "epoll_pwait", "futex",       "getpid",    "gettid",
-    "madvise",      "mmap",        "munmap",      "nanosleep", "rt_sigprocmask",
-    "rt_sigreturn", "sched_yield", "sigaltstack", "tgkill"};
+// rt_sigprocmask, gettid), the heap (mmap, munmap, madvise) and the clock (clock_gettime: through
+// the vDSO normally, a real call where the clocksource has no vDSO path — some hypervisors, QEMU
+// under TCG). A few runs of a no-op container see only some of them; a profile missing one makes
+// runc crash at random.
+constexpr std::array<std::string_view, 15> kGoRuntimeCalls{
+    "clock_gettime",  "clone",        "epoll_pwait", "futex",       "getpid",
+    "gettid",         "madvise",      "mmap",        "munmap",      "nanosleep",
+    "rt_sigprocmask", "rt_sigreturn", "sched_yield", "sigaltstack", "tgkill"};
 
 // The identity of the runtime binary the cache is keyed by.
 struct Binary {

@@ -34,6 +34,8 @@ for entry in /host/* /host/.[!.]*; do
 done
 busybox mount -t proc proc /newroot/proc
 busybox mount -t sysfs sysfs /newroot/sys
+# As systemd mounts it on the machines capwise runs on: runc (--verify) puts containers there.
+busybox mount -t cgroup2 cgroup2 /newroot/sys/fs/cgroup
 busybox mount -t devtmpfs devtmpfs /newroot/dev
 for d in tmp run var/tmp root; do busybox mount -t tmpfs tmpfs "/newroot/$d"; done
 busybox chmod 1777 /newroot/tmp /newroot/var/tmp
