@@ -327,7 +327,9 @@ TEST(Workloads, TargetsAndOwners) {
     EXPECT_FALSE(cluster::parse_target("deployment/a..b"));
     EXPECT_TRUE(cluster::parse_target("deployment/web.v2-1"));
     EXPECT_TRUE(cluster::valid_namespace("kube-system"));
-    for (const char* bad : {"", "..", "-a", "a-", "A", "a.b", std::string(64, 'a').c_str()}) {
+    for (const std::string& bad :
+         {std::string(), std::string(".."), std::string("-a"), std::string("a-"), std::string("A"),
+          std::string("a.b"), std::string(64, 'a')}) {
         EXPECT_FALSE(cluster::valid_namespace(bad)) << bad;
     }
     EXPECT_FALSE(cluster::valid_object_name(std::string(254, 'a')));
