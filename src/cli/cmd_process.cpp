@@ -65,9 +65,10 @@ void add_ps_command(CLI::App& app, Context& ctx) {
     cmd->add_option("--uid", opts->uid, "only processes whose real or effective uid is this")
         ->check(uid_number());
     cmd->add_option("--comm", opts->comm, "only processes with this command name");
-    cmd->add_option("--cap", opts->caps,
-                    "only processes whose effective set holds all of these (repeatable, "
-                    "comma-separated, e.g. NET_RAW)")
+    cmd->add_option(
+           "--cap", opts->caps,
+           "only processes whose effective set holds all of these capabilities (repeatable, "
+           "comma-separated, e.g. NET_RAW)")
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_flag("--with-caps", opts->with_caps,

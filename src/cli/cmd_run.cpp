@@ -1,12 +1,41 @@
 // `capwise run --caps LIST [--user U] -- CMD`: CMD with exactly LIST, through the ambient set.
+// capwise stays as CMD's parent (unfiltered), so it can say how a profile ended CMD.
 #include "cli/command.hpp"
 #include "core/credentials.hpp"
 #include "core/launch.hpp"
+#include "core/text.hpp"
 #include "seccomp/profile.hpp"
 
+#include <csignal>
+#include <cstring>
 #include <fmt/format.h>
 
 namespace capwise::cli {
+namespace {
+
+// One line when the command did not end on its own terms: it never started, or its profile (or
+// a call the profile refused) ended it. Its own exit codes and signals it is sent speak alone.
+std::string run_outcome_message(const core::LaunchOutcome& ended, const std::string& program,
+                                bool filtered) {
+    if (ended.not_started) {
+        return ended.not_started->message;
+    }
+    const std::string name = core::printable(program);
+    if (filtered && ended.signal == SIGSYS) {
+        return fmt::format("'{}' was killed by its seccomp profile (SIGSYS): it made a call the "
+                           "profile answers with KILL or TRAP",
+                           name);
+    }
+    if (filtered && (ended.signal == SIGSEGV || ended.signal == SIGBUS || ended.signal == SIGILL ||
+                     ended.signal == SIGABRT)) {
+        return fmt::format("'{}' crashed (SIG{}) under its seccomp profile: a call the profile "
+                           "refused may be why",
+                           name, sigabbrev_np(ended.signal));
+    }
+    return {};
+}
+
+} // namespace
 
 void add_run_command(CLI::App& app, Context& ctx) {
     struct Opts {
@@ -90,9 +119,17 @@ void add_run_command(CLI::App& app, Context& ctx) {
             return;
         }
         std::fflush(stdout);
-        auto error = core::exec_with_caps(spec); // returns only on failure
-        print_error(error.message);
-        ctx.exit_code = error.errno_value == ENOENT ? 127 : 126;
+        auto ended = core::run_and_wait(std::move(spec));
+        if (!ended) {
+            print_error(ended.error().message);
+            ctx.exit_code = 1;
+            return;
+        }
+        if (auto why = run_outcome_message(*ended, ctx.command[0], !o->seccomp.empty());
+            !why.empty()) {
+            print_error(why);
+        }
+        ctx.exit_code = ended->status();
     });
 }
 

@@ -1,5 +1,6 @@
 // capwise: the Linux capabilities a workload really needs, and the settings that grant no more.
 #include "cli/command.hpp"
+#include "cli/options.hpp"
 #include "core/fs_scan.hpp"
 #include "core/text.hpp"
 #include "output/json.hpp"
@@ -61,6 +62,7 @@ bool stop_signal_pending() {
 }
 
 int parse_and_run(CLI::App& app, int argc, char** argv, const Context& ctx) {
+    refuse_empty_values(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

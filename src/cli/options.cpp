@@ -33,6 +33,29 @@ CLI::Validator whole_number(std::string what, long long min, long long max) {
         fmt::format("{}..{}", min, max));
 }
 
+void refuse_empty_values(CLI::App& app) {
+    for (CLI::Option* option : app.get_options([](CLI::Option*) { return true; })) {
+        if (option->get_type_size_max() <= 0) {
+            continue; // a flag
+        }
+        // Where the value is capabilities, say how to write none of them.
+        const bool caps = option->get_description().find("capabilit") != std::string::npos;
+        option->check(CLI::Validator(
+            [caps](std::string& text) -> std::string {
+                if (!text.empty()) {
+                    return {};
+                }
+                return caps ? "an empty value (an unset variable?); for no capabilities write "
+                              "'none'"
+                            : "an empty value (an unset variable?)";
+            },
+            ""));
+    }
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+        refuse_empty_values(*sub);
+    }
+}
+
 CLI::Validator pid_number() {
     return whole_number("a process id", 1, 4194304);
 }

@@ -18,6 +18,11 @@ CLI::Validator uid_number();
 // A power of two from min to max bytes (the ring buffer's size).
 CLI::Validator power_of_two(long long min, long long max);
 
+// Every option and argument of app and its subcommands refuses an empty value: a path or name
+// that expands from an unset variable is a mistake, never "none" (`--seccomp ''` must not run the
+// command unfiltered).
+void refuse_empty_values(CLI::App& app);
+
 // --timeout and friends: core::parse_duration's syntax and bounds.
 CLI::Option* add_duration_option(CLI::App& cmd, const std::string& name,
                                  std::optional<std::chrono::milliseconds>& out,

@@ -1,15 +1,23 @@
 #include "core/launch.hpp"
 
 #include "core/process.hpp"
+#include "core/seccomp_verdict.hpp"
 #include "core/text.hpp"
 
+#include <atomic>
 #include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace capwise::core {
@@ -51,6 +59,62 @@ std::string names(CapSet set) {
         out += (out.empty() ? "" : ", ") + cap_kernel_name(cap);
     }
     return out;
+}
+
+// The file execvp would run for program: as given when it holds a slash, else the first
+// executable regular file of that name along $PATH (glibc's default path when it is unset).
+Result<std::string> find_program(const std::string& program) {
+    if (program.empty()) {
+        return make_error(exec_failure_message(program, ENOENT), ENOENT);
+    }
+    if (program.find('/') != std::string::npos) {
+        return program;
+    }
+    const char* env = std::getenv("PATH");
+    const std::string_view path = env != nullptr ? env : "/bin:/usr/bin";
+    int err = ENOENT;
+    for (std::size_t at = 0; at <= path.size();) {
+        std::size_t end = path.find(':', at);
+        if (end == std::string_view::npos) {
+            end = path.size();
+        }
+        const std::string dir(path.substr(at, end - at));
+        const std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
+        struct stat st {};
+        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+            if (::access(candidate.c_str(), X_OK) == 0) {
+                return candidate;
+            }
+            err = EACCES;
+        }
+        at = end + 1;
+    }
+    return make_error(exec_failure_message(program, err), err);
+}
+
+#if defined(__x86_64__)
+constexpr std::uint32_t kNativeAudit = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+constexpr std::uint32_t kNativeAudit = AUDIT_ARCH_AARCH64;
+#endif
+
+// The filter's answer to this process's execve of path: an error when it would not let it run.
+Status check_exec_allowed(const std::vector<sock_filter>& filter, const std::string& program,
+                          const char* path, char* const* argv) {
+    seccomp_data data{};
+    data.nr = SYS_execve;
+    data.arch = kNativeAudit;
+    data.args[0] = reinterpret_cast<std::uintptr_t>(path);
+    data.args[1] = reinterpret_cast<std::uintptr_t>(argv);
+    data.args[2] = reinterpret_cast<std::uintptr_t>(environ);
+    const std::uint32_t verdict = seccomp_verdict(filter, data);
+    if (seccomp_allows(verdict)) {
+        return Ok{};
+    }
+    return make_error(fmt::format("cannot run '{}': the seccomp profile {} for execve, so no "
+                                  "program can start under it",
+                                  printable(program), seccomp_verdict_text(verdict)),
+                      EPERM);
 }
 
 } // namespace
@@ -126,27 +190,43 @@ Error exec_with_caps(const LaunchSpec& spec) {
     if (spec.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
         return step_failed("prctl(PR_SET_NO_NEW_PRIVS)");
     }
-    // 4. The seccomp filter, last: everything above ran unfiltered, only the exec runs under it
-    // (as runc does with noNewPrivileges). The kernel takes a filter from a task without
-    // CAP_SYS_ADMIN only under no_new_privs.
-    if (!spec.seccomp.empty()) {
-        if (::prctl(PR_CAPBSET_READ, kSysAdmin) != 1 || !has_effective(kSysAdmin)) {
-            if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-                return step_failed("prctl(PR_SET_NO_NEW_PRIVS) for the seccomp filter");
-            }
-        }
-        sock_fprog program{static_cast<unsigned short>(spec.seccomp.size()),
-                           const_cast<sock_filter*>(spec.seccomp.data())};
-        if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0) {
-            return step_failed("loading the seccomp filter");
-        }
+    if (spec.die_with_parent) { // a credential switch cleared it
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     }
     std::vector<char*> args;
     for (const auto& a : spec.argv) {
         args.push_back(const_cast<char*>(a.c_str()));
     }
     args.push_back(nullptr);
-    ::execvp(args[0], args.data());
+    if (spec.seccomp.empty()) {
+        ::execvp(args[0], args.data());
+        const int err = errno;
+        return make_error(exec_failure_message(spec.argv[0], err), err);
+    }
+    // Everything that can fail for a reason of its own fails before the filter is in force.
+    auto program = find_program(spec.argv[0]);
+    if (!program) {
+        return program.error();
+    }
+    if (auto allowed =
+            check_exec_allowed(spec.seccomp, spec.argv[0], program->c_str(), args.data());
+        !allowed) {
+        return allowed.error();
+    }
+    // 4. The seccomp filter, last: everything above ran unfiltered, only the exec runs under it
+    // (as runc does with noNewPrivileges). The kernel takes a filter from a task without
+    // CAP_SYS_ADMIN only under no_new_privs.
+    if (::prctl(PR_CAPBSET_READ, kSysAdmin) != 1 || !has_effective(kSysAdmin)) {
+        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+            return step_failed("prctl(PR_SET_NO_NEW_PRIVS) for the seccomp filter");
+        }
+    }
+    sock_fprog filter{static_cast<unsigned short>(spec.seccomp.size()),
+                      const_cast<sock_filter*>(spec.seccomp.data())};
+    if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &filter) != 0) {
+        return step_failed("loading the seccomp filter");
+    }
+    ::execv(program->c_str(), args.data());
     const int err = errno;
     return make_error(exec_failure_message(spec.argv[0], err), err);
 }
@@ -157,6 +237,119 @@ std::string exec_failure_message(const std::string& program, int err) {
 
 int exec_failure_status(int err) {
     return err == ENOENT || err == ENOTDIR ? 127 : 126;
+}
+
+int LaunchOutcome::status() const {
+    if (not_started) {
+        return exec_failure_status(not_started->errno_value);
+    }
+    return signal != 0 ? 128 + signal : exit_code;
+}
+
+namespace {
+
+std::atomic<pid_t> g_forward_to{0};
+
+void forward_signal(int sig, siginfo_t* info, void*) {
+    // The terminal's INT and QUIT reached the whole foreground group, the child included.
+    if ((sig == SIGINT || sig == SIGQUIT) && info != nullptr && info->si_code == SI_KERNEL) {
+        return;
+    }
+    if (const pid_t child = g_forward_to.load(); child > 0) {
+        ::kill(child, sig);
+    }
+}
+
+constexpr int kForwarded[] = {SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2};
+
+// The forwarding handlers while a child runs; the previous ones back when it ends.
+class SignalForwarding {
+  public:
+    // Installed before the fork, so no signal between the fork and the wait is lost.
+    SignalForwarding() {
+        struct sigaction sa {};
+        sa.sa_sigaction = forward_signal;
+        sa.sa_flags = SA_SIGINFO | SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        for (std::size_t i = 0; i < std::size(kForwarded); ++i) {
+            ::sigaction(kForwarded[i], &sa, &previous_[i]);
+        }
+    }
+    ~SignalForwarding() {
+        restore();
+        g_forward_to.store(0);
+    }
+    // The dispositions the command inherits (an ignored SIGHUP stays ignored, as under nohup).
+    void restore() const {
+        for (std::size_t i = 0; i < std::size(kForwarded); ++i) {
+            ::sigaction(kForwarded[i], &previous_[i], nullptr);
+        }
+    }
+    void to(pid_t child) { g_forward_to.store(child); }
+    SignalForwarding(const SignalForwarding&) = delete;
+    SignalForwarding& operator=(const SignalForwarding&) = delete;
+
+  private:
+    struct sigaction previous_[std::size(kForwarded)]{};
+};
+
+} // namespace
+
+Result<LaunchOutcome> run_and_wait(LaunchSpec spec) {
+    int report[2];
+    if (::pipe2(report, O_CLOEXEC) != 0) {
+        return step_failed("pipe");
+    }
+    spec.die_with_parent = true;
+    const pid_t parent = ::getpid();
+    SignalForwarding forwarding;
+    const pid_t child = ::fork();
+    if (child < 0) {
+        const int err = errno;
+        ::close(report[0]);
+        ::close(report[1]);
+        return make_error(fmt::format("fork: {}", std::strerror(err)), err);
+    }
+    if (child == 0) {
+        ::close(report[0]);
+        forwarding.restore();
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) {
+            ::_exit(127);
+        }
+        const Error error = exec_with_caps(spec); // returns only on failure
+        // Before the filter, these writes cannot fail for it; after it (an execve that failed
+        // for a reason of its own), the parent still sees how this process ended.
+        (void)write_fd_all(report[1],
+                           std::string_view(reinterpret_cast<const char*>(&error.errno_value),
+                                            sizeof(error.errno_value)));
+        (void)write_fd_all(report[1], std::string_view(error.message).substr(0, 1024));
+        ::_exit(exec_failure_status(error.errno_value));
+    }
+    ::close(report[1]);
+    LaunchOutcome outcome;
+    int status = 0;
+    {
+        forwarding.to(child);
+        auto said = read_fd_up_to(report[0], sizeof(int) + 1024);
+        ::close(report[0]);
+        while (::waitpid(child, &status, 0) < 0) {
+            if (errno != EINTR) {
+                return step_failed("waitpid");
+            }
+        }
+        if (said && said->size() >= sizeof(int)) {
+            int err = 0;
+            std::memcpy(&err, said->data(), sizeof(int));
+            outcome.not_started = make_error(said->substr(sizeof(int)), err);
+        }
+    }
+    if (WIFSIGNALED(status)) {
+        outcome.signal = WTERMSIG(status);
+    } else {
+        outcome.exit_code = WEXITSTATUS(status);
+    }
+    return outcome;
 }
 
 } // namespace capwise::core

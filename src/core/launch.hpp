@@ -25,6 +25,18 @@ struct LaunchSpec {
     // under no_new_privs unless CAP_SYS_ADMIN is effective then, as the kernel requires.
     std::vector<sock_filter> seccomp;
     std::vector<std::string> argv;
+    // Die with the parent (PR_SET_PDEATHSIG, set again after the credential switch clears it).
+    bool die_with_parent = false;
+};
+
+// How a command started by run_and_wait ended.
+struct LaunchOutcome {
+    // Why it never became the command (the message says which step failed), else empty.
+    std::optional<Error> not_started;
+    int exit_code = 0; // when it exited
+    int signal = 0;    // the signal that ended it, else 0
+    // The shell's status: the exit code, 128+signal, or 126/127 when it could not start.
+    int status() const;
 };
 
 // What the caller lacks to launch spec: capabilities not in its permitted or bounding set, or
@@ -32,8 +44,16 @@ struct LaunchSpec {
 std::string launch_obstacles(const LaunchSpec& spec);
 
 // Becomes argv[0] (searched in PATH) with the spec applied; returns only on failure, with the
-// step that failed.
+// step that failed. With a seccomp filter, the program is found and the filter's answer to that
+// execve is computed before the filter is loaded: a profile that refuses it is reported as an
+// error here, never discovered by a process that can no longer write or exit.
 Error exec_with_caps(const LaunchSpec& spec);
+
+// exec_with_caps in a child that dies with the caller, which waits for it and forwards the
+// signals a supervisor gets (TERM, HUP, USR1, USR2; INT and QUIT when sent by a process, not by
+// the terminal, which already sent them to the child). The caller stays unfiltered, so it can
+// always say how the command ended, whatever the seccomp profile refuses.
+Result<LaunchOutcome> run_and_wait(LaunchSpec spec);
 
 // "cannot run 'nosuch': No such file or directory": one wording wherever capwise starts a
 // command, so run, trace and advise fail alike.

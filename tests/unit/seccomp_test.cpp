@@ -2,12 +2,14 @@
 // architecture, recordings merged, and the profile advise builds (clone, clone3, RuntimeDefault).
 #include "advise/formats.hpp"
 #include "advise/seccomp_advice.hpp"
+#include "core/seccomp_verdict.hpp"
 #include "seccomp/profile.hpp"
 #include "seccomp/profile_check.hpp"
 #include "seccomp/recording.hpp"
 #include "seccomp/syscall_names.hpp"
 
 #include <gtest/gtest.h>
+#include <linux/audit.h>
 
 namespace capwise {
 namespace {
@@ -253,6 +255,64 @@ TEST(SeccompAdvice, RefusalsRuntimeCallsAndPartialCoverage) {
     const auto text = advise::render({g}, advise::Format::Text);
     EXPECT_NE(text.find("Seen in only some of the 3 recordings"), std::string::npos) << text;
     EXPECT_NE(text.find("poll (1 of 3)"), std::string::npos) << text;
+}
+
+} // namespace
+} // namespace capwise
+
+namespace capwise {
+namespace {
+
+// The filter's answer computed in user space must be the kernel's: libseccomp's own program for
+// a profile, run on seccomp_data as the kernel fills it.
+TEST(SeccompVerdict, TheCompiledProfileAnswersAsTheKernelWould) {
+    auto profile = seccomp::parse_profile(R"({"defaultAction":"SCMP_ACT_ERRNO",
+        "defaultErrnoRet": 38,
+        "syscalls":[{"names":["read","execve"],"action":"SCMP_ACT_ALLOW"},
+                    {"names":["kill"],"action":"SCMP_ACT_KILL_PROCESS"},
+                    {"names":["personality"],"action":"SCMP_ACT_ALLOW",
+                     "args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"}]}]})");
+    ASSERT_TRUE(profile) << profile.error().message;
+    auto filter = seccomp::compile_profile(*profile);
+    ASSERT_TRUE(filter) << filter.error().message;
+    auto verdict = [&](int nr, std::uint64_t arg0 = 0, std::uint32_t arch = AUDIT_ARCH_X86_64) {
+        seccomp_data data{};
+        data.nr = nr;
+        data.arch = arch;
+        data.args[0] = arg0;
+        return core::seccomp_verdict(*filter, data);
+    };
+    EXPECT_TRUE(core::seccomp_allows(verdict(0)));  // read
+    EXPECT_TRUE(core::seccomp_allows(verdict(59))); // execve
+    EXPECT_EQ(verdict(1), SECCOMP_RET_ERRNO | 38U); // write: the default
+    EXPECT_EQ(core::seccomp_verdict_text(verdict(1)), "returns ENOSYS");
+    EXPECT_EQ(verdict(62), SECCOMP_RET_KILL_PROCESS);   // kill
+    EXPECT_TRUE(core::seccomp_allows(verdict(135, 8))); // personality(8)
+    EXPECT_FALSE(core::seccomp_allows(verdict(135, 0)));
+    EXPECT_FALSE(core::seccomp_allows(verdict(0, 0, 0x12345678))); // an unknown architecture
+}
+
+TEST(SeccompVerdict, AProgramTheKernelWouldRefuseNeverAllows) {
+    seccomp_data data{};
+    const std::vector<sock_filter> empty;
+    EXPECT_EQ(core::seccomp_verdict(empty, data), SECCOMP_RET_KILL_PROCESS);
+    // A jump past the end, a load past seccomp_data, a division by zero, no return.
+    const std::vector<std::vector<sock_filter>> bad = {
+        {BPF_JUMP(BPF_JMP | BPF_JA, 5, 0, 0), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)},
+        {BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 64), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)},
+        {BPF_STMT(BPF_ALU | BPF_DIV | BPF_K, 0), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)},
+        {BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0)},
+    };
+    for (const auto& program : bad) {
+        EXPECT_EQ(core::seccomp_verdict(program, data), SECCOMP_RET_KILL_PROCESS);
+    }
+    const std::vector<sock_filter> scratch = {BPF_STMT(BPF_LD | BPF_IMM, SECCOMP_RET_ALLOW),
+                                              BPF_STMT(BPF_ST, 3),
+                                              BPF_STMT(BPF_LD | BPF_IMM, 0),
+                                              BPF_STMT(BPF_LDX | BPF_MEM, 3),
+                                              BPF_STMT(BPF_MISC | BPF_TXA, 0),
+                                              BPF_STMT(BPF_RET | BPF_A, 0)};
+    EXPECT_TRUE(core::seccomp_allows(core::seccomp_verdict(scratch, data)));
 }
 
 } // namespace
