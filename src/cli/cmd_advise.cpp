@@ -4,6 +4,7 @@
 #include "advise/formats.hpp"
 #include "advise/replicas.hpp"
 #include "advise/seccomp_advice.hpp"
+#include "advise/seccomp_groups.hpp"
 #include "advise/summary.hpp"
 #include "cli/advise_options.hpp"
 #include "cli/command.hpp"
@@ -233,54 +234,6 @@ core::Result<FileOutcome> analyse_files(const std::vector<std::string>& files,
         out.syscalls.push_back(std::move(recording));
     }
     return out;
-}
-
-// Each group's profile from its recording (after --minimize, so the capability tie is with the
-// final set). A single recording belongs to a single group whatever the names; recordings of
-// workloads with no capability checks become groups of their own.
-void attach_seccomp(std::vector<advise::GroupAdvice>& advice,
-                    const std::vector<seccomp::Recording>& syscalls,
-                    const advise::RuntimeCalls* runtime, const std::string& container_name) {
-    // Each recording to its group (a replica's to the merged workload's, where they merge).
-    std::map<std::size_t, seccomp::Recording> recordings;
-    for (const auto& r : syscalls) {
-        std::optional<std::size_t> target;
-        if (advice.size() == 1 && syscalls.size() == 1) {
-            target = 0;
-        }
-        for (std::size_t i = 0; i < advice.size() && !target; ++i) {
-            const auto& g = advice[i];
-            if (g.group == r.group ||
-                std::find(g.replicas.begin(), g.replicas.end(), r.group) != g.replicas.end()) {
-                target = i;
-            }
-        }
-        if (!target) {
-            advice.emplace_back();
-            advice.back().group = r.group;
-            target = advice.size() - 1;
-        }
-        auto [it, fresh] = recordings.emplace(*target, r);
-        if (!fresh) {
-            seccomp::merge(it->second, r);
-        }
-    }
-    for (auto& [index, r] : recordings) {
-        advise::GroupAdvice& target = advice[index];
-        // A pod's profile is its workload's, shared by every replica: namespace, owner, container.
-        std::string name = target.group;
-        if (target.in_pod) {
-            const std::string container = name.substr(name.rfind('/') + 1);
-            std::string owner = target.owner.substr(target.owner.find('/') + 1);
-            if (owner.empty()) {
-                owner = name.substr(name.find('/') + 1, name.rfind('/') - name.find('/') - 1);
-            }
-            name = target.k8s_namespace + "-" + owner + "-" + container;
-        } else if (!container_name.empty()) {
-            name = container_name; // --container: the profile is named like the container
-        }
-        target.seccomp = advise::make_seccomp_advice(r, target.add, name, runtime);
-    }
 }
 
 struct ReportPage {
@@ -622,7 +575,7 @@ int run_advise(const Opts& o, const Context& ctx) {
                 learned.error().message));
         }
     }
-    attach_seccomp(advice, syscalls, runtime ? &*runtime : nullptr, o.container);
+    advise::attach_seccomp(advice, syscalls, runtime ? &*runtime : nullptr, o.container);
     if (!o.bundle.empty()) {
         if (auto facts = container::read_bundle_facts(o.bundle)) {
             for (auto& g : advice) {
@@ -649,11 +602,17 @@ int run_advise(const Opts& o, const Context& ctx) {
     }
 
     if (!o.seccomp_out.empty()) {
+        std::set<std::string> names; // names are injective; a repeat would replace a profile
         for (const auto& g : advice) {
             if (!g.seccomp) {
                 continue;
             }
             const std::string path = o.seccomp_out + "/" + g.seccomp->file_name;
+            if (!names.insert(g.seccomp->file_name).second) {
+                print_error(fmt::format("two profiles would be written to {}; none replaced",
+                                        core::printable(path, 200)));
+                return 1;
+            }
             if (auto written = core::write_file_atomically(
                     path, seccomp::profile_json(g.seccomp->profile)
                                   .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
@@ -662,7 +621,8 @@ int run_advise(const Opts& o, const Context& ctx) {
                 print_error(written.error().message);
                 return 1;
             }
-            print_error(fmt::format("seccomp profile of {} written to {}", g.group, path));
+            print_error(fmt::format("seccomp profile of {} written to {}",
+                                    core::printable(g.group, 253), core::printable(path, 200)));
         }
     }
     std::fflush(stdout);

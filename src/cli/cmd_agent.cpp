@@ -3,6 +3,7 @@
 // state directory and publishes it as snapshots on stdout — the container log `kubectl capwise`
 // reads through the API server. It serves nothing to the network and needs no Kubernetes API.
 #include "cli/command.hpp"
+#include "cli/options.hpp"
 #include "container/registry.hpp"
 #include "core/atomic_file.hpp"
 #include "core/duration.hpp"
@@ -10,6 +11,7 @@
 #include "core/text.hpp"
 #include "core/unique_fd.hpp"
 #include "record/agent_recorder.hpp"
+#include "record/agent_state.hpp"
 #include "record/agent_store.hpp"
 #include "record/session.hpp"
 #include "trace/hook.hpp"
@@ -47,9 +49,6 @@ struct AgentOptions {
     std::string hook = "auto";
 };
 
-// A state file is the agent's own, but it survives upgrades: bounded, and read like any record.
-constexpr std::size_t kMaxStateBytes = 64u << 20;
-
 std::uint64_t wall_ns() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                           std::chrono::system_clock::now().time_since_epoch())
@@ -77,36 +76,6 @@ core::Result<std::uint64_t> mntns_of(const std::string& path) {
     return static_cast<std::uint64_t>(st.st_ino);
 }
 
-core::Result<std::string> read_state(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) {
-            return std::string();
-        }
-        return core::make_error(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
-    }
-    core::UniqueFd owned(fd);
-    std::string text;
-    char buf[65536];
-    for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof(buf));
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            return core::make_error(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
-        }
-        if (n == 0) {
-            return text;
-        }
-        text.append(buf, static_cast<std::size_t>(n));
-        if (text.size() > kMaxStateBytes) {
-            return core::make_error(fmt::format("{} is larger than {} MiB: not an agent state file",
-                                                path, kMaxStateBytes >> 20));
-        }
-    }
-}
-
 int run_agent(const AgentOptions& o) {
     auto duration = [](const std::string& flag,
                        const std::string& text) -> std::optional<std::chrono::milliseconds> {
@@ -132,10 +101,6 @@ int run_agent(const AgentOptions& o) {
     if (!publish_every || !heartbeat || !persist_every || !retention) {
         return 2;
     }
-    if (o.max_containers == 0) {
-        print_error("--max-containers must be at least 1");
-        return 2;
-    }
     auto hook = trace::parse_hook_choice(o.hook);
     if (!hook) {
         print_error(hook.error().message);
@@ -149,53 +114,38 @@ int run_agent(const AgentOptions& o) {
     }
     const std::string node = discovery.node;
 
-    // The state directory (a hostPath in the DaemonSet): created private, never through a link.
-    if (::mkdir(o.state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-        print_error(fmt::format("cannot create the state directory {}: {}",
-                                core::printable(o.state_dir), std::strerror(errno)));
+    // The state directory (a hostPath in the DaemonSet): private, never through a link.
+    auto state_dir = record::open_state_dir(o.state_dir);
+    if (!state_dir) {
+        print_error(state_dir.error().message);
         return 1;
     }
-    struct stat st {};
-    if (::lstat(o.state_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-        print_error(
-            fmt::format("the state directory {} is not a directory", core::printable(o.state_dir)));
-        return 1;
-    }
-    // One agent per state directory: a second one would overwrite the first's evidence.
-    core::UniqueFd lock(
-        ::open(o.state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!lock.valid() || ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
-        print_error(errno == EWOULDBLOCK
-                        ? fmt::format("another capwise agent is using the state directory {}; one "
-                                      "agent per node and state directory",
-                                      core::printable(o.state_dir))
-                        : fmt::format("cannot lock the state directory {}: {}",
-                                      core::printable(o.state_dir), std::strerror(errno)));
-        return 1;
-    }
-    const std::string state_file = o.state_dir + "/summaries.ndjson";
+    const std::string state_file = state_dir->file();
 
     record::AgentStore store(
         node, record::AgentLimits{o.max_containers,
                                   std::chrono::duration_cast<std::chrono::seconds>(*retention)});
-    auto saved = read_state(state_file);
+    auto saved = record::read_state_file(state_file);
     if (!saved) {
         print_error(saved.error().message);
         return 1;
     }
-    if (!saved->empty()) {
-        if (auto restored = store.restore(*saved); !restored) {
-            // A state file this agent cannot read is kept for a human, never overwritten.
-            const std::string aside = state_file + fmt::format(".unreadable-{}", wall_ns());
-            (void)::rename(state_file.c_str(), aside.c_str());
-            const auto kept = store.counters().restored;
-            print_error(fmt::format("{}: {}; moved aside to {}; {}", state_file,
-                                    restored.error().message, aside,
-                                    kept == 0 ? std::string("starting empty")
-                                              : fmt::format("kept the {} container record{} read "
-                                                            "before it",
-                                                            kept, kept == 1 ? "" : "s")));
+    std::optional<std::string> unusable = saved->unusable;
+    if (!unusable && !saved->text.empty()) {
+        if (auto restored = store.restore(saved->text); !restored) {
+            unusable = restored.error().message;
         }
+    }
+    if (unusable) {
+        // A state file this agent cannot read is kept for a human, never overwritten.
+        const std::string aside = record::move_state_aside(state_file, wall_ns());
+        const auto kept = store.counters().restored;
+        print_error(fmt::format("{}: {}; moved aside to {}; {}", core::printable(state_file, 200),
+                                *unusable, core::printable(aside, 200),
+                                kept == 0 ? std::string("starting empty")
+                                          : fmt::format("kept the {} container record{} read "
+                                                        "before it",
+                                                        kept, kept == 1 ? "" : "s")));
     }
 
     // Host and own processes are not containers: the kernel drops their checks.
@@ -370,6 +320,7 @@ void add_agent_command(CLI::App& app, Context& ctx) {
         ->capture_default_str();
     cmd->add_option("--max-containers", o->max_containers,
                     "containers kept at most (ended ones are forgotten first, oldest first)")
+        ->check(whole_number("a number of containers", 1, 1000000))
         ->capture_default_str();
     cmd->add_flag("--seccomp", o->seccomp,
                   "also record each container's system calls (costs every system call on the "

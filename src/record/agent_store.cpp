@@ -261,6 +261,13 @@ std::string AgentStore::snapshot(std::uint64_t seq, const OJson& agent_figures) 
 }
 
 core::Status AgentStore::restore(std::string_view text) {
+    // The bound applies while reading: the restored entries ordered by last activity, the oldest
+    // forgotten as soon as there is one too many — O(n log n) for any file within the size bound.
+    std::set<std::pair<std::uint64_t, std::string>> by_age;
+    for (const auto& [group, e] : entries_) {
+        by_age.emplace(e.last_ns, group);
+    }
+    std::string evicted_last; // a syscalls record follows its own summary
     std::size_t number = 0;
     while (!text.empty()) {
         const auto nl = text.find('\n');
@@ -282,6 +289,7 @@ core::Status AgentStore::restore(std::string_view text) {
             }
             const std::string& group = s->evidence.group;
             Entry& e = entries_[group];
+            by_age.erase({e.last_ns, group});
             e.meta = s->meta;
             e.meta.ended = true; // until the runtime shows it live again
             e.container_id = s->meta.container_id;
@@ -289,23 +297,26 @@ core::Status AgentStore::restore(std::string_view text) {
             e.last_ns = parse_rfc3339(s->meta.last_seen);
             analyzer_.add_summary(s->evidence);
             ++counters_.restored;
+            by_age.emplace(e.last_ns, group);
+            evicted_last.clear();
+            if (entries_.size() > limits_.max_containers) {
+                auto oldest = by_age.begin();
+                evicted_last = oldest->second;
+                by_age.erase(oldest);
+                evict(evicted_last);
+            }
         } else if (parsed->syscalls) {
             auto it = entries_.find(parsed->syscalls->group);
-            if (it == entries_.end()) {
+            if (it != entries_.end()) {
+                it->second.restored_syscalls = std::move(*parsed->syscalls);
+            } else if (parsed->syscalls->group != evicted_last) {
                 return core::make_error(
                     fmt::format("line {}: system calls of {}, which has no summary before them",
                                 number, core::printable(parsed->syscalls->group)));
             }
-            it->second.restored_syscalls = std::move(*parsed->syscalls);
         } else if (!parsed->agent_marker) {
             return core::make_error(fmt::format("line {}: not an agent record", number));
         }
-    }
-    while (entries_.size() > limits_.max_containers) {
-        auto oldest = std::min_element(entries_.begin(), entries_.end(), [](auto& a, auto& b) {
-            return a.second.last_ns < b.second.last_ns;
-        });
-        evict(oldest->first);
     }
     ++changes_;
     return core::Ok{};

@@ -6,9 +6,12 @@
 
 #include <chrono>
 #include <csignal>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -123,6 +126,189 @@ TEST_F(HostileSurfacesE2E, EmptyValuesAreErrors) {
     expect_capwise_line(capwise({"agent", "--node", "", "--timeout", "1s"}), 2,
                         "--node: an empty value");
     expect_capwise_line(capwise({"lint", ""}), 2, "an empty value");
+}
+
+} // namespace
+} // namespace capwise::e2e
+
+namespace capwise::e2e {
+namespace {
+
+// A summary of a container that made one CHOWN check, and its system calls.
+std::string summary_lines(const std::string& group, const Json& identity, const std::string& call) {
+    Json s = {{"type", "summary"},
+              {"group", group},
+              {"node", "vm"},
+              {"lastSeen", "2026-11-01T00:00:00Z"},
+              {"ended", true},
+              {"checks",
+               {{"CHOWN",
+                 {{"allowed", 1},
+                  {"deniedFailed", 0},
+                  {"deniedSucceeded", 0},
+                  {"deniedUnknown", 0},
+                  {"requiredCaller", true},
+                  {"processes", {"chown"}}}}}}};
+    s.update(identity);
+    Json calls = {{"type", "syscalls"},
+                  {"group", group},
+                  {"architectures", {{"x86_64", {{"read", 1}, {"exit_group", 1}, {call, 1}}}}}};
+    return s.dump() + "\n" + calls.dump() + "\n";
+}
+
+// Two workloads whose names make the same file name each get their own profile file, and each
+// one's patch names its own; nothing written earlier in the run is replaced.
+TEST_F(HostileSurfacesE2E, ProfileFileNamesNeverCollide) {
+    TempDir t;
+    auto pod = [](const std::string& ns, const std::string& name, const std::string& owner) {
+        return Json{{"k8s",
+                     {{"namespace", ns},
+                      {"podName", name},
+                      {"containerName", "app"},
+                      {"owner", "Deployment/" + owner}}}};
+    };
+    auto runtime = [](const std::string& name) {
+        return Json{
+            {"runtime", {{"runtimeName", "runc"}, {"containerId", name}, {"containerName", name}}}};
+    };
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"pods", summary_lines("team-a/web-1/app", pod("team-a", "web-1", "web"), "chown") +
+                     summary_lines("team/a-web-1/app", pod("team", "a-web-1", "a-web"), "fchown")},
+        {"case", summary_lines("web", runtime("web"), "chown") +
+                     summary_lines("WEB", runtime("WEB"), "fchown")},
+    };
+    for (const auto& [name, text] : cases) {
+        SCOPED_TRACE(name);
+        const auto input = t.write(name + ".ndjson", text);
+        const fs::path out = t / (name + "-profiles");
+        fs::create_directories(out);
+        auto r = capwise({"advise", "--from", input.string(), "--seccomp", "--seccomp-out",
+                          out.string(), "--accept-partial", "--format", "json"});
+        ASSERT_EQ(r.status, 0) << r.err;
+        std::set<std::string> files;
+        std::set<std::string> calls;
+        for (const auto& entry : fs::directory_iterator(out)) {
+            files.insert(entry.path().filename().string());
+            std::ifstream in(entry.path());
+            const Json profile = Json::parse(in);
+            for (const auto& rule : profile["syscalls"]) {
+                for (const auto& n : rule["names"]) {
+                    if (n == "chown" || n == "fchown") {
+                        calls.insert(n.get<std::string>());
+                    }
+                }
+            }
+        }
+        EXPECT_EQ(files.size(), 2U) << r.err;
+        EXPECT_EQ(calls, (std::set<std::string>{"chown", "fchown"}));
+        const Json advice = Json::parse(r.out);
+        std::set<std::string> named;
+        for (const auto& g : advice) {
+            named.insert(g["seccomp"]["fileName"].get<std::string>());
+        }
+        EXPECT_EQ(named, files) << r.out;
+    }
+}
+
+// The agent's state: a FIFO, a device-sized sparse file, a directory others can write, a
+// directory of another user — each refused or moved aside with one line, never a hang.
+TEST_F(HostileSurfacesE2E, AgentStateThatIsNotItsOwnIsRefusedOrMovedAside) {
+    TempDir t;
+    auto agent = [&](const fs::path& dir) {
+        return run({CAPWISE_BINARY, "agent", "--node", "vm", "--state-dir", dir.string(),
+                    "--timeout", "1s", "--publish-interval", "1s"},
+                   30);
+    };
+    auto state_dir = [&](const std::string& name) {
+        const fs::path dir = t / name;
+        fs::create_directories(dir);
+        fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+        return dir;
+    };
+    {
+        const fs::path dir = state_dir("fifo");
+        ASSERT_EQ(::mkfifo((dir / "summaries.ndjson").c_str(), 0600), 0);
+        auto r = agent(dir);
+        EXPECT_EQ(r.status, 0) << r.err;
+        EXPECT_NE(r.err.find("a FIFO; moved aside to"), std::string::npos) << r.err;
+        EXPECT_NE(r.out.find("\"agentSnapshotEnd\""), std::string::npos);
+    }
+    {
+        const fs::path dir = state_dir("sparse");
+        { std::ofstream(dir / "summaries.ndjson"); }
+        fs::resize_file(dir / "summaries.ndjson", std::uintmax_t{1} << 30);
+        auto r = agent(dir);
+        EXPECT_EQ(r.status, 0) << r.err;
+        EXPECT_NE(r.err.find("larger than the 64 MiB an agent writes; moved aside"),
+                  std::string::npos)
+            << r.err;
+    }
+    {
+        const fs::path dir = state_dir("open");
+        fs::permissions(dir, fs::perms::all, fs::perm_options::replace);
+        auto r = agent(dir);
+        expect_capwise_line(r, 1, "is writable by every user (mode 0777)");
+    }
+    {
+        const fs::path dir = state_dir("foreign");
+        ASSERT_EQ(::chown(dir.c_str(), 65534, 65534), 0);
+        auto r = agent(dir);
+        expect_capwise_line(r, 1, "belongs to uid 65534");
+    }
+}
+
+// 200,000 summaries (within the 64 MiB bound) restored under --max-containers 2048: the bound
+// applies while reading, so the agent starts at once and keeps the newest.
+TEST_F(HostileSurfacesE2E, TheAgentRestoresTwoHundredThousandSummariesWithinItsBound) {
+    TempDir t;
+    const fs::path dir = t / "state";
+    fs::create_directories(dir);
+    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+    constexpr int kSummaries = 200000;
+    const std::time_t start = std::time(nullptr) - kSummaries - 3600;
+    std::string text;
+    text.reserve(std::size_t{kSummaries} * 260);
+    for (int i = 0; i < kSummaries; ++i) {
+        // Pod i was last seen i seconds after a start within the retention (a week): the last
+        // is the newest.
+        const std::time_t at = start + i;
+        std::tm tm{};
+        ::gmtime_r(&at, &tm);
+        char seen[32];
+        std::strftime(seen, sizeof(seen), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        const std::string pod = "p" + std::to_string(i);
+        text += R"({"type":"summary","group":"n/)" + pod +
+                R"(/c","node":"vm","k8s":{"namespace":"n","podName":")" + pod +
+                R"(","containerName":"c"},"lastSeen":")" + seen +
+                R"(","ended":true,"checks":{"SYS_CHROOT":{"allowed":1,"deniedFailed":0,)"
+                R"("deniedSucceeded":0,"deniedUnknown":0,"requiredCaller":true,)"
+                R"("processes":["chroot"]}}})"
+                "\n";
+    }
+    ASSERT_LT(text.size(), std::size_t{64} << 20);
+    std::ofstream(dir / "summaries.ndjson") << text;
+    auto r = run({CAPWISE_BINARY, "agent", "--node", "vm", "--state-dir", dir.string(), "--timeout",
+                  "1s", "--no-publish", "--max-containers", "2048"},
+                 60);
+    ASSERT_EQ(r.status, 0) << r.err;
+    std::ifstream in(dir / "summaries.ndjson");
+    std::string head;
+    std::getline(in, head);
+    const Json header = Json::parse(head);
+    EXPECT_EQ(header["containers"], 2048) << head;
+    EXPECT_EQ(header["agent"]["restored"], kSummaries) << head;
+    EXPECT_EQ(header["agent"]["evicted"], kSummaries - 2048) << head;
+    std::set<std::string> kept;
+    for (std::string line; std::getline(in, line);) {
+        const Json j = Json::parse(line);
+        if (j["type"] == "summary") {
+            kept.insert(j["group"].get<std::string>());
+        }
+    }
+    EXPECT_EQ(kept.size(), 2048U);
+    EXPECT_TRUE(kept.contains("n/p" + std::to_string(kSummaries - 1) + "/c"));
+    EXPECT_TRUE(kept.contains("n/p" + std::to_string(kSummaries - 2048) + "/c"));
+    EXPECT_FALSE(kept.contains("n/p" + std::to_string(kSummaries - 2049) + "/c"));
 }
 
 } // namespace

@@ -1,0 +1,88 @@
+#include "advise/seccomp_groups.hpp"
+
+#include "advise/formats.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <fmt/format.h>
+#include <map>
+#include <set>
+
+namespace capwise::advise {
+namespace {
+
+// FNV-1a, 32 bits: stable across runs and builds, so a renamed profile keeps its name.
+std::string short_hash(std::string_view text) {
+    std::uint32_t h = 2166136261u;
+    for (unsigned char c : text) {
+        h = (h ^ c) * 16777619u;
+    }
+    return fmt::format("{:08x}", h);
+}
+
+// What a group's profile is named after, before it becomes a file name.
+std::string profile_label(const GroupAdvice& target, const std::string& container_name) {
+    std::string name = target.group;
+    if (target.in_pod) {
+        // A pod's profile is its workload's, shared by every replica: namespace, owner, container.
+        const std::string container = name.substr(name.rfind('/') + 1);
+        std::string owner = target.owner.substr(target.owner.find('/') + 1);
+        if (owner.empty()) {
+            owner = name.substr(name.find('/') + 1, name.rfind('/') - name.find('/') - 1);
+        }
+        return target.k8s_namespace + "/" + owner + "/" + container;
+    }
+    return container_name.empty() ? name : container_name;
+}
+
+} // namespace
+
+void attach_seccomp(std::vector<GroupAdvice>& advice,
+                    const std::vector<seccomp::Recording>& recordings, const RuntimeCalls* runtime,
+                    const std::string& container_name) {
+    // Every group and replica name to its advice, built once.
+    std::map<std::string, std::size_t> index;
+    for (std::size_t i = 0; i < advice.size(); ++i) {
+        index.emplace(advice[i].group, i);
+        for (const auto& replica : advice[i].replicas) {
+            index.emplace(replica, i);
+        }
+    }
+    std::map<std::size_t, seccomp::Recording> merged;
+    for (const auto& r : recordings) {
+        std::size_t target = 0;
+        if (advice.size() == 1 && recordings.size() == 1) {
+            target = 0;
+        } else if (auto it = index.find(r.group); it != index.end()) {
+            target = it->second;
+        } else {
+            advice.emplace_back();
+            advice.back().group = r.group;
+            target = advice.size() - 1;
+            index.emplace(r.group, target);
+        }
+        auto [it, fresh] = merged.emplace(target, r);
+        if (!fresh) {
+            seccomp::merge(it->second, r);
+        }
+    }
+    // Labels first, to find the ones two different workloads would share.
+    std::map<std::size_t, std::string> labels;
+    std::map<std::string, std::set<std::string>> sources; // file label -> the names behind it
+    for (const auto& [i, r] : merged) {
+        labels[i] = profile_label(advice[i], container_name);
+        sources[dns1123_label(labels[i])].insert(labels[i]);
+    }
+    for (auto& [i, r] : merged) {
+        GroupAdvice& target = advice[i];
+        target.seccomp = make_seccomp_advice(r, target.add, labels[i], runtime);
+        if (sources[dns1123_label(labels[i])].size() > 1) {
+            std::string base = target.seccomp->file_name;
+            base.resize(base.size() - std::string_view(".json").size());
+            base.resize(std::min<std::size_t>(base.size(), 63 - 9));
+            target.seccomp->file_name = base + "-" + short_hash(labels[i]) + ".json";
+        }
+    }
+}
+
+} // namespace capwise::advise
