@@ -56,6 +56,7 @@ struct Global {
         c.context = context;
         c.kubeconfig = kubeconfig;
         c.timeout = *t;
+        c.stop = [] { return stop_signal_pending(); };
         return cluster::Kubectl(c);
     }
 };
@@ -342,7 +343,6 @@ int run_plugin_trace(const PluginTraceOptions& o) {
         print_error(ns.error().message);
         return 1;
     }
-    install_stop_handlers();
     const auto begin = std::chrono::steady_clock::now();
     std::map<std::string, std::uint64_t> printed; // row key → count shown (--watch)
     bool header = false;
@@ -609,7 +609,14 @@ int kubectl_capwise_main(int argc, char** argv) {
     s->footer("Exit status 3: a node has no snapshot, or a pod imitates an agent.");
     s->callback([status, &ctx] { ctx.exit_code = run_status(*status); });
 
-    return parse_and_run(app, argc, argv, ctx);
+    // Ctrl-C and SIGTERM stop the kubectl running now (its whole process group) and end with
+    // the shell's status for the signal; SIGKILL takes kubectl along (PR_SET_PDEATHSIG).
+    install_stop_handlers();
+    const int status_code = parse_and_run(app, argc, argv, ctx);
+    if (const int sig = take_stop_signal(); sig != 0) {
+        return 128 + sig;
+    }
+    return status_code;
 }
 
 } // namespace capwise::cli

@@ -22,6 +22,13 @@ std::string last_line(const std::string& err) {
 
 core::Error failure(const std::string& what, const core::SubprocessResult& r,
                     const std::chrono::milliseconds limit) {
+    if (r.interrupted) {
+        return core::make_error(fmt::format("{}: interrupted", what), EINTR);
+    }
+    if (r.truncated) {
+        return core::make_error(fmt::format("{}: the answer is larger than 64 MiB (stopped)", what),
+                                EFBIG);
+    }
     if (r.timed_out) {
         return core::make_error(
             fmt::format("{}: no answer within {} s (stopped)", what, limit.count() / 1000),
@@ -99,8 +106,7 @@ std::vector<std::string> Kubectl::base() const {
 core::Result<std::string> Kubectl::get_text(const std::string& path) const {
     auto argv = base();
     argv.insert(argv.end(), {"get", "--raw", path});
-    auto r = core::run_subprocess(
-        argv, {}, core::SubprocessLimits{config_.timeout + std::chrono::seconds(5)});
+    auto r = core::run_subprocess(argv, {}, limits(config_.timeout + std::chrono::seconds(5)));
     if (!r) {
         // Not ENOENT: that is what "the object does not exist" says.
         return core::make_error(r.error().errno_value == ENOENT
@@ -110,12 +116,8 @@ core::Result<std::string> Kubectl::get_text(const std::string& path) const {
                                     : r.error().message,
                                 ENOEXEC);
     }
-    if (r->status != 0 || r->timed_out) {
+    if (r->status != 0 || r->timed_out || r->interrupted || r->truncated) {
         return failure(fmt::format("GET {}", path), *r, config_.timeout);
-    }
-    if (r->truncated) {
-        return core::make_error(fmt::format("GET {}: the answer is larger than 64 MiB", path),
-                                EFBIG);
     }
     return std::move(r->out);
 }
@@ -136,7 +138,7 @@ core::Result<nlohmann::json> Kubectl::get_json(const std::string& path) const {
 core::Result<std::string> Kubectl::current_namespace() const {
     auto argv = base();
     argv.insert(argv.end(), {"config", "view", "--minify", "-o", "jsonpath={..namespace}"});
-    auto r = core::run_subprocess(argv, {}, core::SubprocessLimits{config_.timeout});
+    auto r = core::run_subprocess(argv, {}, limits(config_.timeout));
     if (!r) {
         return r.error();
     }
@@ -151,12 +153,12 @@ core::Result<std::string> Kubectl::current_namespace() const {
 core::Result<std::string> Kubectl::apply(const std::string& manifests) const {
     auto argv = base();
     argv.insert(argv.end(), {"apply", "-f", "-"});
-    auto r = core::run_subprocess(
-        argv, manifests, core::SubprocessLimits{config_.timeout + std::chrono::seconds(5)});
+    auto r =
+        core::run_subprocess(argv, manifests, limits(config_.timeout + std::chrono::seconds(5)));
     if (!r) {
         return r.error();
     }
-    if (r->status != 0 || r->timed_out) {
+    if (r->status != 0 || r->timed_out || r->interrupted || r->truncated) {
         return failure("kubectl apply", *r, config_.timeout);
     }
     return std::move(r->out);

@@ -5,8 +5,10 @@
 #pragma once
 
 #include "core/result.hpp"
+#include "core/subprocess.hpp"
 
 #include <chrono>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -19,6 +21,8 @@ struct KubectlConfig {
     std::optional<std::string> context;
     std::optional<std::string> kubeconfig;
     std::chrono::milliseconds timeout{std::chrono::seconds(60)};
+    // Asked while kubectl runs: true stops it (and its process group) at once — Ctrl-C.
+    std::function<bool()> stop;
 };
 
 class Kubectl {
@@ -35,6 +39,9 @@ class Kubectl {
 
   private:
     std::vector<std::string> base() const;
+    core::SubprocessLimits limits(std::chrono::milliseconds time) const {
+        return core::SubprocessLimits{time, std::size_t{64} << 20, config_.stop};
+    }
     KubectlConfig config_;
 };
 

@@ -1,14 +1,16 @@
 #include "core/subprocess.hpp"
 
+#include "core/text.hpp"
 #include "core/unique_fd.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,35 +37,43 @@ Result<SubprocessResult> run_subprocess(const std::vector<std::string>& argv,
     }
     UniqueFd err_r(err[0]), err_w(err[1]);
 
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in_r.get(), 0);
-    posix_spawn_file_actions_adddup2(&actions, out_w.get(), 1);
-    posix_spawn_file_actions_adddup2(&actions, err_w.get(), 2);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    // Its own process group: past the limit the program and everything it started are killed.
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                        POSIX_SPAWN_SETSIGDEF);
-    posix_spawnattr_setpgroup(&attr, 0);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
     std::vector<char*> args;
     for (const auto& a : argv) {
         args.push_back(const_cast<char*>(a.c_str()));
     }
     args.push_back(nullptr);
-    pid_t pid = 0;
-    const int spawned = ::posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    if (spawned != 0) {
-        return make_error(fmt::format("cannot run {}: {}", argv[0], std::strerror(spawned)),
-                          spawned);
+    // fork, not posix_spawn: the child must die with capwise (PR_SET_PDEATHSIG), which
+    // posix_spawn cannot ask for. Only async-signal-safe calls before the exec.
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        return make_error(fmt::format("fork: {}", std::strerror(errno)), errno);
     }
+    if (pid == 0) {
+        // Its own process group: past the limit the program and everything it started are
+        // killed together.
+        ::setpgid(0, 0);
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) {
+            ::_exit(127);
+        }
+        struct sigaction dfl {};
+        dfl.sa_handler = SIG_DFL;
+        for (int sig = 1; sig < NSIG; ++sig) {
+            ::sigaction(sig, &dfl, nullptr);
+        }
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        if (::dup2(in_r.get(), 0) < 0 || ::dup2(out_w.get(), 1) < 0 || ::dup2(err_w.get(), 2) < 0) {
+            ::_exit(127);
+        }
+        ::execvp(args[0], args.data());
+        const int e = errno;
+        // The parent learns why from the status: 127 not found, 126 not runnable.
+        ::_exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
+    }
+    ::setpgid(pid, pid); // also here: the group exists before any kill(-pid) below
     in_r.reset();
     out_w.reset();
     err_w.reset();
@@ -93,7 +103,13 @@ Result<SubprocessResult> run_subprocess(const std::vector<std::string>& argv,
             result.timed_out = true;
             break;
         }
-        const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(left.count()));
+        if (limits.stop && limits.stop()) {
+            result.interrupted = true;
+            break;
+        }
+        // In slices, so a stop request that lands between the check and the poll is seen soon.
+        const int ready = ::poll(fds.data(), fds.size(),
+                                 static_cast<int>(std::min<long long>(left.count(), 200)));
         if (ready < 0 && errno != EINTR) {
             break;
         }
@@ -128,15 +144,25 @@ Result<SubprocessResult> run_subprocess(const std::vector<std::string>& argv,
                 result.truncated = true;
             }
         }
+        if (result.truncated) {
+            break; // what follows would be dropped: no reason to wait for an endless writer
+        }
     }
-    if (result.timed_out) {
+    const bool stopped = result.timed_out || result.interrupted || result.truncated;
+    if (stopped) {
         ::kill(-pid, SIGKILL);
     }
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    if (result.timed_out) {
+    if (stopped) {
         ::kill(-pid, SIGKILL); // anything it left in its group
+    }
+    if (!stopped && WIFEXITED(status) && WEXITSTATUS(status) == 127 && result.out.empty() &&
+        result.err.empty()) {
+        // The child's exec failed (a program that ran would have said something).
+        return make_error(
+            fmt::format("cannot run {}: {}", printable(argv[0]), std::strerror(ENOENT)), ENOENT);
     }
     result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return result;

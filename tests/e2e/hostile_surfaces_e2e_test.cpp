@@ -1,11 +1,13 @@
 // Hostile input on the surfaces added after the first sweep (issue 23): seccomp profiles given to
 // `run`, empty paths, agent state and snapshots, signals. Each case ends in one clear line and
 // the right exit status, or in a correct result; never a crash, a hang or a silent fail-open.
+#include "e2e/api_server.hpp"
 #include "e2e/run.hpp"
 #include "support/temp_dir.hpp"
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -309,6 +311,98 @@ TEST_F(HostileSurfacesE2E, TheAgentRestoresTwoHundredThousandSummariesWithinItsB
     EXPECT_TRUE(kept.contains("n/p" + std::to_string(kSummaries - 1) + "/c"));
     EXPECT_TRUE(kept.contains("n/p" + std::to_string(kSummaries - 2048) + "/c"));
     EXPECT_FALSE(kept.contains("n/p" + std::to_string(kSummaries - 2049) + "/c"));
+}
+
+} // namespace
+} // namespace capwise::e2e
+
+namespace capwise::e2e {
+namespace {
+
+const std::string kPlugin = (fs::path(CAPWISE_BINARY).parent_path() / "kubectl-capwise").string();
+
+// kubectl capwise ARGS against kubeconfig, started in the background.
+pid_t start_plugin(const std::vector<std::string>& args, const std::string& kubeconfig) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        std::vector<std::string> argv{kPlugin};
+        argv.insert(argv.end(), args.begin(), args.end());
+        argv.push_back("--kubeconfig");
+        argv.push_back(kubeconfig);
+        std::vector<char*> raw;
+        for (auto& a : argv) {
+            raw.push_back(a.data());
+        }
+        raw.push_back(nullptr);
+        ::execv(kPlugin.c_str(), raw.data());
+        ::_exit(127);
+    }
+    return pid;
+}
+
+// The exit status (128+signal when killed), or -1 when it had not ended within limit.
+int wait_for(pid_t pid, std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+        int status = 0;
+        if (::waitpid(pid, &status, WNOHANG) == pid) {
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    return -1;
+}
+
+// kubectl's for this kubeconfig, still running ("[-]": not the shell that runs pgrep).
+int kubectl_children(const std::string& kubeconfig) {
+    return std::atoi(
+        shell("pgrep -c -f -- '[-]-kubeconfig=" + kubeconfig + "' || true").out.c_str());
+}
+
+// An API server that never answers: a signal to kubectl capwise ends it at once with the
+// signal's status, and its kubectl with it — also for SIGKILL, which capwise cannot catch.
+TEST_F(HostileSurfacesE2E, KubectlDiesWithKubectlCapwise) {
+    TempDir t;
+    ApiServer server({{"/apis/apps/v1/namespaces/capwise/daemonsets/capwise-agent",
+                       ApiResponse{200, "", "application/json", true}}});
+    const std::string kubeconfig = t.write("kubeconfig", server.kubeconfig("default")).string();
+    for (const auto& [args, sig] :
+         std::vector<std::pair<std::vector<std::string>, int>>{{{"status"}, SIGINT},
+                                                               {{"status"}, SIGTERM},
+                                                               {{"status"}, SIGKILL},
+                                                               {{"trace", "-w"}, SIGINT}}) {
+        SCOPED_TRACE(args[0] + " " + std::to_string(sig));
+        const pid_t pid = start_plugin(args, kubeconfig);
+        bool asked = false;
+        for (int i = 0; i < 250 && !asked; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            asked = kubectl_children(kubeconfig) > 0;
+        }
+        ASSERT_TRUE(asked);
+        ::kill(pid, sig);
+        EXPECT_EQ(wait_for(pid, std::chrono::seconds(5)), 128 + sig);
+        bool gone = false;
+        for (int i = 0; i < 100 && !gone; ++i) {
+            gone = kubectl_children(kubeconfig) == 0;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        EXPECT_TRUE(gone);
+    }
+}
+
+// A $KUBECTL that never stops writing is stopped at the output bound, and said to be so.
+TEST_F(HostileSurfacesE2E, EndlessKubectlOutputIsStoppedAtTheBound) {
+    TempDir t;
+    const auto fake = t.write("kubectl", "#!/bin/sh\nexec yes capwise\n");
+    fs::permissions(fake, fs::perms::owner_all);
+    const auto begun = std::chrono::steady_clock::now();
+    auto r = shell("KUBECTL=" + fake.string() + " " + kPlugin + " status");
+    EXPECT_LT(std::chrono::steady_clock::now() - begun, std::chrono::seconds(30));
+    EXPECT_EQ(r.status, 1) << r.err;
+    EXPECT_NE(r.err.find("larger than 64 MiB (stopped)"), std::string::npos) << r.err;
+    EXPECT_EQ(shell("pgrep -c -f '^[y]es capwise$' || true").out, "0\n");
 }
 
 } // namespace
