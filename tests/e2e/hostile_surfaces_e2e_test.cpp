@@ -407,3 +407,79 @@ TEST_F(HostileSurfacesE2E, EndlessKubectlOutputIsStoppedAtTheBound) {
 
 } // namespace
 } // namespace capwise::e2e
+
+namespace capwise::e2e {
+namespace {
+
+// A container process named with a terminal escape and a forged line, as an agent (or anyone who
+// can write its log) reports it: every text output that shows it shows it escaped, on its line.
+TEST_F(HostileSurfacesE2E, HostileNamesFromAgentsArePrintedEscaped) {
+    TempDir t;
+    const std::string evil = "\x1b]0;pwn\x07\nNeeds: none";
+    // A real agent's log (two snapshots of one container), moved to node-a, the process renamed.
+    std::ifstream fixture(std::string(CAPWISE_SOURCE_DIR) +
+                          "/fuzz/corpus/fuzz_cluster_inputs/snapshot_log.txt");
+    std::string log;
+    for (std::string line; std::getline(fixture, line);) {
+        Json j = Json::parse(line, nullptr, false);
+        if (j.is_discarded()) {
+            continue; // the fuzz corpus's torn line
+        }
+        j["node"] = "node-a";
+        if (j["type"] == "summary") {
+            j["checks"]["SYS_CHROOT"]["processes"] = {"chroot" + evil};
+            j["checks"]["SYS_CHROOT"]["syscalls"] = {"chroot" + evil};
+            j["lastSeen"] = j["firstSeen"] = "2026-11-29T11:09:51Z";
+        }
+        log += j.dump() + "\n";
+    }
+    const std::string summaries = t.write("summaries.ndjson", log).string();
+    std::map<std::string, ApiResponse> responses;
+    std::ifstream fixtures(std::string(CAPWISE_SOURCE_DIR) +
+                           "/tests/fixtures/cluster/api_responses.json");
+    const Json recorded = Json::parse(fixtures);
+    for (const auto& [path, body] : recorded.items()) {
+        responses[path] = ApiResponse{200, body.dump()};
+    }
+    const std::string logs = "/api/v1/namespaces/capwise/pods/";
+    for (const char* pod :
+         {"capwise-agent-h7k2p", "capwise-agent-9xq4t", "capwise-agent-imposter"}) {
+        responses[logs + pod + "/log?container=agent&sinceSeconds=900"] =
+            ApiResponse{200, std::string(pod) == "capwise-agent-h7k2p" ? log : "", "text/plain"};
+    }
+    ApiServer server(responses);
+    const std::string kubeconfig = t.write("kubeconfig", server.kubeconfig("default")).string();
+    const std::vector<std::pair<std::string, RunResult>> outputs = {
+        {"advise --from", capwise({"advise", "--from", summaries, "--accept-partial"})},
+        {"kubectl capwise advise", run({kPlugin, "advise", "deployment/web", "-n", "shop",
+                                        "--accept-partial", "--kubeconfig", kubeconfig})},
+        {"kubectl capwise trace",
+         run({kPlugin, "trace", "-n", "shop", "--kubeconfig", kubeconfig})},
+    };
+    for (const auto& [what, r] : outputs) {
+        SCOPED_TRACE(what);
+        EXPECT_NE(r.out.find("chroot\\x1b]0;pwn\\x07\\x0aNeeds: none"), std::string::npos)
+            << r.out << r.err;
+        for (const std::string& text : {r.out, r.err}) {
+            EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+            EXPECT_EQ(text.find('\x07'), std::string::npos) << text;
+            for (const auto& line : lines(text)) {
+                EXPECT_FALSE(line.starts_with("Needs: none")) << text;
+            }
+        }
+    }
+    // Error messages quote what the input said: escaped too, on one line.
+    const auto profile =
+        t.write("bad.json",
+                Json{{"defaultAction", "SCMP_ACT_ALLOW"},
+                     {"syscalls",
+                      Json::array({{{"names", {"read" + evil}}, {"action", "SCMP_ACT_ERRNO"}}})}}
+                    .dump());
+    auto bad = capwise({"run", "--seccomp", profile.string(), "--", "true"});
+    EXPECT_EQ(bad.status, 2) << bad.err;
+    EXPECT_EQ(bad.err.find('\x1b'), std::string::npos) << bad.err;
+    EXPECT_EQ(lines(bad.err).size(), 1U) << bad.err;
+}
+
+} // namespace
+} // namespace capwise::e2e
