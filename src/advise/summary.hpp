@@ -51,8 +51,9 @@ class SnapshotCollector {
     };
     // Node → its last complete snapshot.
     const std::map<std::string, Snapshot>& complete() const { return complete_; }
-    // Snapshots begun and never ended, or whose record count did not match.
-    std::uint64_t torn() const { return torn_; }
+    // Snapshots begun and never ended (one still open at the end of the input too), or whose
+    // record count, node or sequence number did not match.
+    std::uint64_t torn() const { return torn_ + (open_ ? 1 : 0); }
 
   private:
     std::optional<std::pair<std::string, Snapshot>> open_;

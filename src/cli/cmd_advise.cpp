@@ -155,6 +155,7 @@ core::Result<FileOutcome> analyse_files(const std::vector<std::string>& files,
     advise::SnapshotCollector snapshots; // agent logs: each node's last complete snapshot
     std::uint64_t skipped = 0;
     std::uint64_t used = 0;
+    std::uint64_t fed = 0; // records advice is made from (not snapshot markers or pieces)
     auto feed = [&](const advise::TraceLine& parsed) {
         if (parsed.check) {
             analyzer.add(*parsed.check);
@@ -188,6 +189,7 @@ core::Result<FileOutcome> analyse_files(const std::vector<std::string>& files,
         ++used;
         if (!snapshots.offer(*parsed, line)) {
             feed(*parsed);
+            ++fed;
         }
         return core::Ok{};
     };
@@ -212,7 +214,15 @@ core::Result<FileOutcome> analyse_files(const std::vector<std::string>& files,
     for (const auto& [node, snapshot] : snapshots.complete()) {
         for (const auto& line : snapshot.lines) {
             feed(*advise::parse_trace_line(line, "host")); // parsed once already
+            ++fed;
         }
+    }
+    if (fed == 0 && snapshots.torn() != 0) {
+        // Only pieces of snapshots: nothing may be advised from a part of one.
+        return core::make_error(fmt::format(
+            "{}: no complete agent snapshot ({} incomplete: a header without its end marker, an "
+            "end marker without its header, or a record count that does not match)",
+            core::escape_bytes(fmt::format("{}", fmt::join(files, ", "))), snapshots.torn()));
     }
     if (snapshots.torn() != 0) {
         print_error(fmt::format("{} incomplete agent snapshots were ignored (each node's last "

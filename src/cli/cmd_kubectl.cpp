@@ -469,10 +469,21 @@ int run_status(const StatusOptions& o) {
     } g;
     g.agents = std::move(*agents);
     g.by_node = cluster::fetch_nodes(*k, g.agents, {}, true, g.unread);
+    // API answers and agent headers are data: a field of the wrong type shows as "-" (null in
+    // JSON), never as an internal error.
+    auto count = [](const Json& j, const char* key) -> Json {
+        return j.is_object() && j.contains(key) && j[key].is_number_unsigned() ? j[key] : Json();
+    };
+    auto text = [](const Json& j, const char* key) {
+        return j.is_object() && j.contains(key) && j[key].is_string()
+                   ? core::printable(j[key].get<std::string>(), 64)
+                   : std::string("-");
+    };
+    auto shown = [](const Json& n) { return n.is_null() ? std::string("-") : n.dump(); };
     Json out{{"namespace", g.agents.ns},
              {"daemonSet", cluster::kAgentName},
-             {"desired", g.agents.daemonset_status.value("desiredNumberScheduled", 0)},
-             {"ready", g.agents.daemonset_status.value("numberReady", 0)},
+             {"desired", count(g.agents.daemonset_status, "desiredNumberScheduled")},
+             {"ready", count(g.agents.daemonset_status, "numberReady")},
              {"agents", Json::array()},
              {"ignored", g.agents.ignored},
              {"problems", g.unread.lines}};
@@ -483,19 +494,20 @@ int run_status(const StatusOptions& o) {
         std::vector<std::string> row{node, agent.name, agent.ready ? "yes" : "no"};
         if (auto e = g.by_node.find(node); e != g.by_node.end()) {
             const Json& h = e->second.header;
-            const Json fig = h.value("agent", Json::object());
+            const Json fig = h.is_object() && h.contains("agent") && h["agent"].is_object()
+                                 ? h["agent"]
+                                 : Json::object();
             a["snapshot"] = h;
-            auto num = [&](const Json& j, const char* key) {
-                return j.contains(key) && j[key].is_number()
-                           ? j[key].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                           : std::string("-");
+            auto bytes = [&](const char* key, int shift, const char* unit) {
+                const Json n = count(fig, key);
+                return n.is_null() ? std::string("-")
+                                   : fmt::format("{} {}", n.get<std::uint64_t>() >> shift, unit);
             };
-            row.insert(row.end(),
-                       {fig.value("version", "-"), fig.value("hook", "-"), num(h, "containers"),
-                        num(h, "live"), num(fig, "checks"), num(fig, "lost"), num(fig, "evicted"),
-                        fmt::format("{} KiB", fig.value("stateBytes", 0) / 1024),
-                        fmt::format("{} MiB", fig.value("rssBytes", 0) >> 20),
-                        fig.value("time", "-")});
+            row.insert(row.end(), {text(fig, "version"), text(fig, "hook"),
+                                   shown(count(h, "containers")), shown(count(h, "live")),
+                                   shown(count(fig, "checks")), shown(count(fig, "lost")),
+                                   shown(count(fig, "evicted")), bytes("stateBytes", 10, "KiB"),
+                                   bytes("rssBytes", 20, "MiB"), text(fig, "time")});
         } else {
             row.insert(row.end(), {"-", "-", "-", "-", "-", "-", "-", "-", "-", "no snapshot"});
         }
@@ -505,10 +517,8 @@ int run_status(const StatusOptions& o) {
     if (o.output == "json") {
         print_out(output::dump_json(out, 2) + "\n");
     } else {
-        print_out(fmt::format(
-            "DaemonSet {}/{}: {} desired, {} ready\n", g.agents.ns, cluster::kAgentName,
-            out["desired"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-            out["ready"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+        print_out(fmt::format("DaemonSet {}/{}: {} desired, {} ready\n", g.agents.ns,
+                              cluster::kAgentName, shown(out["desired"]), shown(out["ready"])));
         print_out(table.render());
         for (const auto& why : g.agents.ignored) {
             print_out("ignored: " + why + "\n");

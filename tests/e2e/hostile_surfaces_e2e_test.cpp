@@ -483,3 +483,89 @@ TEST_F(HostileSurfacesE2E, HostileNamesFromAgentsArePrintedEscaped) {
 
 } // namespace
 } // namespace capwise::e2e
+
+namespace capwise::e2e {
+namespace {
+
+// Pieces of agent snapshots are never advice: a header alone, an end marker alone, a snapshot
+// cut short, lying counts, a mismatched node — each says so and fails, for advise and report.
+TEST_F(HostileSurfacesE2E, PiecesOfSnapshotsAreErrorsNotEmptyAdvice) {
+    TempDir t;
+    std::ifstream fixture(std::string(CAPWISE_SOURCE_DIR) +
+                          "/fuzz/corpus/fuzz_cluster_inputs/snapshot_log.txt");
+    std::vector<std::string> log;
+    for (std::string line; std::getline(fixture, line);) {
+        log.push_back(line);
+    }
+    ASSERT_GE(log.size(), 4U);
+    // Lines 3 and 4: the header of a one-record snapshot and its record.
+    const std::string end = R"({"type":"agentSnapshotEnd","node":"vm","seq":2,"records":1})";
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"header", log[2] + "\n"},
+        {"end", end + "\n"},
+        {"torn", log[2] + "\n" + log[3] + "\n"},
+        {"lying", log[2] + "\n" + log[3] + "\n" +
+                      R"({"type":"agentSnapshotEnd","node":"vm","seq":2,"records":5})" + "\n"},
+        {"node", log[2] + "\n" + log[3] + "\n" +
+                     R"({"type":"agentSnapshotEnd","node":"other","seq":2,"records":1})" + "\n"},
+        {"seq", log[2] + "\n" + log[3] + "\n" +
+                    R"({"type":"agentSnapshotEnd","node":"vm","seq":3,"records":1})" + "\n"},
+    };
+    for (const auto& [name, text] : cases) {
+        SCOPED_TRACE(name);
+        const auto file = t.write(name + ".ndjson", text).string();
+        expect_capwise_line(capwise({"advise", "--from", file}), 1, "no complete agent snapshot");
+        expect_capwise_line(capwise({"report", "--from", file, "-o", (t / "r.html").string()}), 1,
+                            "no complete agent snapshot");
+    }
+    // The whole snapshot is advice.
+    const auto whole = t.write("whole.ndjson", log[2] + "\n" + log[3] + "\n" + end + "\n");
+    auto ok = capwise({"advise", "--from", whole.string(), "--accept-partial"});
+    EXPECT_EQ(ok.status, 0) << ok.err;
+    EXPECT_NE(ok.out.find("SYS_CHROOT"), std::string::npos) << ok.out;
+}
+
+// kubectl capwise status with API answers and agent headers of the wrong JSON types: shown as
+// unknown, never an internal error.
+TEST_F(HostileSurfacesE2E, StatusWithWrongJsonTypesShowsThemAsUnknown) {
+    TempDir t;
+    std::map<std::string, ApiResponse> responses;
+    std::ifstream fixtures(std::string(CAPWISE_SOURCE_DIR) +
+                           "/tests/fixtures/cluster/api_responses.json");
+    Json recorded = Json::parse(fixtures);
+    auto& ds = recorded["/apis/apps/v1/namespaces/capwise/daemonsets/capwise-agent"];
+    ds["status"]["desiredNumberScheduled"] = "3";
+    ds["status"]["numberReady"] = Json::array({1});
+    for (const auto& [path, body] : recorded.items()) {
+        responses[path] = ApiResponse{200, body.dump()};
+    }
+    std::ifstream fixture(std::string(CAPWISE_SOURCE_DIR) +
+                          "/fuzz/corpus/fuzz_cluster_inputs/snapshot_log.txt");
+    std::string log;
+    for (std::string line; std::getline(fixture, line);) {
+        Json j = Json::parse(line, nullptr, false);
+        if (j.is_discarded()) {
+            continue;
+        }
+        j["node"] = "node-a";
+        if (j["type"] == "agentSnapshot") {
+            j["agent"] = "a string";
+            j["containers"] = "many";
+        }
+        log += j.dump() + "\n";
+    }
+    responses["/api/v1/namespaces/capwise/pods/capwise-agent-h7k2p/log?container=agent&"
+              "sinceSeconds=900"] = ApiResponse{200, log, "text/plain"};
+    ApiServer server(responses);
+    const std::string kubeconfig = t.write("kubeconfig", server.kubeconfig("default")).string();
+    for (const char* output : {"text", "json"}) {
+        SCOPED_TRACE(output);
+        auto r = run({kPlugin, "status", "-o", output, "--kubeconfig", kubeconfig});
+        EXPECT_NE(r.status, 70) << r.err;
+        EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
+        EXPECT_NE(r.out.find("node-a"), std::string::npos) << r.out << r.err;
+    }
+}
+
+} // namespace
+} // namespace capwise::e2e
