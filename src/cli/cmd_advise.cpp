@@ -271,7 +271,21 @@ core::Result<ReportPage> make_report(const Opts& o, const std::vector<advise::Gr
     if (!o.manifests.empty()) {
         lint::LintReport lint_report;
         for (const auto& path : o.manifests) {
+            const std::size_t files = lint_report.files;
             lint::lint_path(path, lint::LintOptions{}, lint_report);
+            // A path that cannot be read, or holds no manifest, is an error: a page that looks
+            // clean because nothing was read would mislead.
+            for (const auto& e : lint_report.errors) {
+                if (e.document < 0) {
+                    return core::make_error(
+                        fmt::format("--manifests {}: {}", core::escape_bytes(e.file), e.message));
+                }
+            }
+            if (lint_report.files == files) {
+                return core::make_error(
+                    fmt::format("--manifests {}: no manifest (*.yaml, *.yml, *.json) to read there",
+                                core::escape_bytes(path)));
+            }
         }
         in.lint = std::move(lint_report);
     }

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <optional>
+#include <string>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,6 +53,13 @@ Result<std::optional<struct stat>> replaceable(const std::string& path) {
                               ": refusing to replace it with a regular file",
                           EEXIST);
     }
+    // Another user's file is theirs: replacing it would hand them what capwise wrote (kept
+    // theirs) or take their file away (made root's). Neither without being asked.
+    if (st.st_uid != ::geteuid()) {
+        return make_error(path + " belongs to uid " + std::to_string(st.st_uid) +
+                              ", not to this user: not replaced (remove it or write elsewhere)",
+                          EPERM);
+    }
     return std::optional<struct stat>{st};
 }
 
@@ -78,7 +86,9 @@ Status write_file_atomically(const std::string& path, std::string_view content) 
     if (!write_fd_all(fd.get(), content)) {
         return fail("write failed");
     }
-    if (::fchmod(fd.get(), 0644) != 0 || ::fsync(fd.get()) != 0) {
+    // A replaced file keeps its mode (a private 0600 file stays private); a new one is 0644.
+    const mode_t mode = before->has_value() ? ((*before)->st_mode & 07777) : 0644;
+    if (::fchmod(fd.get(), mode) != 0 || ::fsync(fd.get()) != 0) {
         return fail("cannot finish the file");
     }
     fd.reset();

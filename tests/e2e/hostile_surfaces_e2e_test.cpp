@@ -569,3 +569,39 @@ TEST_F(HostileSurfacesE2E, StatusWithWrongJsonTypesShowsThemAsUnknown) {
 
 } // namespace
 } // namespace capwise::e2e
+
+namespace capwise::e2e {
+namespace {
+
+// report --manifests that reads nothing fails; report -o keeps a replaced file's mode and never
+// takes over another user's file.
+TEST_F(HostileSurfacesE2E, ReportReadsWhatItIsGivenAndRespectsTheFileItReplaces) {
+    TempDir t;
+    const std::string manifests = std::string(CAPWISE_SOURCE_DIR) + "/tests/fixtures/lint";
+    const std::string page = (t / "page.html").string();
+    expect_capwise_line(capwise({"report", "--manifests", "/nonexistent", "-o", page}), 1,
+                        "--manifests /nonexistent: /nonexistent: No such file or directory");
+    fs::create_directories(t / "empty");
+    expect_capwise_line(capwise({"report", "--manifests", (t / "empty").string(), "-o", page}), 1,
+                        "no manifest");
+    EXPECT_FALSE(fs::exists(page));
+    // A private file of this user stays private.
+    t.write("page.html", "old");
+    fs::permissions(page, fs::perms::owner_read | fs::perms::owner_write,
+                    fs::perm_options::replace);
+    auto r = capwise({"report", "--manifests", manifests, "-o", page});
+    ASSERT_EQ(r.status, 0) << r.err;
+    struct stat st {};
+    ASSERT_EQ(::stat(page.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0600U);
+    EXPECT_GT(st.st_size, 1000);
+    // Another user's file is left as it is.
+    ASSERT_EQ(::chown(page.c_str(), 65534, 65534), 0);
+    expect_capwise_line(capwise({"report", "--manifests", manifests, "-o", page}), 1,
+                        "belongs to uid 65534, not to this user: not replaced");
+    ASSERT_EQ(::stat(page.c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 65534U);
+}
+
+} // namespace
+} // namespace capwise::e2e
