@@ -409,7 +409,10 @@ worst_first(const std::vector<advise::GroupAdvice>& groups) {
 }
 
 std::string render_html(const ReportInput& input) {
-    const auto rows = worst_first(input.groups);
+    auto rows = worst_first(input.groups);
+    const std::size_t left_out =
+        rows.size() > input.max_containers ? rows.size() - input.max_containers : 0;
+    rows.resize(rows.size() - left_out);
     // Columns: every capability any container holds, needs or asks for best effort, the most
     // widely held first.
     std::map<int, int> held_by;
@@ -447,6 +450,12 @@ std::string render_html(const ReportInput& input) {
         input.groups.size() == 1 ? "s" : "", held_total, held_total == 1 ? "y" : "ies", used_total,
         denied_total != 0 ? fmt::format("; {} needed but denied", denied_total) : std::string(),
         unknown != 0 ? fmt::format(" ({} with no held set seen)", unknown) : std::string());
+    if (left_out != 0) {
+        out += fmt::format("<p class=\"sev-medium\" id=\"left-out\">Showing the {} worst of {} "
+                           "containers; {} more are counted above but not drawn (capwise advise "
+                           "--format json has every one).</p>\n",
+                           rows.size(), input.groups.size(), left_out);
+    }
     for (const auto& w : input.render_options.warnings) {
         out += "<p class=\"sev-medium\">Warning: " + esc(w) + "</p>\n";
     }
@@ -487,9 +496,16 @@ std::string render_html(const ReportInput& input) {
         out += inventory_section(*input.scan_root, input.inventory);
     }
     // The same advice as `advise --format json`, for tools (and the tests) to read back.
-    std::string data = input.groups.empty() ? std::string("{}")
-                                            : advise::render(input.groups, advise::Format::Json,
-                                                             input.render_options);
+    std::vector<advise::GroupAdvice> drawn;
+    if (left_out != 0) {
+        for (const auto* g : rows) {
+            drawn.push_back(*g);
+        }
+    }
+    const auto& embedded = left_out != 0 ? drawn : input.groups;
+    std::string data = embedded.empty()
+                           ? std::string("{}")
+                           : advise::render(embedded, advise::Format::Json, input.render_options);
     std::string safe;
     for (char ch : data) { // "</script>" cannot end the block early
         safe += ch == '<' ? std::string("\\u003c") : std::string(1, ch);

@@ -11,6 +11,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sys/stat.h>
@@ -601,6 +602,33 @@ TEST_F(HostileSurfacesE2E, ReportReadsWhatItIsGivenAndRespectsTheFileItReplaces)
                         "belongs to uid 65534, not to this user: not replaced");
     ASSERT_EQ(::stat(page.c_str(), &st), 0);
     EXPECT_EQ(st.st_uid, 65534U);
+}
+
+// Past its bound the page draws the worst containers only and says how many it left out.
+TEST_F(HostileSurfacesE2E, AReportOfManyContainersDrawsTheWorstAndSaysSo) {
+    TempDir t;
+    std::string text;
+    for (int i = 0; i < 3000; ++i) {
+        text += summary_lines("c" + std::to_string(i),
+                              {{"runtime",
+                                {{"runtimeName", "runc"},
+                                 {"containerId", "id" + std::to_string(i)},
+                                 {"containerName", "c" + std::to_string(i)}}}},
+                              "chown");
+    }
+    const auto input = t.write("many.ndjson", text).string();
+    const std::string page = (t / "page.html").string();
+    auto r = capwise({"report", "--from", input, "--accept-partial", "-o", page});
+    ASSERT_EQ(r.status, 0) << r.err;
+    std::ifstream in(page);
+    const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_NE(html.find("Showing the 1000 worst of 3000 containers; 2000 more"), std::string::npos);
+    EXPECT_NE(html.find(">3000 containers hold"), std::string::npos);
+    const auto open = html.find("id=\"capwise-advice\">");
+    ASSERT_NE(open, std::string::npos);
+    const auto begin = open + std::string("id=\"capwise-advice\">").size();
+    const Json embedded = Json::parse(html.substr(begin, html.find("</script>", begin) - begin));
+    EXPECT_EQ(embedded.size(), 1000U);
 }
 
 } // namespace
