@@ -36,6 +36,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             std::abort();
         }
     }
+    // Every error line capwise prints goes through escape_terminal: no byte a terminal acts on.
+    for (char c : core::escape_terminal(text)) {
+        const auto b = static_cast<unsigned char>(c);
+        if (b < 0x20 || b == 0x7f) {
+            std::abort();
+        }
+    }
     for (char c : container::runc_error_message(std::string(text))) {
         if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) {
             std::abort(); // runc's words reach the terminal escaped

@@ -538,7 +538,7 @@ int kubectl_capwise_main(int argc, char** argv) {
     app.name("kubectl capwise");
     app.require_subcommand(1);
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
-        return fmt::format("kubectl capwise: {} (see --help)\n", core::escape_controls(e.what()));
+        return fmt::format("kubectl capwise: {} (see --help)\n", core::escape_terminal(e.what()));
     });
     Context ctx;
 

@@ -22,7 +22,7 @@ void print_error(std::string_view message) {
     std::fflush(stdout);
     // A last guard: names inside messages are made printable where they are put in, but a
     // message may quote what a file, the kernel or a runtime said; one line, no escape sequence.
-    fmt::print(stderr, "capwise: {}\n", capwise::core::escape_controls(message));
+    fmt::print(stderr, "capwise: {}\n", capwise::core::escape_terminal(message));
 }
 
 void print_out(std::string_view text) {
@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
                "                                          the least privilege, proven by a re-run\n"
                "`capwise help SUBCOMMAND` (or SUBCOMMAND --help) shows its options and examples.");
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
-        return fmt::format("capwise: {} (see --help)\n", capwise::core::escape_controls(e.what()));
+        return fmt::format("capwise: {} (see --help)\n", capwise::core::escape_terminal(e.what()));
     });
     // Debugging and tests: behave as on kernels without openat2/getxattrat.
     if (const char* legacy = std::getenv("CAPWISE_LEGACY_SYSCALLS"); legacy && *legacy == '1') {

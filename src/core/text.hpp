@@ -17,6 +17,10 @@ std::string printable(std::string_view s, std::size_t max_len = 64);
 // been through escape_bytes (escaping it again would double its backslashes), as a last guard
 // before a terminal.
 std::string escape_controls(std::string_view s);
+// For whole messages capwise writes to a terminal: valid UTF-8 text kept (capwise's own "→"),
+// every control byte (C0, DEL, C1), bidirectional override and invalid byte as \xNN; a
+// backslash left as it is.
+std::string escape_terminal(std::string_view s);
 // Like printable, for paths and names in tables: never cut, and a space stays a space.
 std::string escape_bytes(std::string_view s);
 // One word for a POSIX shell: as is when it holds only safe characters, else in single quotes

@@ -147,3 +147,28 @@ TEST_F(InputTest, AFifoWithAWriterIsRead) {
 
 } // namespace
 } // namespace capwise
+
+namespace capwise {
+namespace {
+
+// What capwise writes to a terminal as a whole message: its own UTF-8 stays, anything a terminal
+// would act on is shown as bytes.
+TEST(EscapeTerminal, KeepsTextEscapesControls) {
+    EXPECT_EQ(core::escape_terminal("exit 0 → verified"), "exit 0 → verified");
+    EXPECT_EQ(core::escape_terminal("a\x1b]0;pwn\x07\nNeeds: none"),
+              "a\\x1b]0;pwn\\x07\\x0aNeeds: none");
+    EXPECT_EQ(core::escape_terminal("\xc2\x9b"
+                                    "31m"),
+              "\\xc2\\x9b31m");                                              // C1 CSI
+    EXPECT_EQ(core::escape_terminal("x\xe2\x80\xaey"), "x\\xe2\\x80\\xaey"); // RLO
+    EXPECT_EQ(core::escape_terminal("\xff\xfe"), "\\xff\\xfe");              // not UTF-8
+    EXPECT_EQ(core::escape_terminal("\xe2\x86"), "\\xe2\\x86");              // cut short
+    EXPECT_EQ(core::escape_terminal("\xc0\xaf"), "\\xc0\\xaf");              // overlong
+    EXPECT_EQ(core::escape_terminal("\xed\xa0\x80"), "\\xed\\xa0\\x80");     // surrogate
+    EXPECT_EQ(core::escape_terminal("caf\xc3\xa9 \xf0\x9f\x90\xb3"),
+              "caf\xc3\xa9 \xf0\x9f\x90\xb3");
+    EXPECT_EQ(core::escape_terminal("a\\b"), "a\\b");
+}
+
+} // namespace
+} // namespace capwise
