@@ -5,7 +5,9 @@
 #include "cluster/workloads.hpp"
 #include "lint/manifest.hpp"
 #include "record/agent_store.hpp"
+#include "record/runtime_calls.hpp"
 
+#include <cstdlib>
 #include <string_view>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -32,6 +34,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)cluster::agents_from("capwise", j, j);
         if (j.is_object()) {
             (void)advise::parse_summary(j);
+        }
+    }
+    // The runtime-calls cache (/var/cache/capwise/runtime-calls.json), for the binary its
+    // corpus entry names.
+    if (auto calls = record::runtime_calls_from_cache(
+            text, record::RuntimeBinary{"/usr/sbin/runc", 1, 2, "runc 1.1.5+ds1"})) {
+        for (const auto& name : calls->calls) {
+            if (name.empty() || name.size() > 64) {
+                std::abort();
+            }
         }
     }
     (void)lint::parse_acceptances(text);

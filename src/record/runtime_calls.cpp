@@ -42,14 +42,7 @@ constexpr std::array<std::string_view, 15> kGoRuntimeCalls{
     "gettid",         "madvise",      "mmap",        "munmap",      "nanosleep",
     "rt_sigprocmask", "rt_sigreturn", "sched_yield", "sigaltstack", "tgkill"};
 
-// The identity of the runtime binary the cache is keyed by.
-struct Binary {
-    std::string path;
-    std::uint64_t size = 0;
-    std::int64_t mtime_ns = 0;
-    std::string label; // "runc 1.1.5+ds1"
-    bool operator==(const Binary&) const = default;
-};
+using Binary = RuntimeBinary;
 
 core::Result<std::string> find_on_path(const std::string& name) {
     const char* path = std::getenv("PATH");
@@ -311,6 +304,15 @@ core::Result<advise::RuntimeCalls> runc_calls(const trace::KernelSymbols& symbol
     // A cache that cannot be written costs the next run a few seconds, nothing more.
     (void)write_cache(options.cache_dir, file, std::move(cache), *b, *learned);
     return learned;
+}
+
+std::optional<advise::RuntimeCalls> runtime_calls_from_cache(std::string_view cache_text,
+                                                             const RuntimeBinary& binary) {
+    if (cache_text.size() > kMaxCacheBytes) {
+        return std::nullopt;
+    }
+    const Json cache = Json::parse(cache_text, nullptr, false);
+    return cache.is_discarded() ? std::nullopt : from_cache(cache, binary);
 }
 
 } // namespace capwise::record

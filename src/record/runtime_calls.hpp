@@ -11,7 +11,10 @@
 #include "core/result.hpp"
 #include "trace/kernel_symbols.hpp"
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace capwise::record {
 
@@ -24,6 +27,20 @@ struct RuntimeCallsOptions {
     std::string cache_dir = std::string(kDefaultCacheDir);
     unsigned runs = 5;
 };
+
+// The identity of a runtime binary, which the cache is keyed by.
+struct RuntimeBinary {
+    std::string path;
+    std::uint64_t size = 0;
+    std::int64_t mtime_ns = 0;
+    std::string label; // "runc 1.1.5+ds1"
+    bool operator==(const RuntimeBinary&) const = default;
+};
+
+// The calls the cache's text holds for binary, when it holds them and every part is sound (the
+// cache is read like any hostile file: bounded, every name checked); nullopt otherwise.
+std::optional<advise::RuntimeCalls> runtime_calls_from_cache(std::string_view cache_text,
+                                                             const RuntimeBinary& binary);
 
 // runc's own calls: from the cache when it knows this binary, else learned now and cached.
 core::Result<advise::RuntimeCalls> runc_calls(const trace::KernelSymbols& symbols,

@@ -3,6 +3,7 @@
 #include "advise/formats.hpp"
 #include "advise/seccomp_advice.hpp"
 #include "core/seccomp_verdict.hpp"
+#include "record/runtime_calls.hpp"
 #include "seccomp/profile.hpp"
 #include "seccomp/profile_check.hpp"
 #include "seccomp/recording.hpp"
@@ -313,6 +314,38 @@ TEST(SeccompVerdict, AProgramTheKernelWouldRefuseNeverAllows) {
                                               BPF_STMT(BPF_MISC | BPF_TXA, 0),
                                               BPF_STMT(BPF_RET | BPF_A, 0)};
     EXPECT_TRUE(core::seccomp_allows(core::seccomp_verdict(scratch, data)));
+}
+
+} // namespace
+} // namespace capwise
+
+namespace capwise {
+namespace {
+
+// The runtime-calls cache is read like any hostile file: only a sound entry for this very binary
+// is used; anything odd means "learn again".
+TEST(RuntimeCallsCache, OnlyASoundEntryForThisBinaryIsUsed) {
+    const record::RuntimeBinary runc{"/usr/sbin/runc", 1, 2, "runc 1.1.5+ds1"};
+    const std::string entry = R"({"binary":{"path":"/usr/sbin/runc","size":1,"mtimeNs":2,)"
+                              R"("label":"runc 1.1.5+ds1"},"runs":5,"calls":["fstatfs","write"],)"
+                              R"("goRuntime":["futex"]})";
+    auto calls =
+        record::runtime_calls_from_cache(R"({"format":2,"entries":[)" + entry + "]}", runc);
+    ASSERT_TRUE(calls);
+    EXPECT_EQ(calls->calls, (std::set<std::string>{"fstatfs", "write"}));
+    EXPECT_EQ(calls->go_runtime, (std::set<std::string>{"futex"}));
+    EXPECT_EQ(calls->runs, 5U);
+    record::RuntimeBinary upgraded = runc;
+    upgraded.size = 3;
+    EXPECT_FALSE(
+        record::runtime_calls_from_cache(R"({"format":2,"entries":[)" + entry + "]}", upgraded));
+    EXPECT_FALSE(
+        record::runtime_calls_from_cache(R"({"format":1,"entries":[)" + entry + "]}", runc));
+    std::string bad = entry;
+    bad.replace(bad.find("\"write\""), 7, "\"\\u001b[31m\"");
+    EXPECT_FALSE(record::runtime_calls_from_cache(R"({"format":2,"entries":[)" + bad + "]}", runc));
+    EXPECT_FALSE(record::runtime_calls_from_cache("{\"format\":2,\"entries\":[", runc));
+    EXPECT_FALSE(record::runtime_calls_from_cache(std::string(2 << 20, ' '), runc));
 }
 
 } // namespace
