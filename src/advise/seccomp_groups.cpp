@@ -66,21 +66,33 @@ void attach_seccomp(std::vector<GroupAdvice>& advice,
             seccomp::merge(it->second, r);
         }
     }
-    // Labels first, to find the ones two different workloads would share.
+    // Labels first: groups of one workload (replicas not merged with --by-owner) share one
+    // profile, made from all their recordings and the union of their capabilities, so the file
+    // they share is the same whichever is written; different workloads whose labels make the
+    // same file name get a hash of their own label.
     std::map<std::size_t, std::string> labels;
-    std::map<std::string, std::set<std::string>> sources; // file label -> the names behind it
+    std::map<std::string, seccomp::Recording> workload;   // label -> its groups' recordings
+    std::map<std::string, core::CapSet> workload_add;     // label -> its groups' capabilities
+    std::map<std::string, std::set<std::string>> sources; // file label -> the labels behind it
     for (const auto& [i, r] : merged) {
-        labels[i] = profile_label(advice[i], container_name);
-        sources[dns1123_label(labels[i])].insert(labels[i]);
+        const std::string& label = labels[i] = profile_label(advice[i], container_name);
+        auto [it, fresh] = workload.emplace(label, r);
+        if (!fresh) {
+            seccomp::merge(it->second, r);
+        }
+        workload_add[label] = workload_add[label] | advice[i].add;
+        sources[dns1123_label(label)].insert(label);
     }
     for (auto& [i, r] : merged) {
+        const std::string& label = labels[i];
         GroupAdvice& target = advice[i];
-        target.seccomp = make_seccomp_advice(r, target.add, labels[i], runtime);
-        if (sources[dns1123_label(labels[i])].size() > 1) {
+        target.seccomp =
+            make_seccomp_advice(workload.at(label), workload_add.at(label), label, runtime);
+        if (sources[dns1123_label(label)].size() > 1) {
             std::string base = target.seccomp->file_name;
             base.resize(base.size() - std::string_view(".json").size());
             base.resize(std::min<std::size_t>(base.size(), 63 - 9));
-            target.seccomp->file_name = base + "-" + short_hash(labels[i]) + ".json";
+            target.seccomp->file_name = base + "-" + short_hash(label) + ".json";
         }
     }
 }

@@ -626,22 +626,30 @@ int run_advise(const Opts& o, const Context& ctx) {
     }
 
     if (!o.seccomp_out.empty()) {
-        std::set<std::string> names; // names are injective; a repeat would replace a profile
+        // Names are injective across workloads; replicas of one workload share their file
+        // (one profile for all). A name written twice with other content would replace a
+        // profile: refused.
+        std::map<std::string, std::string> written_now;
         for (const auto& g : advice) {
             if (!g.seccomp) {
                 continue;
             }
             const std::string path = o.seccomp_out + "/" + g.seccomp->file_name;
-            if (!names.insert(g.seccomp->file_name).second) {
-                print_error(fmt::format("two profiles would be written to {}; none replaced",
+            const std::string content =
+                seccomp::profile_json(g.seccomp->profile)
+                    .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+                "\n";
+            if (auto seen = written_now.find(g.seccomp->file_name); seen != written_now.end()) {
+                if (seen->second == content) {
+                    continue;
+                }
+                print_error(fmt::format("two different profiles would be written to {}; the "
+                                        "second is not",
                                         core::printable(path, 200)));
                 return 1;
             }
-            if (auto written = core::write_file_atomically(
-                    path, seccomp::profile_json(g.seccomp->profile)
-                                  .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
-                              "\n");
-                !written) {
+            written_now.emplace(g.seccomp->file_name, content);
+            if (auto written = core::write_file_atomically(path, content); !written) {
                 print_error(written.error().message);
                 return 1;
             }

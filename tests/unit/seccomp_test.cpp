@@ -2,6 +2,7 @@
 // architecture, recordings merged, and the profile advise builds (clone, clone3, RuntimeDefault).
 #include "advise/formats.hpp"
 #include "advise/seccomp_advice.hpp"
+#include "advise/seccomp_groups.hpp"
 #include "core/seccomp_verdict.hpp"
 #include "record/runtime_calls.hpp"
 #include "seccomp/profile.hpp"
@@ -346,6 +347,63 @@ TEST(RuntimeCallsCache, OnlyASoundEntryForThisBinaryIsUsed) {
     EXPECT_FALSE(record::runtime_calls_from_cache(R"({"format":2,"entries":[)" + bad + "]}", runc));
     EXPECT_FALSE(record::runtime_calls_from_cache("{\"format\":2,\"entries\":[", runc));
     EXPECT_FALSE(record::runtime_calls_from_cache(std::string(2 << 20, ' '), runc));
+}
+
+} // namespace
+} // namespace capwise
+
+namespace capwise {
+namespace {
+
+advise::GroupAdvice pod_group(const std::string& ns, const std::string& pod,
+                              const std::string& owner) {
+    advise::GroupAdvice g;
+    g.group = ns + "/" + pod + "/app";
+    g.in_pod = true;
+    g.k8s_namespace = ns;
+    g.owner = "Deployment/" + owner;
+    return g;
+}
+
+seccomp::Recording recording_of(const std::string& group, const std::string& call) {
+    seccomp::Recording r;
+    r.group = group;
+    r.used[seccomp::Arch::X86_64] = {{"exit_group", 1}, {call, 1}};
+    return r;
+}
+
+std::set<std::string> allowed_calls(const advise::GroupAdvice& g) {
+    std::set<std::string> out;
+    for (const auto& rule : g.seccomp->profile.rules) {
+        if (rule.action == "SCMP_ACT_ALLOW") {
+            out.insert(rule.names.begin(), rule.names.end());
+        }
+    }
+    return out;
+}
+
+// Replicas of one workload share one profile file made from all their recordings; workloads
+// whose names make the same file name get files of their own.
+TEST(SeccompGroups, ReplicasShareAProfileAndWorkloadsNeverCollide) {
+    std::vector<advise::GroupAdvice> advice{
+        pod_group("shop", "web-1", "web"), pod_group("shop", "web-2", "web"),
+        pod_group("team-a", "web-app-1", "web"), pod_group("team", "a-web-app-1", "a-web")};
+    advise::attach_seccomp(advice,
+                           {recording_of("shop/web-1/app", "read"),
+                            recording_of("shop/web-2/app", "write"),
+                            recording_of("team-a/web-app-1/app", "chown"),
+                            recording_of("team/a-web-app-1/app", "fchown")},
+                           nullptr, "");
+    ASSERT_TRUE(advice[0].seccomp && advice[1].seccomp && advice[2].seccomp && advice[3].seccomp);
+    EXPECT_EQ(advice[0].seccomp->file_name, "capwise-shop-web-app.json");
+    EXPECT_EQ(advice[1].seccomp->file_name, advice[0].seccomp->file_name);
+    EXPECT_TRUE(allowed_calls(advice[0]).contains("read"));
+    EXPECT_TRUE(allowed_calls(advice[0]).contains("write"));
+    EXPECT_EQ(allowed_calls(advice[0]), allowed_calls(advice[1]));
+    EXPECT_NE(advice[2].seccomp->file_name, advice[3].seccomp->file_name);
+    EXPECT_TRUE(advice[2].seccomp->file_name.starts_with("capwise-team-a-web-app-"));
+    EXPECT_TRUE(allowed_calls(advice[2]).contains("chown"));
+    EXPECT_FALSE(allowed_calls(advice[2]).contains("fchown"));
 }
 
 } // namespace
