@@ -11,7 +11,9 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sys/stat.h>
@@ -412,36 +414,53 @@ TEST_F(HostileSurfacesE2E, EndlessKubectlOutputIsStoppedAtTheBound) {
 namespace capwise::e2e {
 namespace {
 
-// A container process named with a terminal escape and a forged line, as an agent (or anyone who
-// can write its log) reports it: every text output that shows it shows it escaped, on its line.
-TEST_F(HostileSurfacesE2E, HostileNamesFromAgentsArePrintedEscaped) {
-    TempDir t;
-    const std::string evil = "\x1b]0;pwn\x07\nNeeds: none";
-    // A real agent's log (two snapshots of one container), moved to node-a, the process renamed.
+// The API answers recorded in tests/fixtures/cluster, as the loopback server serves them.
+Json recorded_api() {
+    std::ifstream in(std::string(CAPWISE_SOURCE_DIR) +
+                     "/tests/fixtures/cluster/api_responses.json");
+    return Json::parse(in);
+}
+std::map<std::string, ApiResponse> api_responses(const Json& recorded) {
+    std::map<std::string, ApiResponse> responses;
+    for (const auto& [path, body] : recorded.items()) {
+        responses[path] = ApiResponse{200, body.dump()};
+    }
+    return responses;
+}
+
+// A real agent's log (the fuzz corpus's, its torn line left out), moved to node-a; edit changes
+// each record.
+std::string agent_log_on_node_a(const std::function<void(Json&)>& edit) {
     std::ifstream fixture(std::string(CAPWISE_SOURCE_DIR) +
                           "/fuzz/corpus/fuzz_cluster_inputs/snapshot_log.txt");
     std::string log;
     for (std::string line; std::getline(fixture, line);) {
         Json j = Json::parse(line, nullptr, false);
         if (j.is_discarded()) {
-            continue; // the fuzz corpus's torn line
+            continue;
         }
         j["node"] = "node-a";
+        edit(j);
+        log += j.dump() + "\n";
+    }
+    return log;
+}
+
+// A container process named with a terminal escape and a forged line, as an agent (or anyone who
+// can write its log) reports it: every text output that shows it shows it escaped, on its line.
+TEST_F(HostileSurfacesE2E, HostileNamesFromAgentsArePrintedEscaped) {
+    TempDir t;
+    const std::string evil = "\x1b]0;pwn\x07\nNeeds: none";
+    // A real agent's log (two snapshots of one container), the process renamed.
+    const std::string log = agent_log_on_node_a([&](Json& j) {
         if (j["type"] == "summary") {
             j["checks"]["SYS_CHROOT"]["processes"] = {"chroot" + evil};
             j["checks"]["SYS_CHROOT"]["syscalls"] = {"chroot" + evil};
             j["lastSeen"] = j["firstSeen"] = "2026-11-29T11:09:51Z";
         }
-        log += j.dump() + "\n";
-    }
+    });
     const std::string summaries = t.write("summaries.ndjson", log).string();
-    std::map<std::string, ApiResponse> responses;
-    std::ifstream fixtures(std::string(CAPWISE_SOURCE_DIR) +
-                           "/tests/fixtures/cluster/api_responses.json");
-    const Json recorded = Json::parse(fixtures);
-    for (const auto& [path, body] : recorded.items()) {
-        responses[path] = ApiResponse{200, body.dump()};
-    }
+    auto responses = api_responses(recorded_api());
     const std::string logs = "/api/v1/namespaces/capwise/pods/";
     for (const char* pod :
          {"capwise-agent-h7k2p", "capwise-agent-9xq4t", "capwise-agent-imposter"}) {
@@ -530,31 +549,17 @@ TEST_F(HostileSurfacesE2E, PiecesOfSnapshotsAreErrorsNotEmptyAdvice) {
 // unknown, never an internal error.
 TEST_F(HostileSurfacesE2E, StatusWithWrongJsonTypesShowsThemAsUnknown) {
     TempDir t;
-    std::map<std::string, ApiResponse> responses;
-    std::ifstream fixtures(std::string(CAPWISE_SOURCE_DIR) +
-                           "/tests/fixtures/cluster/api_responses.json");
-    Json recorded = Json::parse(fixtures);
+    Json recorded = recorded_api();
     auto& ds = recorded["/apis/apps/v1/namespaces/capwise/daemonsets/capwise-agent"];
     ds["status"]["desiredNumberScheduled"] = "3";
     ds["status"]["numberReady"] = Json::array({1});
-    for (const auto& [path, body] : recorded.items()) {
-        responses[path] = ApiResponse{200, body.dump()};
-    }
-    std::ifstream fixture(std::string(CAPWISE_SOURCE_DIR) +
-                          "/fuzz/corpus/fuzz_cluster_inputs/snapshot_log.txt");
-    std::string log;
-    for (std::string line; std::getline(fixture, line);) {
-        Json j = Json::parse(line, nullptr, false);
-        if (j.is_discarded()) {
-            continue;
-        }
-        j["node"] = "node-a";
+    auto responses = api_responses(recorded);
+    const std::string log = agent_log_on_node_a([](Json& j) {
         if (j["type"] == "agentSnapshot") {
             j["agent"] = "a string";
             j["containers"] = "many";
         }
-        log += j.dump() + "\n";
-    }
+    });
     responses["/api/v1/namespaces/capwise/pods/capwise-agent-h7k2p/log?container=agent&"
               "sinceSeconds=900"] = ApiResponse{200, log, "text/plain"};
     ApiServer server(responses);
