@@ -1,7 +1,10 @@
 // capwise lint's whole path on hostile bytes: the libyaml tree, object discovery, the effective
 // sets, Pod Security and the three renderers. The JSON output must parse back.
+#include "lint/fix_merge.hpp"
 #include "lint/lint.hpp"
+#include "lint/yaml_tree.hpp"
 #include "output/lint_render.hpp"
+#include "report/html_report.hpp"
 
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -31,5 +34,30 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     (void)output::render_lint(report, output::LintFormat::Text, options, lint::Severity::High, true,
                               output::Style(false));
+    // Every merged fix is YAML that reads back (hostile names are quoted, never structure).
+    for (const auto& r : report.results) {
+        for (const auto& m : lint::merge_fixes(r.findings)) {
+            bool ok = true;
+            lint::parse_yaml_stream(m.yaml, lint::YamlLimits{}, [&](lint::YamlDocument&& doc) {
+                ok = ok && !doc.error && (doc.root == nullptr || doc.root->is_mapping());
+            });
+            if (!ok) {
+                std::abort();
+            }
+        }
+    }
+    if ((pick & 4) != 0) { // the report page: no markup of the input's survives
+        report::ReportInput page;
+        page.lint = report;
+        const auto html = report::render_html(page);
+        std::size_t scripts = 0;
+        for (auto at = html.find("<script"); at != std::string::npos;
+             at = html.find("<script", at + 1)) {
+            ++scripts;
+        }
+        if (scripts != 2) {
+            std::abort();
+        }
+    }
     return 0;
 }

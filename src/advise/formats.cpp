@@ -421,14 +421,26 @@ std::string text_report(const GroupAdvice& g, const RenderOptions& options) {
 
 } // namespace
 
+namespace {
+constexpr std::pair<std::string_view, Format> kFormats[] = {
+    {"text", Format::Text},     {"k8s", Format::K8s},         {"kubernetes", Format::K8s},
+    {"docker", Format::Docker}, {"podman", Format::Podman},   {"compose", Format::Compose},
+    {"oci", Format::Oci},       {"scc", Format::Scc},         {"systemd", Format::Systemd},
+    {"json", Format::Json},     {"seccomp", Format::Seccomp}, {"spo", Format::Spo},
+    {"html", Format::Html},
+};
+} // namespace
+
+std::string_view format_name(Format format) {
+    for (const auto& [name, f] : kFormats) {
+        if (f == format) {
+            return name;
+        }
+    }
+    return "text";
+}
+
 core::Result<Format> parse_format(std::string_view text) {
-    static const std::pair<std::string_view, Format> kFormats[] = {
-        {"text", Format::Text},     {"k8s", Format::K8s},         {"kubernetes", Format::K8s},
-        {"docker", Format::Docker}, {"podman", Format::Podman},   {"compose", Format::Compose},
-        {"oci", Format::Oci},       {"scc", Format::Scc},         {"systemd", Format::Systemd},
-        {"json", Format::Json},     {"seccomp", Format::Seccomp}, {"spo", Format::Spo},
-        {"html", Format::Html},
-    };
     for (const auto& [name, f] : kFormats) {
         if (core::iequals(name, text)) {
             return f;

@@ -30,6 +30,7 @@ enum class Format {
     Html
 };
 core::Result<Format> parse_format(std::string_view text);
+std::string_view format_name(Format format); // "k8s", "docker", ...
 
 // "NET_BIND_SERVICE", sorted by name.
 std::vector<std::string> sorted_k8s_names(core::CapSet set);

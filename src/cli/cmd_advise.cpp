@@ -260,6 +260,11 @@ core::Result<ReportPage> make_report(const Opts& o, const std::vector<advise::Gr
     in.groups = advice;
     in.render_options = render_options;
     in.advice_format = advice_format;
+    auto min_severity = lint::parse_severity(o.min_severity);
+    if (!min_severity) {
+        return core::make_error("--min-severity: " + min_severity.error().message);
+    }
+    in.min_severity = *min_severity;
     char host[256] = {};
     ::gethostname(host, sizeof(host) - 1);
     const std::time_t now = std::time(nullptr);

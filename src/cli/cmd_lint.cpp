@@ -22,6 +22,7 @@ struct LintCliOptions {
     std::string runtime = "containerd";
     std::string pss = "baseline";
     std::string fail_on = "high";
+    std::string min_severity = "info";
     std::string format = "text";
     std::string write;
     std::optional<std::string> default_caps;
@@ -66,6 +67,11 @@ int run_lint(const LintCliOptions& o) {
         }
         fail_on = *parsed;
     }
+    auto min_severity = lint::parse_severity(o.min_severity);
+    if (!min_severity) {
+        print_error("--min-severity: " + min_severity.error().message);
+        return 2;
+    }
     const auto format = o.format == "json"    ? output::LintFormat::JsonLines
                         : o.format == "sarif" ? output::LintFormat::Sarif
                                               : output::LintFormat::Text;
@@ -80,6 +86,7 @@ int run_lint(const LintCliOptions& o) {
                                       whole += chunk;
                                   }
                               });
+    writer.set_min_severity(*min_severity);
     lint::LintReport report;
     report.on_result = [&](lint::ContainerResult&& result) { writer.add(result); };
     for (const auto& path : o.paths) {
@@ -131,6 +138,11 @@ void add_lint_command(CLI::App& app, Context& ctx) {
     cmd->add_option("--fail-on", o->fail_on,
                     "exit 1 when a finding is at least this severe (info, low, medium, high, "
                     "critical, never)")
+        ->capture_default_str();
+    cmd->add_option("--min-severity", o->min_severity,
+                    "show only findings at least this severe (info, low, medium, high, "
+                    "critical); the rest are counted, and --fail-on still sees them")
+        ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}))
         ->capture_default_str();
     cmd->add_option("-o,--output", o->format, "output format")
         ->check(CLI::IsMember({"text", "json", "sarif"}))

@@ -25,6 +25,11 @@ void add_report_command(CLI::App& app, Context& ctx) {
                     "(repeatable)")
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    cmd->add_option("--min-severity", o->min_severity,
+                    "list only findings at least this severe (info, low, medium, high, critical); "
+                    "the header still counts the rest")
+        ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}))
+        ->capture_default_str();
     cmd->add_option("--scan", o->scan,
                     "a root filesystem whose setuid/setgid files and file capabilities are listed");
     cmd->footer("Takes what advise takes (-- CMD, --bundle DIR, --from FILE, container filters "

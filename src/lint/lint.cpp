@@ -280,6 +280,40 @@ void walk(int dir_fd, const std::string& path, int depth, const LintOptions& opt
 
 } // namespace
 
+Severity severity_of(core::Risk risk) {
+    switch (risk) {
+    case core::Risk::Low:
+        return Severity::Low;
+    case core::Risk::Medium:
+        return Severity::Medium;
+    case core::Risk::High:
+        return Severity::High;
+    case core::Risk::Critical:
+        return Severity::Critical;
+    }
+    return Severity::Low;
+}
+
+Impact impact_of(const Finding& f) {
+    if (f.breaks || f.id == "runtime-rejects" || f.id == "invalid-field" ||
+        f.id == "seccomp-profile-missing" || f.id == "seccomp-profile-invalid") {
+        return Impact::Breakage;
+    }
+    return f.id.starts_with("pss/") ? Impact::PodSecurity : Impact::OverPrivileged;
+}
+
+std::string_view impact_name(Impact impact) {
+    switch (impact) {
+    case Impact::OverPrivileged:
+        return "over-privileged";
+    case Impact::Breakage:
+        return "breakage";
+    case Impact::PodSecurity:
+        return "Pod Security";
+    }
+    return "over-privileged";
+}
+
 std::string_view severity_name(Severity severity) {
     switch (severity) {
     case Severity::Info:

@@ -20,6 +20,8 @@ namespace capwise::lint {
 enum class Severity { Info, Low, Medium, High, Critical };
 std::string_view severity_name(Severity severity); // "info" ... "critical"
 core::Result<Severity> parse_severity(std::string_view text);
+// A capability's catalog risk as a finding's severity.
+Severity severity_of(core::Risk risk);
 
 struct Finding {
     std::string id; // "dangerous-capability", "pss/runAsNonRoot"
@@ -32,7 +34,16 @@ struct Finding {
     // What the finding is about, for accepting it by name (lint.capwise.io/accept): the
     // capabilities, volume names or fields it names. Empty: it cannot be accepted.
     std::vector<std::string> subjects;
+    // The container will not start, or will not get what the manifest asks for (an add the
+    // runtime ignores): the breakage kind, whatever the rule.
+    bool breaks = false;
 };
+
+// What a finding is about, for a reviewer's totals: too much privilege, a container that will
+// not work as written, or a Pod Security level not met.
+enum class Impact { OverPrivileged, Breakage, PodSecurity };
+Impact impact_of(const Finding& finding);
+std::string_view impact_name(Impact impact); // "over-privileged", "breakage", "Pod Security"
 
 struct RuleInfo {
     std::string_view id;

@@ -1,5 +1,7 @@
 #include "lint/pss.hpp"
 
+#include "core/text.hpp"
+
 #include <algorithm>
 #include <span>
 
@@ -176,6 +178,16 @@ class Evaluator {
                 std::vector<std::string> bad, kept;
                 for (const auto& name : sc.capabilities->add) {
                     (in(name.value, kBaselineCaps) ? kept : bad).push_back(name.value);
+                    // A Baseline capability misspelt ("CAP_CHOWN", "chown") is kept, spelt as
+                    // Baseline wants it: the fix corrects the name rather than dropping it.
+                    std::string exact = core::to_upper(name.value);
+                    if (exact.starts_with("CAP_")) {
+                        exact.erase(0, 4);
+                    }
+                    if (exact != name.value && in(exact, kBaselineCaps) &&
+                        std::find(kept.begin(), kept.end(), exact) == kept.end()) {
+                        kept.push_back(exact);
+                    }
                 }
                 if (!bad.empty()) {
                     std::string list;

@@ -83,20 +83,6 @@ constexpr RuleInfo kRules[] = {
     {"pss/procMount_restricted", Severity::Low, "Pod Security Restricted: unmasked /proc"},
 };
 
-Severity from_risk(core::Risk risk) {
-    switch (risk) {
-    case core::Risk::Low:
-        return Severity::Low;
-    case core::Risk::Medium:
-        return Severity::Medium;
-    case core::Risk::High:
-        return Severity::High;
-    case core::Risk::Critical:
-        return Severity::Critical;
-    }
-    return Severity::Low;
-}
-
 Severity lower(Severity s) {
     return s == Severity::Info ? s : static_cast<Severity>(static_cast<int>(s) - 1);
 }
@@ -177,6 +163,7 @@ struct Judge {
                                     : std::string(", so ") + proper + " is still held") +
                             "; write " + proper,
                         fix, name.line);
+                    out.back().breaks = is_add;
                 } else {
                     add("cap-name-prefix", Severity::Low,
                         "\"" + name.value + "\" in " + where + " works on " +
@@ -193,6 +180,7 @@ struct Judge {
                                     : std::string(runtime_title(caps.runtime)) +
                                           " refuses to create the container"),
                     fix, name.line);
+                out.back().breaks = !containerd;
                 break;
             }
         };
@@ -234,7 +222,7 @@ struct Judge {
             if (entry == nullptr || entry->risk < core::Risk::Medium) {
                 continue;
             }
-            Severity severity = from_risk(entry->risk);
+            Severity severity = severity_of(entry->risk);
             std::string message = "adds " + core::cap_k8s_name(cap) + " (" +
                                   std::string(core::risk_name(entry->risk)) +
                                   " risk): " + std::string(entry->risk_reason);
@@ -295,6 +283,7 @@ struct Judge {
                 "them:\n" +
                 capabilities_fix({}),
             caps_line());
+        out.back().breaks = true;
     }
 
     void drop_all() {
@@ -554,7 +543,7 @@ void judge_scc(const SccSpec& scc, int line, ContainerResult& result) {
     for (int cap : allowed.members()) {
         const core::CatalogEntry* entry = core::find_entry(cap);
         if (entry != nullptr && entry->risk >= core::Risk::Medium) {
-            add("scc-allowed-capabilities", from_risk(entry->risk),
+            add("scc-allowed-capabilities", severity_of(entry->risk),
                 "allowedCapabilities lets pods add " + core::cap_k8s_name(cap) + " (" +
                     std::string(core::risk_name(entry->risk)) +
                     " risk): " + std::string(entry->risk_reason),
@@ -564,7 +553,7 @@ void judge_scc(const SccSpec& scc, int line, ContainerResult& result) {
     for (int cap : default_add.members()) {
         const core::CatalogEntry* entry = core::find_entry(cap);
         if (entry != nullptr && entry->risk >= core::Risk::Medium) {
-            add("scc-default-add", from_risk(entry->risk),
+            add("scc-default-add", severity_of(entry->risk),
                 "defaultAddCapabilities gives every admitted pod " + core::cap_k8s_name(cap) +
                     " (" + std::string(core::risk_name(entry->risk)) + " risk)",
                 "defaultAddCapabilities: []\n", scc.default_add_line);

@@ -1,6 +1,7 @@
 #include "output/lint_render.hpp"
 
 #include "core/text.hpp"
+#include "lint/fix_merge.hpp"
 
 #include <cctype>
 #include <fmt/format.h>
@@ -177,7 +178,15 @@ LintWriter::LintWriter(LintFormat format, const lint::LintOptions& options, Seve
     : format_(format), options_(options), fail_on_(fail_on), explain_(explain), style_(style),
       version_(std::move(version)), sink_(std::move(sink)) {}
 
-void LintWriter::add(const ContainerResult& r) {
+void LintWriter::add(const ContainerResult& all) {
+    const ContainerResult* shown = &all;
+    ContainerResult filtered;
+    if (min_ != Severity::Info) {
+        filtered = all;
+        std::erase_if(filtered.findings, [&](const Finding& f) { return f.severity < min_; });
+        shown = &filtered;
+    }
+    const ContainerResult& r = *shown;
     auto object = std::make_tuple(r.file, r.document, r.object_line);
     const bool new_object = !started_ || object != object_;
     if (new_object) {
@@ -186,13 +195,18 @@ void LintWriter::add(const ContainerResult& r) {
     if (!r.scc) {
         ++containers_;
     }
-    std::vector<bool> first(r.findings.size());
-    for (std::size_t i = 0; i < r.findings.size(); ++i) {
-        const Finding& f = r.findings[i];
-        first[i] = !f.pod_scope || seen_.emplace(f.id, f.line, f.message).second;
-        if (first[i]) {
+    // Counted over every finding (the exit status does not depend on what is shown); a pod's
+    // finding once per pod.
+    std::vector<bool> first;
+    for (const Finding& f : all.findings) {
+        const bool once = !f.pod_scope || seen_.emplace(f.id, f.line, f.message).second;
+        if (once) {
             ++counts_[static_cast<int>(f.severity)];
             failed_ = failed_ || f.severity >= fail_on_;
+            hidden_ += f.severity < min_ ? 1 : 0;
+        }
+        if (f.severity >= min_) {
+            first.push_back(once);
         }
     }
     switch (format_) {
@@ -252,9 +266,35 @@ void LintWriter::text(const ContainerResult& r, const std::vector<bool>& first) 
         }
     }
     shown.clear();
+    std::vector<Finding> own;
     for (const auto& f : r.findings) {
         if (!f.pod_scope) {
             render_finding(buffer_, r, f, "    ", style_, shown);
+            own.push_back(f);
+        }
+    }
+    // Fixes of several findings, one at a time, can undo each other: one merged fix resolves
+    // them all.
+    for (const auto& m : lint::merge_fixes(own)) {
+        if (m.resolves.size() < 2) {
+            continue;
+        }
+        buffer_ +=
+            fmt::format("    {} (at {}; resolves {}):\n", style_.paint(Color::Bold, "merged fix"),
+                        escaped(m.path), fmt::join(m.resolves, ", "));
+        std::string_view fix = m.yaml;
+        while (!fix.empty()) {
+            auto nl = fix.find('\n');
+            buffer_ +=
+                fmt::format("      {}\n", style_.paint(Color::Green, escaped(fix.substr(0, nl))));
+            fix.remove_prefix(nl == std::string_view::npos ? fix.size() : nl + 1);
+        }
+        for (const auto& c : m.conflicts) {
+            buffer_ += fmt::format("      {}\n", style_.paint(Color::Dim, "# " + escaped(c)));
+        }
+        for (const auto& h : m.by_hand) {
+            buffer_ +=
+                fmt::format("      {}\n", style_.paint(Color::Dim, "# and by hand: " + escaped(h)));
         }
     }
 }
@@ -302,6 +342,15 @@ void LintWriter::json(const ContainerResult& r) {
     if (r.caps.uid) {
         entry["uid"] = *r.caps.uid;
     }
+    Json merged = Json::array();
+    for (const auto& m : lint::merge_fixes(r.findings)) {
+        merged.push_back({{"path", m.path},
+                          {"fix", m.yaml},
+                          {"resolves", m.resolves},
+                          {"byHand", m.by_hand},
+                          {"conflicts", m.conflicts}});
+    }
+    entry["mergedFixes"] = std::move(merged);
     buffer_ += started_ ? ",\n    " : "{\n  \"results\": [\n    ";
     buffer_ += dump_json(entry);
 }
@@ -354,6 +403,9 @@ void LintWriter::finish(const lint::LintReport& report) {
             report.documents == 1 ? "" : "s", report.objects, report.objects == 1 ? "" : "s",
             report.skipped.size(), containers_, containers_ == 1 ? "" : "s", counts_[4], counts_[3],
             counts_[2], counts_[1], counts_[0]);
+        if (hidden_ != 0) {
+            buffer_ += fmt::format("; {} below {} not shown", hidden_, lint::severity_name(min_));
+        }
         if (!report.errors.empty()) {
             buffer_ += fmt::format("; {} error{}", report.errors.size(),
                                    report.errors.size() == 1 ? "" : "s");
@@ -390,6 +442,8 @@ void LintWriter::finish(const lint::LintReport& report) {
                         {"runtime", core::runtime_name(options_.runtime)},
                         {"pss", core::pss_level_name(options_.pss)},
                         {"failOn", lint::severity_name(fail_on_)},
+                        {"minSeverity", lint::severity_name(min_)},
+                        {"notShown", hidden_},
                         {"failed", failed_}};
         buffer_ += started_ ? "\n  ],\n" : "{\n  \"results\": [],\n";
         buffer_ += "  \"errors\": " + nested(errors, "  ") + ",\n";

@@ -24,6 +24,8 @@ class LintWriter {
     LintWriter(LintFormat format, const lint::LintOptions& options, lint::Severity fail_on,
                bool explain, Style style, std::string version, Sink sink);
 
+    // Findings below this severity are counted (and fail the run) but not written.
+    void set_min_severity(lint::Severity min) { min_ = min; }
     void add(const lint::ContainerResult& result);
     // Errors, skipped objects and the summary; ends the document.
     void finish(const lint::LintReport& report);
@@ -48,6 +50,8 @@ class LintWriter {
     bool started_ = false;
     std::size_t containers_ = 0;
     std::size_t counts_[5] = {};
+    lint::Severity min_ = lint::Severity::Info;
+    std::size_t hidden_ = 0; // counted findings below min_
     bool failed_ = false;
     // The current object (text grouping) and the pod-level findings already seen in it.
     std::tuple<std::string, int, int> object_;

@@ -1,13 +1,15 @@
-// `capwise report`: one self-contained HTML page a security review reads at a glance — a matrix
-// of containers by capability (used, held but unused, denied and needed, best effort), worst
-// first, then per container the advice, its evidence, a timeline, risks, the non-root
-// explanation and the seccomp profile; lint findings and the privileged-file inventory in their
-// own sections. No network, scripts, fonts or styles from elsewhere; printable; readable on a
-// phone. The evidence is summarised (per capability, not per event): the page grows with the
-// number of containers and capabilities, not with how long the trace ran.
+// `capwise report`: one self-contained HTML page a security review triages from — totals by
+// severity, kind and Pod Security level with the worst containers named first; a matrix of every
+// container (traced and linted) by capability; then per container its findings worst first, each
+// with its fix, one merged fix, the advice with its evidence, a timeline and the seccomp profile;
+// the privileged-file inventory and the catalog entries of the capabilities on the page. No
+// network, scripts, fonts or styles from elsewhere; printable; readable on a phone. The evidence is
+// summarised (per capability, not per event): the page grows with the number of containers and
+// capabilities, not with how long the trace ran.
 #pragma once
 
 #include "advise/formats.hpp"
+#include "advise/review.hpp"
 #include "core/fs_scan.hpp"
 #include "lint/lint.hpp"
 
@@ -32,15 +34,9 @@ struct ReportInput {
     // embedded advice) and says how many it left out; the totals count every one. A page must
     // open in a browser: 100,000 containers drawn were 349 MiB.
     std::size_t max_containers = kMaxReportContainers;
+    // Findings below this are counted in the header but not listed (--min-severity).
+    lint::Severity min_severity = lint::Severity::Info;
 };
-
-// The state of one matrix cell.
-enum class Cell { None, Used, Unused, DeniedNeeded, BestEffort };
-Cell cell_state(const advise::GroupAdvice& g, int cap);
-
-// Containers by how badly they are configured: breakage (needed but denied) first, then waste
-// (held but unused), then name.
-std::vector<const advise::GroupAdvice*> worst_first(const std::vector<advise::GroupAdvice>& groups);
 
 std::string render_html(const ReportInput& input);
 

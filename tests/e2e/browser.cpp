@@ -1,6 +1,8 @@
 #include "e2e/browser.hpp"
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 namespace capwise::e2e {
@@ -21,6 +23,38 @@ RunResult browser_dom(const std::string& html_path, int width, int height) {
     return run(chromium({"--window-size=" + std::to_string(width) + "," + std::to_string(height),
                          "--dump-dom", "file://" + html_path}),
                90);
+}
+
+std::map<std::string, std::string> browser_layout(const std::string& html_path, int width) {
+    const std::filesystem::path page(html_path);
+    const auto wrapper = page.parent_path() / ("layout-" + std::to_string(width) + ".html");
+    std::ofstream(wrapper) << "<!DOCTYPE html><html><body style=\"margin:0\"><iframe id=\"f\" "
+                              "style=\"border:0\" width=\""
+                           << width << "\" height=\"900\" src=\"" << page.filename().string()
+                           << "\"></iframe><script>document.getElementById('f')."
+                              "addEventListener('load',function(){var d=this.contentDocument."
+                              "documentElement,o=document.createElement('pre');o.id='facts';"
+                              "for(var i=0;i<d.attributes.length;i++){o.textContent+=d."
+                              "attributes[i].name+'='+d.attributes[i].value+'\\n';}document."
+                              "body.appendChild(o);});</script></body></html>";
+    auto dom = run(chromium({"--allow-file-access-from-files", "--window-size=1000,1000",
+                             "--dump-dom", "file://" + wrapper.string()}),
+                   90);
+    std::map<std::string, std::string> facts;
+    const auto start = dom.out.find("<pre id=\"facts\">");
+    if (dom.status != 0 || start == std::string::npos) {
+        facts["error"] = "chromium: " + dom.err;
+        return facts;
+    }
+    std::istringstream lines(
+        dom.out.substr(start + 16, dom.out.find("</pre>", start) - start - 16));
+    for (std::string line; std::getline(lines, line);) {
+        const auto eq = line.find('=');
+        if (eq != std::string::npos) {
+            facts[line.substr(0, eq)] = line.substr(eq + 1);
+        }
+    }
+    return facts;
 }
 
 std::size_t Screenshot::count(std::uint8_t r, std::uint8_t g, std::uint8_t b, int tolerance) const {

@@ -5,6 +5,7 @@
 #include "e2e/run.hpp"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,12 @@ namespace capwise::e2e {
 
 // The serialized DOM (chromium --dump-dom) of a local HTML file.
 RunResult browser_dom(const std::string& html_path, int width = 1280, int height = 900);
+
+// The layout facts the report's script keeps on its root element (data-overflowing,
+// data-first-denied-right, data-viewport-width, ...), read with the page laid out exactly
+// `width` pixels wide: inside an iframe of that width, because headless Chromium's window is
+// never narrower than 500 px. Empty when the page could not be read (the error in "error").
+std::map<std::string, std::string> browser_layout(const std::string& html_path, int width);
 
 struct Screenshot {
     int width = 0, height = 0;

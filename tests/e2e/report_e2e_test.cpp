@@ -41,9 +41,79 @@ std::map<std::string, Json> embedded_advice(const std::string& dom) {
     return out;
 }
 
+std::string without_wbr(std::string dom) {
+    for (auto at = dom.find("<wbr>"); at != std::string::npos; at = dom.find("<wbr>", at)) {
+        dom.erase(at, 5);
+    }
+    return dom;
+}
+
+// Every finding listed on the page, by severity, in page order.
+std::vector<std::string> listed_severities(const std::string& dom) {
+    std::vector<std::string> out;
+    const std::string mark = "<li class=\"finding\" data-severity=\"";
+    for (auto at = dom.find(mark); at != std::string::npos; at = dom.find(mark, at + 1)) {
+        const auto start = at + mark.size();
+        out.push_back(dom.substr(start, dom.find('"', start) - start));
+    }
+    return out;
+}
+
+// The header's totals by severity.
+std::map<std::string, std::size_t> header_totals(const std::string& dom) {
+    std::map<std::string, std::size_t> out;
+    for (const char* s : {"critical", "high", "medium", "low", "info"}) {
+        const std::string mark = std::string("data-severity=\"") + s + "\" data-count=\"";
+        if (auto at = dom.find(mark); at != std::string::npos) {
+            out[s] = std::stoul(dom.substr(at + mark.size()));
+        }
+    }
+    return out;
+}
+
+int rank(const std::string& severity) {
+    static const std::map<std::string, int> kRank = {
+        {"info", 0}, {"low", 1}, {"medium", 2}, {"high", 3}, {"critical", 4}};
+    return kRank.at(severity);
+}
+
+// The header counts what is listed; within each container the list goes worst first.
+void expect_triage_consistent(const std::string& dom) {
+    std::map<std::string, std::size_t> listed;
+    for (const auto& s : listed_severities(dom)) {
+        ++listed[s];
+    }
+    auto header = header_totals(dom);
+    std::erase_if(header, [](const auto& e) { return e.second == 0; });
+    EXPECT_EQ(header, listed);
+    const std::string open = "<section class=\"container\"";
+    for (auto at = dom.find(open); at != std::string::npos;) {
+        const auto next = dom.find(open, at + 1);
+        const auto order = listed_severities(dom.substr(at, next - at));
+        for (std::size_t i = 1; i < order.size(); ++i) {
+            EXPECT_GE(rank(order[i - 1]), rank(order[i])) << dom.substr(at, 200);
+        }
+        at = next;
+    }
+}
+
+// On a phone (400 px): nothing but scroll boxes reaches past the viewport, and the first DENIED
+// cell (when there is one) is on the first screen.
+void expect_phone_layout(const std::string& page) {
+    auto facts = browser_layout(page, 400);
+    ASSERT_FALSE(facts.contains("error")) << facts["error"];
+    EXPECT_EQ(facts["data-viewport-width"], "400");
+    EXPECT_EQ(facts["data-overflowing"], "0") << facts["data-first-overflowing"];
+    EXPECT_EQ(facts["data-page-overflow"], "false");
+    if (facts["data-first-denied-right"] != "none") {
+        EXPECT_LE(std::stoi(facts["data-first-denied-right"]), 400);
+    }
+}
+
 // Every capability the JSON advice names (added, with evidence) appears in the rendered matrix,
 // and every container has its row; returns how many containers were checked.
-std::size_t expect_dom_covers_json(const std::string& dom) {
+std::size_t expect_dom_covers_json(const std::string& page_dom) {
+    const std::string dom = without_wbr(page_dom);
     const auto advice = embedded_advice(dom);
     EXPECT_FALSE(advice.empty()) << "no embedded advice";
     const auto matrix_end = dom.find("<h2 id=\"containers\">");
@@ -105,8 +175,16 @@ TEST_F(ReportE2E, AContainersReportInABrowser) {
     auto dom = browser_dom(page);
     ASSERT_EQ(dom.status, 0) << dom.err;
     EXPECT_EQ(expect_dom_covers_json(dom.out), 1U);
-    EXPECT_NE(dom.out.find("1 container holds 14 capabilities, use 1; 1 needed but denied"),
+    EXPECT_NE(dom.out.find("1 container traced: it holds 14 capabilities, uses 1; 1 needed but "
+                           "denied"),
               std::string::npos);
+    expect_triage_consistent(dom.out);
+    // The denied capability is a high breakage finding, and the first of the page.
+    EXPECT_NE(dom.out.find("<code>denied-needed</code> <span class=\"muted\">breakage</span>"),
+              std::string::npos);
+    EXPECT_NE(dom.out.find("id=\"fix-first\""), std::string::npos);
+    // Linted and traced on one page: the Pod is a row of the matrix too.
+    EXPECT_NE(without_wbr(dom.out).find(">Pod/web/app</a></th>"), std::string::npos);
     EXPECT_NE(dom.out.find("class=\"denied\" title=\"SYS_NICE: DENIED\""), std::string::npos);
     EXPECT_NE(dom.out.find("class=\"used\" title=\"SYS_CHROOT: used\""), std::string::npos);
     EXPECT_NE(dom.out.find("class=\"unused\" title=\"NET_RAW: unused\""), std::string::npos);
@@ -127,24 +205,82 @@ TEST_F(ReportE2E, AContainersReportInABrowser) {
     auto phone = browser_screenshot(page, (t / "phone.png").string(), 400, 900);
     ASSERT_TRUE(phone.error.empty()) << phone.error;
     EXPECT_GT(phone.count(0xb3, 0x59, 0x00), 200U);
+    EXPECT_GT(phone.count(0xb0, 0x00, 0x20), 200U); // the DENIED cell is on the first screen
+    expect_phone_layout(page);
     expect_tidy_clean(page);
 }
 
-// A report of manifests alone, and advise --format html for a single run.
+// A report of manifests alone: every container the manifests run (init containers included) is
+// a row of the matrix with its Pod Security level and worst finding; findings are worst first
+// with one merged fix per container that never undoes another; --min-severity lists fewer but
+// the header counts them all. And advise --format html for a single run.
 TEST_F(ReportE2E, ManifestsAloneAndAdviseHtml) {
     TempDir t;
     t.write("deploy/a.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\n"
                              "spec:\n  template:\n    spec:\n      containers:\n"
                              "      - name: c\n        image: x\n        securityContext:\n"
                              "          privileged: true\n");
+    t.write("deploy/orders.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: orders-api, namespace: "
+            "shop}\nspec:\n  template:\n    spec:\n      initContainers:\n      - name: "
+            "iptables-init\n        image: x\n        securityContext: {privileged: true}\n"
+            "      containers:\n      - name: api\n        image: x\n        securityContext:\n"
+            "          capabilities:\n            add: [CAP_NET_BIND_SERVICE, SYS_ADMIN]\n"
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {name: tidy, namespace: shop}\nspec:\n"
+            "  containers:\n  - name: app\n    image: x\n    securityContext:\n"
+            "      runAsNonRoot: true\n      allowPrivilegeEscalation: false\n"
+            "      seccompProfile: {type: RuntimeDefault}\n      capabilities: {drop: [ALL], "
+            "add: [NET_BIND_SERVICE]}\n");
     const std::string page = (t / "lint.html").string();
     auto r = capwise({"report", "--manifests", (t / "deploy").string(), "-o", page});
     ASSERT_EQ(r.status, 0) << r.err;
     auto dom = browser_dom(page);
     ASSERT_EQ(dom.status, 0) << dom.err;
-    EXPECT_NE(dom.out.find("0 containers hold 0 capabilities"), std::string::npos);
-    EXPECT_NE(dom.out.find(">privileged</td>"), std::string::npos) << dom.out.substr(0, 4000);
+    const std::string text = without_wbr(dom.out);
+    EXPECT_EQ(text.find("0 containers"), std::string::npos);
+    // Every container lint knows is a row (the same names lint's JSON gives).
+    auto lint = capwise({"lint", "-o", "json", "--fail-on", "never", (t / "deploy").string()});
+    ASSERT_EQ(lint.status, 0) << lint.err;
+    const auto results = Json::parse(lint.out)["results"];
+    ASSERT_EQ(results.size(), 4U);
+    const auto matrix = text.substr(0, text.find("<h2 id=\"containers\">"));
+    for (const auto& res : results) {
+        std::string name = res["namespace"].get<std::string>();
+        name += (name.empty() ? "" : "/") + res["kind"].get<std::string>() + "/" +
+                res["name"].get<std::string>() + "/" + res["container"].get<std::string>();
+        EXPECT_NE(matrix.find(">" + name + "</a></th>"), std::string::npos) << name;
+    }
+    EXPECT_NE(text.find("4 containers: 0 traced, 4 linted, 0 both"), std::string::npos);
+    EXPECT_NE(text.find("title=\"SYS_ADMIN: added\""), std::string::npos);
+    EXPECT_NE(text.find("class=\"default\" title=\"CHOWN: default\""), std::string::npos);
+    EXPECT_NE(text.find(">privileged</code>"), std::string::npos);
+    expect_triage_consistent(dom.out);
+    // The api container's one fix keeps NET_BIND_SERVICE, spelled right, and drops SYS_ADMIN.
+    const auto api = text.find("<h3>shop/Deployment/orders-api/api</h3>");
+    ASSERT_NE(api, std::string::npos);
+    const auto merged = text.find("<div class=\"merged\"", api);
+    ASSERT_NE(merged, std::string::npos);
+    const auto fix = text.substr(merged, text.find("</pre>", merged) - merged);
+    EXPECT_NE(fix.find("add: [NET_BIND_SERVICE]\n"), std::string::npos) << fix;
+    EXPECT_EQ(fix.find("SYS_ADMIN]"), std::string::npos) << fix;
+    expect_phone_layout(page);
     expect_tidy_clean(page);
+
+    // Only high and worse listed; the header still counts every finding.
+    const std::string high = (t / "high.html").string();
+    ASSERT_EQ(capwise({"report", "--manifests", (t / "deploy").string(), "--min-severity", "high",
+                       "-o", high})
+                  .status,
+              0);
+    auto high_dom = browser_dom(high);
+    for (const auto& s : listed_severities(high_dom.out)) {
+        EXPECT_TRUE(s == "high" || s == "critical") << s;
+    }
+    EXPECT_EQ(header_totals(high_dom.out), header_totals(dom.out));
+    EXPECT_NE(high_dom.out.find("below high not listed"), std::string::npos);
+    auto bad = capwise(
+        {"report", "--manifests", (t / "deploy").string(), "--min-severity", "severe", "-o", high});
+    EXPECT_EQ(bad.status, 2) << bad.err;
 
     auto html = capwise({"advise", "--format", "html", "--", "chroot", "/", "true"});
     ASSERT_EQ(html.status, 0) << html.err;
@@ -196,9 +332,10 @@ TEST_F(ReportE2E, FiveHundredPodsWithLongNamesKeepTheLayout) {
         ASSERT_EQ(dom.status, 0) << dom.err;
         EXPECT_NE(dom.out.find("data-page-overflow=\"false\""), std::string::npos)
             << w << "px: " << dom.out.substr(0, 300);
-        EXPECT_NE(dom.out.find("500 containers hold 7000 capabilities, use 500"),
+        EXPECT_NE(dom.out.find("500 containers traced: they hold 7000 capabilities, use 500"),
                   std::string::npos);
     }
+    expect_phone_layout(page);
     expect_tidy_clean(page);
 }
 

@@ -1,5 +1,6 @@
 // The manifest reader (libyaml tree, typing, merges, hostile input), object discovery, and the
 // three renderers of capwise lint.
+#include "lint/fix_merge.hpp"
 #include "lint/lint.hpp"
 #include "lint/yaml_tree.hpp"
 #include "output/lint_render.hpp"
@@ -275,6 +276,114 @@ TEST(LintRender, TextGroupsByObjectWithLines) {
     EXPECT_NE(text.find("t.yaml:5"), std::string::npos); // hostNetwork's line
     EXPECT_EQ(text.find("pss/hostNamespaces"), text.rfind("pss/hostNamespaces")); // once
     EXPECT_NE(text.find("1 object (0 without a pod spec), 2 containers"), std::string::npos);
+}
+
+} // namespace
+} // namespace capwise::lint
+
+namespace capwise::lint {
+namespace {
+
+Finding fix_finding(std::string id, Severity s, std::string fix, std::string path = "c[0]") {
+    Finding f;
+    f.id = std::move(id);
+    f.severity = s;
+    f.fix = std::move(fix);
+    f.path = std::move(path);
+    return f;
+}
+
+// Fixes that would undo each other become one: adds intersect (a fix without an add list has
+// no say), drops and other lists unite, comments stay, a conflict is said and the worst wins.
+TEST(FixMerge, OneFixPerPlaceThatNeverUndoesAnother) {
+    const std::vector<Finding> findings{
+        fix_finding(
+            "dangerous-capability", Severity::Critical,
+            "securityContext:\n  capabilities:\n    drop: [ALL]\n    add: [NET_BIND_SERVICE]\n"),
+        fix_finding("cap-name-prefix", Severity::Medium,
+                    "securityContext:\n  capabilities:\n    drop: [ALL]\n"
+                    "    add: [NET_BIND_SERVICE, SYS_ADMIN]\n"),
+        fix_finding("pss/capabilities_restricted", Severity::Low,
+                    "securityContext:\n  capabilities:\n    drop: [ALL]\n"),
+        fix_finding("privilege-escalation", Severity::Low,
+                    "securityContext:\n  allowPrivilegeEscalation: false\n"),
+        fix_finding("pss/runAsUser", Severity::Low, "securityContext:\n  runAsUser: 1000\n"),
+        fix_finding("other", Severity::Info, "securityContext:\n  runAsUser: 2000\n"),
+        fix_finding("pss/sysctls", Severity::High,
+                    "# remove kernel.x from securityContext.sysctls\n", "pod"),
+        fix_finding("pss/hostPorts", Severity::High, "ports:\n- containerPort: 80\n"),
+    };
+    const auto merged = merge_fixes(findings);
+    ASSERT_EQ(merged.size(), 2U);
+    EXPECT_EQ(merged[0].path, "c[0]");
+    EXPECT_EQ(merged[0].yaml, "securityContext:\n  capabilities:\n    drop: [ALL]\n"
+                              "    add: [NET_BIND_SERVICE]\n  allowPrivilegeEscalation: false\n"
+                              "  runAsUser: 1000\nports:\n- containerPort: 80\n");
+    EXPECT_EQ(merged[0].resolves.size(), 7U);
+    ASSERT_EQ(merged[0].conflicts.size(), 1U);
+    EXPECT_NE(merged[0].conflicts[0].find("1000 kept over 2000"), std::string::npos);
+    EXPECT_EQ(merged[1].yaml, "# remove kernel.x from securityContext.sysctls\n");
+    // A trace's needs decide the add list.
+    const auto traced = merge_fixes(findings, std::vector<std::string>{"SYS_ADMIN"});
+    EXPECT_NE(traced[0].yaml.find("add: [SYS_ADMIN]\n"), std::string::npos) << traced[0].yaml;
+}
+
+// Hostile names inside fixes (an annotation key, a volume name) come out quoted, and the
+// merged fix is YAML that reads back; a fix that is not YAML is kept verbatim, apart.
+TEST(FixMerge, HostileNamesStayDataAndBrokenFixesAreKeptApart) {
+    const std::vector<Finding> findings{
+        fix_finding("pss/appArmorProfile", Severity::High,
+                    "metadata:\n  annotations:\n    \"a: b #c\": runtime/default\n"),
+        fix_finding("pss/restrictedVolumes", Severity::Low,
+                    "volumes:\n- name: \"x\\ny: [z]\"\n  emptyDir: {}\n"),
+        fix_finding("broken", Severity::Low, "a: [\n"),
+    };
+    const auto merged = merge_fixes(findings);
+    ASSERT_EQ(merged.size(), 1U);
+    EXPECT_EQ(merged[0].by_hand, std::vector<std::string>{"a: [\n"});
+    bool ok = false;
+    parse_yaml_stream(merged[0].yaml, YamlLimits{}, [&](YamlDocument&& doc) {
+        ASSERT_FALSE(doc.error) << doc.error->message << "\n" << merged[0].yaml;
+        ASSERT_NE(doc.root, nullptr);
+        const auto* ann = doc.root->find("metadata")->find("annotations");
+        ASSERT_NE(ann, nullptr);
+        EXPECT_NE(ann->find("a: b #c"), nullptr) << merged[0].yaml;
+        const auto* vol = doc.root->find("volumes");
+        ASSERT_TRUE(vol != nullptr && vol->is_sequence());
+        EXPECT_EQ(vol->items[0]->find("name")->value, "x\ny: [z]");
+        ok = true;
+    });
+    EXPECT_TRUE(ok);
+}
+
+// lint's text output: one merged fix per container, and --min-severity hides without
+// forgetting (counts and the exit status see every finding).
+TEST(LintRender, MergedFixAndMinimumSeverity) {
+    LintReport report;
+    lint_text("api.yaml",
+              "apiVersion: v1\nkind: Pod\nmetadata: {name: api}\nspec:\n  containers:\n"
+              "  - name: api\n    image: x\n    securityContext:\n      capabilities:\n"
+              "        add: [CAP_NET_BIND_SERVICE, SYS_ADMIN]\n",
+              LintOptions{}, report);
+    std::string out;
+    output::LintWriter writer(output::LintFormat::Text, LintOptions{}, Severity::Critical, false,
+                              output::Style(false), "test",
+                              [&](std::string_view chunk) { out += chunk; });
+    writer.set_min_severity(Severity::High);
+    for (const auto& r : report.results) {
+        writer.add(r);
+    }
+    writer.finish(report);
+    EXPECT_NE(out.find("merged fix (at spec.containers[0]; resolves dangerous-capability, "
+                       "pss/capabilities_baseline)"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("      add: [NET_BIND_SERVICE]\n"), std::string::npos) << out;
+    EXPECT_EQ(out.find("missing-drop-all"), std::string::npos); // medium: not shown
+    EXPECT_NE(out.find("1 critical, 1 high, 3 medium, 5 low, 0 info; 8 below high not shown"),
+              std::string::npos)
+        << out;
+    EXPECT_TRUE(writer.failed()); // the critical finding
 }
 
 } // namespace

@@ -7,6 +7,12 @@
 namespace capwise::report {
 namespace {
 
+using advise::Cell;
+using advise::cell_state;
+using advise::review;
+using advise::ReviewOptions;
+using advise::ReviewRow;
+
 constexpr int kChown = 0, kNetRaw = 13, kSysChroot = 18, kSysNice = 23, kFsetid = 4;
 
 advise::GroupAdvice group(std::string name, std::initializer_list<int> held,
@@ -48,21 +54,128 @@ TEST(Report, WorstFirstAndTotals) {
         group("wasteful", {kChown, kNetRaw, kSysChroot}, {kSysChroot}),
         group("broken", {kChown}, {kSysNice}),
     };
-    auto order = worst_first(groups);
-    ASSERT_EQ(order.size(), 3U);
-    EXPECT_EQ(order[0]->group, "broken");
-    EXPECT_EQ(order[1]->group, "wasteful");
-    EXPECT_EQ(order[2]->group, "tidy");
+    const auto t = review(groups, nullptr, {});
+    ASSERT_EQ(t.rows.size(), 3U);
+    EXPECT_EQ(t.rows[0].name, "broken"); // denied and needed: high
+    EXPECT_EQ(t.rows[1].name, "wasteful");
+    EXPECT_EQ(t.rows[2].name, "tidy");
+    EXPECT_FALSE(t.rows[2].worst.has_value());
+    // broken: SYS_NICE denied (high, breakage) and CHOWN unused (low); wasteful: NET_RAW and
+    // CHOWN unused (one finding, the riskiest's severity).
+    EXPECT_EQ(t.totals.by_severity[static_cast<int>(lint::Severity::High)], 2U); // + NET_RAW
+    EXPECT_EQ(t.totals.by_impact[static_cast<int>(lint::Impact::Breakage)], 1U);
+    EXPECT_EQ(t.totals.by_impact[static_cast<int>(lint::Impact::OverPrivileged)], 2U);
+    EXPECT_EQ(t.totals.findings(), 3U);
+    EXPECT_EQ(t.totals.traced, 3U);
     ReportInput in;
     in.groups = groups;
     const auto html = render_html(in);
-    EXPECT_NE(html.find("3 containers hold 5 capabilities, use 2; 1 needed but denied"),
+    EXPECT_NE(html.find("3 containers traced: they hold 5 capabilities, use 2; 1 needed but "
+                        "denied"),
               std::string::npos);
-    EXPECT_LT(html.find(">broken</a>"), html.find(">wasteful</a>"));
-    EXPECT_LT(html.find(">wasteful</a>"), html.find(">tidy</a>"));
+    const auto matrix = html.find("id=\"matrix\"");
+    EXPECT_LT(html.find(">broken</a>", matrix), html.find(">wasteful</a>", matrix));
+    EXPECT_LT(html.find(">wasteful</a>", matrix), html.find(">tidy</a>", matrix));
     EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0U);
     EXPECT_EQ(html.find("<link"), std::string::npos); // nothing fetched from elsewhere
     EXPECT_EQ(html.find("src="), std::string::npos);
+    // One container: singular words.
+    ReportInput one;
+    one.groups = {group("tidy", {kSysChroot}, {kSysChroot})};
+    EXPECT_NE(render_html(one).find("1 container traced: it holds 1 capability, uses 1<"),
+              std::string::npos);
+}
+
+// Manifests only: every linted container is a row of the matrix with what it will hold, its
+// Pod Security level and worst finding; findings sorted by severity; lows below a minimum are
+// counted, not listed.
+TEST(Report, LintedContainersAreRowsAndFindingsAreTriaged) {
+    lint::LintReport lr;
+    lint::lint_text("deploy.yaml",
+                    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: orders-api, "
+                    "namespace: shop}\nspec:\n  template:\n    spec:\n      initContainers:\n"
+                    "      - name: iptables-init\n        image: x\n        securityContext: "
+                    "{privileged: true}\n      containers:\n      - name: api\n        image: "
+                    "x\n        securityContext:\n          capabilities:\n            add: "
+                    "[CAP_NET_BIND_SERVICE, SYS_ADMIN]\n",
+                    lint::LintOptions{}, lr);
+    ASSERT_EQ(lr.results.size(), 2U);
+    const auto t = review({}, &lr, {});
+    ASSERT_EQ(t.rows.size(), 2U);
+    const ReviewRow* init = &t.rows[0];
+    const ReviewRow* api = &t.rows[1];
+    if (init->name != "shop/Deployment/orders-api/iptables-init") {
+        std::swap(init, api);
+    }
+    EXPECT_EQ(init->name, "shop/Deployment/orders-api/iptables-init");
+    EXPECT_EQ(api->name, "shop/Deployment/orders-api/api");
+    EXPECT_EQ(init->worst, lint::Severity::Critical); // privileged
+    EXPECT_EQ(api->worst, lint::Severity::Critical);  // adds SYS_ADMIN
+    EXPECT_EQ(init->pss, core::PssLevel::Privileged);
+    EXPECT_EQ(init->cells[kSysNice], Cell::Granted);
+    EXPECT_EQ(api->cells[21], Cell::Added); // SYS_ADMIN
+    EXPECT_EQ(api->cells[kChown], Cell::Default);
+    std::size_t listed = 0;
+    for (const auto& row : t.rows) {
+        for (std::size_t i = 1; i < row.findings.size(); ++i) {
+            EXPECT_GE(row.findings[i - 1].severity, row.findings[i].severity) << row.name;
+        }
+        listed += row.findings.size();
+    }
+    EXPECT_EQ(t.totals.findings(), listed);
+    EXPECT_EQ(t.totals.linted, 2U);
+    // The api container's fixes merged: NET_BIND_SERVICE kept, SYS_ADMIN dropped.
+    ASSERT_FALSE(api->merged.empty());
+    const auto& m = api->merged.front();
+    EXPECT_NE(m.yaml.find("add: [NET_BIND_SERVICE]\n"), std::string::npos) << m.yaml;
+    EXPECT_NE(m.yaml.find("drop: [ALL]"), std::string::npos) << m.yaml;
+    EXPECT_GE(m.resolves.size(), 2U);
+
+    const auto high = review({}, &lr, ReviewOptions{lint::Severity::High, {}});
+    for (const auto& row : high.rows) {
+        for (const auto& f : row.findings) {
+            EXPECT_GE(f.severity, lint::Severity::High);
+        }
+    }
+    EXPECT_GT(high.totals.hidden, 0U);
+    EXPECT_EQ(high.totals.findings(), t.totals.findings()); // counted, not listed
+    std::size_t high_listed = 0;
+    for (const auto& row : high.rows) {
+        high_listed += row.findings.size();
+    }
+    EXPECT_EQ(high_listed + high.totals.hidden, t.totals.findings());
+
+    ReportInput in;
+    in.lint = lr;
+    const auto html = render_html(in);
+    EXPECT_EQ(html.find("0 containers"), std::string::npos);
+    EXPECT_NE(html.find("title=\"SYS_ADMIN: added\""), std::string::npos);
+    EXPECT_NE(html.find("id=\"fix-first\""), std::string::npos);
+    EXPECT_NE(html.find("href=\"#cap-SYS_ADMIN\""), std::string::npos);
+    EXPECT_NE(html.find("id=\"cap-SYS_ADMIN\""), std::string::npos);
+    EXPECT_NE(html.find("orders-<wbr>api/<wbr>iptables-<wbr>init"), std::string::npos);
+}
+
+// A traced container matched with its manifest: one row; the trace's needs decide the merged
+// fix's add list.
+TEST(Report, TracedAndLintedAreOneRow) {
+    lint::LintReport lr;
+    lint::lint_text("web.yaml",
+                    "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec:\n"
+                    "  containers:\n  - name: app\n    image: x\n    securityContext:\n"
+                    "      capabilities:\n        add: [SYS_ADMIN, CAP_SYS_CHROOT]\n",
+                    lint::LintOptions{}, lr);
+    auto g = group("shop/web/app", {kChown, kSysChroot, 21}, {kSysChroot});
+    g.in_pod = true;
+    g.k8s_namespace = "shop";
+    const auto t = review({g}, &lr, {});
+    ASSERT_EQ(t.rows.size(), 1U);
+    EXPECT_NE(t.rows[0].linted, nullptr);
+    EXPECT_EQ(t.totals.both, 1U);
+    EXPECT_EQ(t.rows[0].cells[21], Cell::Unused); // granted, never used: the waste
+    ASSERT_FALSE(t.rows[0].merged.empty());
+    EXPECT_NE(t.rows[0].merged.front().yaml.find("add: [SYS_CHROOT]\n"), std::string::npos)
+        << t.rows[0].merged.front().yaml;
 }
 
 TEST(Report, HostileNamesAreEscapedEverywhere) {
