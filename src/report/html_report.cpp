@@ -266,8 +266,8 @@ std::string timeline_svg(const advise::GroupAdvice& g) {
         out += fmt::format("<text x=\"0\" y=\"{}\" font-size=\"12\">{}</text>", y + 13,
                            esc(core::cap_k8s_name(cap)));
         out += fmt::format("<rect x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"14\" rx=\"3\" "
-                           "fill=\"{}\"><title>{} checks, {} to {}</title></rect>",
-                           x0, y + 2, std::max(3.0, x1 - x0), color, e.count(),
+                           "fill=\"{}\"><title>{}, {} to {}</title></rect>",
+                           x0, y + 2, std::max(3.0, x1 - x0), color, plural(e.count(), "check"),
                            clock_text(e.first_ns), clock_text(e.last_ns));
     }
     out += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"#555\">{}</text>", kLabel,
