@@ -336,9 +336,9 @@ std::string text_report(const GroupAdvice& g, const RenderOptions& options) {
     for (int cap : g.add.members()) {
         const auto* entry = core::find_entry(cap);
         const auto& e = g.evidence.at(cap);
-        out += fmt::format("  {:<18} {} checks ({} allowed, {} denied and failing) in {} by {}\n",
-                           core::cap_k8s_name(cap), e.count(), e.allowed, e.denied_failed,
-                           list({e.syscalls.begin(), e.syscalls.end()}),
+        out += fmt::format("  {:<18} {} check{} ({} allowed, {} denied and failing) in {} by {}\n",
+                           core::cap_k8s_name(cap), e.count(), e.count() == 1 ? "" : "s", e.allowed,
+                           e.denied_failed, list({e.syscalls.begin(), e.syscalls.end()}),
                            list({e.processes.begin(), e.processes.end()}));
         if (auto n = g.needed_by.find(cap); n != g.needed_by.end()) {
             out += fmt::format("  {:<18} needed in {} of {} replicas\n", "", n->second,
@@ -368,10 +368,11 @@ std::string text_report(const GroupAdvice& g, const RenderOptions& options) {
                            core::cap_k8s_name(cap), loses);
     }
     for (const auto& [cap, e] : g.borrowed) {
-        out += fmt::format("Checked with borrowed credentials, not added: {} at {} ({} checks; the "
-                           "kernel checked someone else's privileges, e.g. overlayfs's mounter, "
-                           "not the workload's)\n",
-                           core::cap_k8s_name(cap), list_of(e.callers), e.count());
+        out += fmt::format(
+            "Checked with borrowed credentials, not added: {} at {} ({} check{}; the "
+            "kernel checked someone else's privileges, e.g. overlayfs's mounter, "
+            "not the workload's)\n",
+            core::cap_k8s_name(cap), list_of(e.callers), e.count(), e.count() == 1 ? "" : "s");
     }
     if (!g.minimized_away.empty()) {
         out += fmt::format("Dropped by --minimize (the run ended the same without them): {}\n",

@@ -48,6 +48,7 @@ struct AdviseOptions {
     // `capwise report` (or advise --format html): the HTML page and what else goes into it.
     bool report = false;
     std::string report_path = "capwise-report.html";
+    std::string advice_path;           // advise -o: the advice to a file instead of stdout
     std::string min_severity = "info"; // report: findings below are counted, not listed
     std::string advice_format = "k8s";
     std::vector<std::string> manifests; // linted into the report

@@ -15,6 +15,7 @@
 #include "core/input.hpp"
 #include "core/launch.hpp"
 #include "core/proc_status.hpp"
+#include "core/stdout_aside.hpp"
 #include "core/text.hpp"
 #include "lint/lint.hpp"
 #include "record/capability_analysis.hpp"
@@ -402,7 +403,18 @@ int run_advise(const Opts& o, const Context& ctx) {
                                 core::printable(o.container), advise::dns1123_label(o.container)));
         return 2;
     }
+    if (o.report && !o.formats.empty()) {
+        print_error("report writes its page to -o; --advice-format picks the advice shown in it "
+                    "(advise --format prints advice)");
+        return 2;
+    }
     install_stop_handlers();
+    // A workload's own output must not mix with a document asked for on stdout: while it runs,
+    // its stdout is capwise's stderr (advise --format json -- ps -ef | jq).
+    const bool machine = std::any_of(formats.begin(), formats.end(),
+                                     [](advise::Format f) { return f != advise::Format::Text; });
+    std::optional<core::StdoutAside> aside;
+    aside.emplace(machine && o.advice_path.empty());
     std::vector<advise::GroupAdvice> advice;
     advise::RenderOptions render_options;
     render_options.owner_hint = o.owner;
@@ -675,9 +687,18 @@ int run_advise(const Opts& o, const Context& ctx) {
             print_out(fmt::format("report: {}\n", page->path));
         }
     }
+    aside.reset();
+    std::string text;
     for (auto f : formats) {
-        print_out(f == advise::Format::Html ? page->html
-                                            : advise::render(advice, f, render_options));
+        text += f == advise::Format::Html ? page->html : advise::render(advice, f, render_options);
+    }
+    if (o.advice_path.empty()) {
+        print_out(text);
+    } else if (auto written = core::write_file_atomically(o.advice_path, text); !written) {
+        print_error(written.error().message);
+        return 1;
+    } else {
+        print_error(fmt::format("advice written to {}", core::printable(o.advice_path, 200)));
     }
     if (interrupted) {
         return o.accept_partial ? verdict_status : 130;
@@ -773,7 +794,10 @@ void add_advise_command(CLI::App& app, Context& ctx) {
         "advise", "the least-privilege capabilities (drop ALL + the few adds) for a command or a "
                   "recorded trace, explained, in the format you deploy with");
     add_advise_options(*cmd, *o);
-    cmd->footer("After --: the command to trace and advise on."
+    cmd->add_option("-o,--output", o->advice_path,
+                    "write the advice to this file (replaced atomically) instead of stdout");
+    cmd->footer("After --: the command to trace and advise on. With a format other than text on "
+                "stdout, the command's own output goes to stderr."
                 "\n\nExamples:\n  capwise advise --verify -- ping -c1 127.0.0.1\n  capwise advise "
                 "--minimize --format k8s,docker -- sh -c 'chown 1 /tmp/f'\n  capwise advise "
                 "--bundle ./mybundle --verify\n  capwise advise --seccomp --verify --format "

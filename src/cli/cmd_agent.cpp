@@ -45,7 +45,7 @@ struct AgentOptions {
     std::optional<std::string> timeout;
     std::size_t max_containers = 2048;
     bool seccomp = false;
-    bool publish = true;
+    bool no_publish = false;
     std::string hook = "auto";
 };
 
@@ -190,6 +190,22 @@ int run_agent(const AgentOptions& o) {
         return 1;
     }
     install_stop_handlers();
+    // One line at start: what the agent found, for whoever reads its log first.
+    std::string runtimes;
+    for (const auto& root : discovery.roots) {
+        struct stat st {};
+        if (::stat(root.path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+            runtimes += fmt::format("{}{} ({})", runtimes.empty() ? "" : ", ",
+                                    core::printable(root.path, 200), root.runtime);
+        }
+    }
+    print_error(fmt::format(
+        "agent on node {}: hook {}, runtime state in {}; state file {} ({} restored); {}",
+        core::printable(node, 253), trace::hook_name((*session)->tracer().hook()),
+        runtimes.empty() ? std::string("none found yet") : runtimes,
+        core::printable(state_file, 200), store.counters().restored,
+        o.no_publish ? std::string("not publishing")
+                     : "snapshots on stdout every " + o.publish_interval));
 
     container::Registry registry(discovery);
     container::StateWatch watch(discovery.roots);
@@ -243,7 +259,7 @@ int run_agent(const AgentOptions& o) {
         return true;
     };
     auto publish = [&](bool force) {
-        if (!o.publish || (!force && store.changes() == published)) {
+        if (o.no_publish || (!force && store.changes() == published)) {
             return;
         }
         published = store.changes();
@@ -325,7 +341,7 @@ void add_agent_command(CLI::App& app, Context& ctx) {
     cmd->add_flag("--seccomp", o->seccomp,
                   "also record each container's system calls (costs every system call on the "
                   "node: see the README)");
-    cmd->add_flag("!--no-publish", o->publish, "do not write snapshots to stdout");
+    cmd->add_flag("--no-publish", o->no_publish, "do not write snapshots to stdout");
     cmd->add_option("--hook", o->hook, "auto, tracepoint, kprobe or fentry")->capture_default_str();
     cmd->add_option("--timeout", o->timeout, "stop after this long (default: until SIGTERM)");
     cmd->footer("Examples:\n"

@@ -618,11 +618,17 @@ int kubectl_capwise_main(int argc, char** argv) {
         ->capture_default_str();
     s->footer("Exit status 3: a node has no snapshot, or a pod imitates an agent.");
     s->callback([status, &ctx] { ctx.exit_code = run_status(*status); });
+    add_version_command(app, ctx);
 
     // Ctrl-C and SIGTERM stop the kubectl running now (its whole process group) and end with
     // the shell's status for the signal; SIGKILL takes kubectl along (PR_SET_PDEATHSIG).
+    set_program_name("kubectl capwise");
+    std::vector<char*> args(argv, argv + argc);
+    if (auto answered = route_subcommand(app, args)) {
+        return *answered;
+    }
     install_stop_handlers();
-    const int status_code = parse_and_run(app, argc, argv, ctx);
+    const int status_code = parse_and_run(app, static_cast<int>(args.size()), args.data(), ctx);
     if (const int sig = take_stop_signal(); sig != 0) {
         return 128 + sig;
     }

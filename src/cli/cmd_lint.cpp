@@ -92,12 +92,17 @@ int run_lint(const LintCliOptions& o) {
     for (const auto& path : o.paths) {
         lint::lint_path(path, options, report);
     }
+    // `kubectl get … | capwise lint -` must not pass when kubectl printed nothing (and the
+    // summary must not say it passed either).
+    const bool nothing_read = report.errors.empty() && report.documents == 0 && !o.allow_empty;
+    if (nothing_read) {
+        writer.fail();
+    }
     writer.finish(report);
     for (const auto& e : report.errors) {
         print_error(e.message);
     }
-    // `kubectl get … | capwise lint -` must not pass when kubectl printed nothing.
-    if (report.errors.empty() && report.documents == 0 && !o.allow_empty) {
+    if (nothing_read) {
         print_error(fmt::format("no YAML or JSON documents in {} (--allow-empty accepts that)",
                                 fmt::join(o.paths, ", ")));
         return 2;

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,8 @@ struct Context {
 
 // Prints "capwise: <message>" on stderr, one line, control characters escaped by the caller.
 void print_error(std::string_view message);
+// What print_error's lines begin with: "capwise", or "kubectl capwise" for the plugin.
+void set_program_name(std::string_view name);
 // Writes text to stdout as is.
 void print_out(std::string_view text);
 // For commands taking one or more arguments: the text as is, or JSON — one object for one
@@ -54,6 +57,10 @@ void add_agent_command(CLI::App& app, Context& ctx);
 // Parses and runs the app (the callbacks set ctx.exit_code): help, parse errors (2), exceptions
 // (70) and an unwritable stdout (1) handled the same for every entry point.
 int parse_and_run(CLI::App& app, int argc, char** argv, const Context& ctx);
+// Before CLI11 (which answers all of these with "A subcommand is required"): no arguments,
+// -V/--version, `help [SUBCOMMAND]` and an unknown subcommand. Rewrites args for the first two
+// kinds it understands; returns an exit status when it answered or refused them itself.
+std::optional<int> route_subcommand(const CLI::App& app, std::vector<char*>& args);
 // The kubectl plugin: the binary run as kubectl-capwise.
 int kubectl_capwise_main(int argc, char** argv);
 

@@ -18,11 +18,19 @@
 
 namespace capwise::cli {
 
+namespace {
+std::string g_program = "capwise";
+} // namespace
+
+void set_program_name(std::string_view name) {
+    g_program = name;
+}
+
 void print_error(std::string_view message) {
     std::fflush(stdout);
     // A last guard: names inside messages are made printable where they are put in, but a
     // message may quote what a file, the kernel or a runtime said; one line, no escape sequence.
-    fmt::print(stderr, "capwise: {}\n", capwise::core::escape_terminal(message));
+    fmt::print(stderr, "{}: {}\n", g_program, capwise::core::escape_terminal(message));
 }
 
 void print_out(std::string_view text) {
@@ -85,6 +93,44 @@ int parse_and_run(CLI::App& app, int argc, char** argv, const Context& ctx) {
     return ctx.exit_code;
 }
 
+std::optional<int> route_subcommand(const CLI::App& app, std::vector<char*>& args) {
+    std::vector<std::string> names;
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+        names.push_back(sub->get_name());
+    }
+    auto known = [&](std::string_view name) {
+        return std::find(names.begin(), names.end(), name) != names.end();
+    };
+    static char kVersion[] = "version";
+    static char kHelpFlag[] = "--help";
+    const std::string& program = app.get_name();
+    if (args.size() == 1) {
+        std::fputs(app.help().c_str(), stderr);
+        print_error(fmt::format("name a subcommand ({} help lists them)", program));
+        return 2;
+    }
+    const std::string_view first = args[1];
+    if ((first == "--version" || first == "-V") && known("version")) {
+        args[1] = kVersion;
+    } else if (first == "help") {
+        if (args.size() == 2) {
+            print_out(app.help());
+            return 0;
+        }
+        if (!known(args[2])) {
+            print_error(fmt::format("no subcommand '{}' ({} help lists them)",
+                                    core::printable(args[2]), program));
+            return 2;
+        }
+        args = {args[0], args[2], kHelpFlag};
+    } else if (!first.starts_with("-") && !known(first)) {
+        print_error(fmt::format("unknown subcommand '{}' (one of: {})", core::printable(first),
+                                fmt::join(names, ", ")));
+        return 2;
+    }
+    return std::nullopt;
+}
+
 void add_output_option(CLI::App& cmd, std::string& format) {
     cmd.add_option("-o,--output", format, "output format")
         ->check(CLI::IsMember({"text", "json"}))
@@ -135,40 +181,9 @@ int main(int argc, char** argv) {
     add_report_command(app, ctx);
     add_lint_command(app, ctx);
     add_agent_command(app, ctx);
-    // Before CLI11, which would answer each of these with "A subcommand is required".
-    std::vector<std::string> names;
-    for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {
-        names.push_back(sub->get_name());
-    }
-    auto known = [&](std::string_view name) {
-        return std::find(names.begin(), names.end(), name) != names.end();
-    };
     std::vector<char*> args(argv, argv + argc);
-    static char kVersion[] = "version";
-    static char kHelpFlag[] = "--help";
-    if (argc == 1) {
-        std::fputs(app.help().c_str(), stderr);
-        print_error("name a subcommand (capwise help lists them)");
-        return 2;
-    }
-    const std::string_view first = argv[1];
-    if (first == "--version" || first == "-V") {
-        args[1] = kVersion;
-    } else if (first == "help") {
-        if (argc == 2) {
-            print_out(app.help());
-            return 0;
-        }
-        if (!known(argv[2])) {
-            print_error(fmt::format("no subcommand '{}' (capwise help lists them)",
-                                    capwise::core::printable(argv[2])));
-            return 2;
-        }
-        args = {argv[0], argv[2], kHelpFlag};
-    } else if (!first.starts_with("-") && !known(first)) {
-        print_error(fmt::format("unknown subcommand '{}' (one of: {})",
-                                capwise::core::printable(first), fmt::join(names, ", ")));
-        return 2;
+    if (auto answered = route_subcommand(app, args)) {
+        return *answered;
     }
     argc = static_cast<int>(args.size());
     argv = args.data();

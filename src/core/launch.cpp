@@ -63,6 +63,8 @@ std::string names(CapSet set) {
 
 // The file execvp would run for program: as given when it holds a slash, else the first
 // executable regular file of that name along $PATH (glibc's default path when it is unset).
+// Unlike execvp, a PATH directory the user cannot search does not turn "not found" into
+// "Permission denied" (root's PATH under --user nobody): it is named in the message instead.
 Result<std::string> find_program(const std::string& program) {
     if (program.empty()) {
         return make_error(exec_failure_message(program, ENOENT), ENOENT);
@@ -72,7 +74,8 @@ Result<std::string> find_program(const std::string& program) {
     }
     const char* env = std::getenv("PATH");
     const std::string_view path = env != nullptr ? env : "/bin:/usr/bin";
-    int err = ENOENT;
+    bool not_executable = false;
+    std::string unsearchable;
     for (std::size_t at = 0; at <= path.size();) {
         std::size_t end = path.find(':', at);
         if (end == std::string_view::npos) {
@@ -85,11 +88,20 @@ Result<std::string> find_program(const std::string& program) {
             if (::access(candidate.c_str(), X_OK) == 0) {
                 return candidate;
             }
-            err = EACCES;
+            not_executable = true;
+        } else if (errno == EACCES && unsearchable.find(printable(dir)) == std::string::npos) {
+            unsearchable += (unsearchable.empty() ? "" : ", ") + printable(dir);
         }
         at = end + 1;
     }
-    return make_error(exec_failure_message(program, err), err);
+    if (not_executable) {
+        return make_error(exec_failure_message(program, EACCES), EACCES);
+    }
+    std::string message = fmt::format("cannot run '{}': not found in PATH", printable(program));
+    if (!unsearchable.empty()) {
+        message += " (this user cannot search " + unsearchable + ")";
+    }
+    return make_error(message, ENOENT);
 }
 
 #if defined(__x86_64__)
@@ -198,15 +210,22 @@ Error exec_with_caps(const LaunchSpec& spec) {
         args.push_back(const_cast<char*>(a.c_str()));
     }
     args.push_back(nullptr);
-    if (spec.seccomp.empty()) {
-        ::execvp(args[0], args.data());
-        const int err = errno;
-        return make_error(exec_failure_message(spec.argv[0], err), err);
-    }
     // Everything that can fail for a reason of its own fails before the filter is in force.
     auto program = find_program(spec.argv[0]);
     if (!program) {
         return program.error();
+    }
+    if (spec.seccomp.empty()) {
+        ::execv(program->c_str(), args.data());
+        int err = errno;
+        if (err == ENOEXEC) { // a script without "#!": run by the shell, as execvp does
+            std::vector<char*> sh{const_cast<char*>("/bin/sh"),
+                                  const_cast<char*>(program->c_str())};
+            sh.insert(sh.end(), args.begin() + 1, args.end());
+            ::execv("/bin/sh", sh.data());
+            err = errno;
+        }
+        return make_error(exec_failure_message(spec.argv[0], err), err);
     }
     if (auto allowed =
             check_exec_allowed(spec.seccomp, spec.argv[0], program->c_str(), args.data());

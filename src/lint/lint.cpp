@@ -34,19 +34,20 @@ void apply_acceptances(const PodSpec& pod, std::vector<Finding>& findings) {
     if (!pod.accept) {
         return;
     }
-    auto accepted = parse_acceptances(pod.accept->value);
-    if (!accepted) {
-        findings.push_back(Finding{"invalid-field",
-                                   Severity::Medium,
-                                   std::string(kAcceptAnnotation) + ": " +
-                                       accepted.error().message + "; nothing is accepted",
-                                   "",
-                                   pod.path,
-                                   pod.accept->line,
-                                   true,
-                                   {}});
-        return;
+    const Acceptances parsed = parse_acceptances(pod.accept->value);
+    // A malformed line is refused alone: the owner's other acceptances still hold.
+    for (const auto& why : parsed.refused) {
+        findings.push_back(
+            Finding{"invalid-field",
+                    Severity::Medium,
+                    std::string(kAcceptAnnotation) + ": " + why + "; that line accepts nothing",
+                    "",
+                    pod.path,
+                    pod.accept->line,
+                    true,
+                    {}});
     }
+    const auto* accepted = &parsed.accepted;
     auto upper = [](std::string s) {
         std::transform(s.begin(), s.end(), s.begin(),
                        [](unsigned char c) { return static_cast<char>(std::toupper(c)); });

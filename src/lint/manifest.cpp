@@ -1,7 +1,10 @@
 #include "lint/manifest.hpp"
 
+#include "core/text.hpp"
+
 #include <algorithm>
 #include <array>
+#include <fmt/format.h>
 #include <string_view>
 
 namespace capwise::lint {
@@ -522,8 +525,29 @@ std::vector<ManifestObject> read_objects(const YamlNode& root) {
     return out;
 }
 
-core::Result<std::vector<Acceptance>> parse_acceptances(std::string_view text) {
-    std::vector<Acceptance> out;
+std::string_view accepted_subjects(std::string_view rule) {
+    if (rule == "dangerous-capability" || rule == "ineffective-add" || rule == "add-and-drop" ||
+        rule.starts_with("pss/capabilities") || rule == "cap-name-prefix" ||
+        rule == "cap-name-case" || rule == "unknown-capability") {
+        return "capability names, e.g. BPF,PERFMON";
+    }
+    if (rule == "pss/hostPathVolumes" || rule == "pss/restrictedVolumes") {
+        return "volume names";
+    }
+    if (rule == "pss/hostPorts") {
+        return "port numbers";
+    }
+    if (rule == "pss/sysctls") {
+        return "sysctl names";
+    }
+    if (rule == "pss/hostNamespaces") {
+        return "hostNetwork, hostPID or hostIPC";
+    }
+    return "what its finding names";
+}
+
+Acceptances parse_acceptances(std::string_view text) {
+    Acceptances out;
     int number = 0;
     while (!text.empty()) {
         const auto nl = text.find('\n');
@@ -542,14 +566,20 @@ core::Result<std::vector<Acceptance>> parse_acceptances(std::string_view text) {
         }
         const auto colon = line.find(':');
         const auto space = line.find(' ');
-        if (colon == std::string_view::npos || space == std::string_view::npos || space > colon ||
-            line.substr(colon + 1).find_first_not_of(' ') == std::string_view::npos) {
-            return core::make_error("line " + std::to_string(number) +
-                                    " is not \"RULE SUBJECT[,SUBJECT...]: why\" (the why is "
-                                    "required)");
+        const std::string_view rule = line.substr(0, std::min({space, colon, line.size()}));
+        const std::string expects = fmt::format("\"RULE SUBJECT[,SUBJECT...]: why\"; {} takes {}",
+                                                core::printable(rule, 64), accepted_subjects(rule));
+        if (colon == std::string_view::npos || space == std::string_view::npos || space > colon) {
+            out.refused.push_back(fmt::format("line {} is not {}", number, expects));
+            continue;
+        }
+        if (line.substr(colon + 1).find_first_not_of(' ') == std::string_view::npos) {
+            out.refused.push_back(
+                fmt::format("line {} gives no reason (after the colon): {}", number, expects));
+            continue;
         }
         Acceptance a;
-        a.rule = std::string(line.substr(0, space));
+        a.rule = std::string(rule);
         std::string_view subjects = line.substr(space + 1, colon - space - 1);
         while (!subjects.empty()) {
             const auto comma = subjects.find(',');
@@ -570,9 +600,10 @@ core::Result<std::vector<Acceptance>> parse_acceptances(std::string_view text) {
         reason.remove_prefix(reason.find_first_not_of(' '));
         a.reason = std::string(reason);
         if (a.subjects.empty()) {
-            return core::make_error("line " + std::to_string(number) + " names no subject");
+            out.refused.push_back(fmt::format("line {} names no subject: {}", number, expects));
+            continue;
         }
-        out.push_back(std::move(a));
+        out.accepted.push_back(std::move(a));
     }
     return out;
 }

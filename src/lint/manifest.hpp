@@ -93,8 +93,15 @@ struct Acceptance {
     std::string reason;
 };
 inline constexpr const char* kAcceptAnnotation = "lint.capwise.io/accept";
-// Errors name the line of the value that is not of that form.
-core::Result<std::vector<Acceptance>> parse_acceptances(std::string_view text);
+struct Acceptances {
+    std::vector<Acceptance> accepted;
+    // Lines that are not of that form, each refused alone (the others still count): why, with
+    // the line's number and the subjects its rule takes.
+    std::vector<std::string> refused;
+};
+Acceptances parse_acceptances(std::string_view text);
+// What a rule's acceptances name: "capability names (BPF, PERFMON)", "volume names", ...
+std::string_view accepted_subjects(std::string_view rule);
 
 // OpenShift SecurityContextConstraints: the fields that decide capabilities and privilege.
 struct SccSpec {

@@ -17,8 +17,10 @@ using lint::ContainerResult;
 using lint::Finding;
 using lint::Severity;
 
+// Text for a terminal: UTF-8 kept (capwise's own "—", a name in any script), control bytes,
+// bidirectional overrides and invalid bytes escaped.
 std::string escaped(std::string_view text) {
-    return core::escape_bytes(text);
+    return core::escape_terminal(text);
 }
 
 Color color_of(Severity s) {
@@ -444,7 +446,7 @@ void LintWriter::finish(const lint::LintReport& report) {
                         {"failOn", lint::severity_name(fail_on_)},
                         {"minSeverity", lint::severity_name(min_)},
                         {"notShown", hidden_},
-                        {"failed", failed_}};
+                        {"failed", failed_ || !report.errors.empty()}};
         buffer_ += started_ ? "\n  ],\n" : "{\n  \"results\": [],\n";
         buffer_ += "  \"errors\": " + nested(errors, "  ") + ",\n";
         buffer_ += "  \"skipped\": " + nested(skipped, "  ") + ",\n";

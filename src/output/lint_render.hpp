@@ -27,6 +27,8 @@ class LintWriter {
     // Findings below this severity are counted (and fail the run) but not written.
     void set_min_severity(lint::Severity min) { min_ = min; }
     void add(const lint::ContainerResult& result);
+    // The run fails whatever the findings (nothing was read where something had to be).
+    void fail() { failed_ = true; }
     // Errors, skipped objects and the summary; ends the document.
     void finish(const lint::LintReport& report);
 

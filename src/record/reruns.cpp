@@ -233,8 +233,33 @@ std::optional<advise::Verification> Reruns::verify(const advise::GroupAdvice& gr
     v.denied = last->denied;
     v.verified = m != Match::Different && (!profile || v.unproven.empty());
     const std::string refused = refused_text(v.refused);
+    // What to do when it is not verified: the one step that most often gets there.
+    std::string next;
+    if (!v.verified) {
+        if (!v.unproven.empty()) {
+            next = "; next: install runc (the runtime the profile is written for) and verify again";
+        } else if (!last->runtime_error.empty()) {
+            next =
+                "; next: the profile lacks a call the runtime itself makes: record with --runs 3 "
+                "and verify again, and report it if it persists";
+        } else if (!last->denied.empty()) {
+            std::vector<std::string> more;
+            for (const auto& [cap, calls] : last->denied) {
+                more.push_back(core::cap_k8s_name(cap));
+            }
+            next = fmt::format("; next: the re-run took a path the first run did not — record "
+                               "more of it (--runs 3) or add {} and verify again",
+                               fmt::join(more, ", "));
+        } else if (!v.refused.empty()) {
+            next = "; next: the re-run made calls the recordings never saw — record more runs "
+                   "(--runs 3) so the profile covers them";
+        } else {
+            next = "; next: it ends differently with nothing denied — the workload may vary from "
+                   "run to run: compare more runs (--verify-runs 5) or shorten it with --timeout";
+        }
+    }
     say_(fmt::format(
-        "verify with exactly [{}]{}{}: {} (first run {}){}{}{} → {}{}",
+        "verify with exactly [{}]{}{}: {} (first run {}){}{}{} → {}{}{}",
         fmt::join(advise::sorted_k8s_names(set), ", "),
         under != nullptr ? fmt::format(" under the seccomp profile as written, in {}", v.runtime)
                          : "",
@@ -253,7 +278,8 @@ std::optional<advise::Verification> Reruns::verify(const advise::GroupAdvice& gr
                           last->runtime_error)
         : last->denied.empty()
             ? std::string()
-            : fmt::format(" (audited checks denied: {})", advise::denied_text(last->denied))));
+            : fmt::format(" (audited checks denied: {})", advise::denied_text(last->denied)),
+        next));
     return v;
 }
 

@@ -120,6 +120,33 @@ TEST_F(AdviseE2E, VerifyMinimizeAndFormats) {
     EXPECT_NE(r.out.find("AmbientCapabilities=CAP_SYS_CHROOT CAP_SYS_NICE"), std::string::npos);
 }
 
+// A workload whose re-run takes another path (it needs SYS_NICE only once a marker file exists)
+// is NOT verified, and the verdict says what to do next. Its own output stays off stdout when a
+// machine format is asked for; -o writes the advice to a file instead.
+TEST_F(AdviseE2E, NotVerifiedSaysWhatToDoNextAndStdoutStaysTheAdvice) {
+    TempDir t;
+    const std::string marker = (t / "seen").string();
+    const std::string script = "echo workload-output; if [ -e " + marker +
+                               " ]; then perl -e 'setpriority(0, 0, -5) or die'; else touch " +
+                               marker + "; fi";
+    auto r = capwise({"advise", "--verify", "--format", "json", "--", "sh", "-ec", script});
+    EXPECT_EQ(r.status, 3) << r.err;
+    EXPECT_NE(r.err.find("NOT verified"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("next: the re-run took a path the first run did not — record more of "
+                         "it (--runs 3) or add SYS_NICE and verify again"),
+              std::string::npos)
+        << r.err;
+    EXPECT_TRUE(Json::accept(r.out)) << r.out; // the workload's "workload-output" went to stderr
+    EXPECT_NE(r.err.find("workload-output"), std::string::npos);
+
+    const std::string file = (t / "advice.json").string();
+    auto o = capwise({"advise", "--format", "json", "-o", file, "--", "sh", "-c", "echo mine"});
+    EXPECT_EQ(o.status, 0) << o.err;
+    EXPECT_EQ(o.out, "mine\n"); // stdout is the workload's when the advice goes to a file
+    std::ifstream in(file);
+    EXPECT_TRUE(Json::accept(in));
+}
+
 TEST_F(AdviseE2E, NonRootDeniedChecksCountWhenTheSyscallFails) {
     // The first run fails (bind: EACCES); the denied check whose syscall failed makes
     // NET_BIND_SERVICE a candidate, and minimizing drops the PATH-lookup noise of a non-root sh.

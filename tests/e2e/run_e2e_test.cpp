@@ -1,10 +1,15 @@
 // capwise run: a non-root program with exactly the requested capabilities, via the ambient set.
 #include "e2e/run.hpp"
+#include "support/temp_dir.hpp"
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
 
 namespace capwise::e2e {
 namespace {
+
+using capwise::testing::TempDir;
 
 class RunE2E : public RootTest {};
 
@@ -63,6 +68,29 @@ TEST_F(RunE2E, RefusesCapabilitiesTheCallerDoesNotHold) {
     auto missing = capwise({"run", "--caps", "chown", "--", "/nonexistent/program"});
     EXPECT_EQ(missing.status, 127);
     EXPECT_EQ(lines(missing.err).size(), 1U);
+}
+
+// A program that is not installed is "not found" (127) for another user too, though root's PATH
+// holds directories that user cannot search (execvp would say "Permission denied", 126).
+TEST_F(RunE2E, NotFoundUnderAnotherUserNamesTheUnsearchableDirectories) {
+    TempDir t;
+    const auto hidden = t / "private";
+    std::filesystem::create_directories(hidden / "bin");
+    ::chmod(hidden.c_str(), 0700);
+    const std::string path = "PATH=" + (hidden / "bin").string() + ":/usr/bin:/bin";
+    auto r = run({"env", path, CAPWISE_BINARY, "run", "--user", "nobody", "--caps", "none", "--",
+                  "capwise-no-such-program"});
+    EXPECT_EQ(r.status, 127) << r.err;
+    ASSERT_EQ(lines(r.err).size(), 1U) << r.err;
+    EXPECT_NE(r.err.find("'capwise-no-such-program': not found in PATH (this user cannot search " +
+                         (hidden / "bin").string() + ")"),
+              std::string::npos)
+        << r.err;
+    // Found along the rest of PATH, it runs.
+    auto found = run({"env", path, CAPWISE_BINARY, "run", "--user", "nobody", "--caps", "none",
+                      "--", "id", "-u"});
+    EXPECT_EQ(found.status, 0) << found.err;
+    EXPECT_EQ(found.out, "65534\n");
 }
 
 TEST_F(RunE2E, IdMinusOneIsNotAUser) {

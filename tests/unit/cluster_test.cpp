@@ -11,6 +11,7 @@
 #include "core/capability.hpp"
 #include "lint/lint.hpp"
 #include "lint/manifest.hpp"
+#include "output/lint_render.hpp"
 #include "record/agent_store.hpp"
 
 #include <cerrno>
@@ -417,13 +418,26 @@ TEST(Evidence, ReplicasAcrossNodesAndWhatHasNone) {
 TEST(LintAcceptance, EverySubjectMustBeAcceptedWithAReason) {
     auto ok = lint::parse_acceptances("dangerous-capability BPF, PERFMON: a tracer\n\n"
                                       "  pss/hostPathVolumes state: kept across restarts  \n");
-    ASSERT_TRUE(ok) << ok.error().message;
-    ASSERT_EQ(ok->size(), 2U);
-    EXPECT_EQ((*ok)[0].subjects, (std::vector<std::string>{"BPF", "PERFMON"}));
-    EXPECT_EQ((*ok)[1].reason, "kept across restarts");
-    EXPECT_FALSE(lint::parse_acceptances("dangerous-capability BPF"));
-    EXPECT_FALSE(lint::parse_acceptances("dangerous-capability BPF:   "));
-    EXPECT_FALSE(lint::parse_acceptances("dangerous-capability: why"));
+    EXPECT_TRUE(ok.refused.empty());
+    ASSERT_EQ(ok.accepted.size(), 2U);
+    EXPECT_EQ(ok.accepted[0].subjects, (std::vector<std::string>{"BPF", "PERFMON"}));
+    EXPECT_EQ(ok.accepted[1].reason, "kept across restarts");
+    for (const char* bad : {"dangerous-capability BPF",
+                            "dangerous-capability BPF:   ", "dangerous-capability: why"}) {
+        const auto refused = lint::parse_acceptances(bad);
+        EXPECT_TRUE(refused.accepted.empty()) << bad;
+        ASSERT_EQ(refused.refused.size(), 1U) << bad;
+        EXPECT_NE(refused.refused[0].find("line 1"), std::string::npos) << refused.refused[0];
+        EXPECT_NE(refused.refused[0].find("dangerous-capability takes capability names"),
+                  std::string::npos)
+            << refused.refused[0];
+    }
+    // One bad line refuses only itself.
+    const auto mixed = lint::parse_acceptances("dangerous-capability BPF\n"
+                                               "dangerous-capability PERFMON: profiling\n");
+    ASSERT_EQ(mixed.accepted.size(), 1U);
+    EXPECT_EQ(mixed.accepted[0].subjects, std::vector<std::string>{"PERFMON"});
+    EXPECT_EQ(mixed.refused.size(), 1U);
 
     const std::string manifest = R"(apiVersion: v1
 kind: Pod
@@ -456,6 +470,11 @@ spec:
     }
     EXPECT_EQ(accepted, 1);
     EXPECT_EQ(still_high, 1);
+    // The text output keeps capwise's own dash as UTF-8 (not "\xe2\x80\x94").
+    const auto text = output::render_lint(report, output::LintFormat::Text, lint::LintOptions{},
+                                          lint::Severity::High, false, output::Style(false));
+    EXPECT_NE(text.find(" — accepted (lint.capwise.io/accept): a tracer"), std::string::npos)
+        << text;
 }
 
 TEST(Manifest, TheDaemonSetAddsExactlyTheProvenCapabilities) {
