@@ -4,28 +4,39 @@ JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 10
 AGENT_IMAGE ?= localhost/capwise:latest
 
-.PHONY: all deps build asan fuzz-build test unit e2e test-vm test-asan fuzz demo bench format format-check clean agent-image
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+.PHONY: all deps deps-build deps-demo install build asan fuzz-build test unit e2e test-vm test-asan fuzz demo bench format format-check clean agent-image
 
 all: build
 
+# What each target needs from Debian, and no more: build (compilers, libraries), demo (+ runc
+# and busybox for its container), deps (+ everything the tests, fuzzers and benchmarks use).
 deps:
-	@bash scripts/install-deps.sh
+	@bash scripts/install-deps.sh all
 
-build: deps
+deps-build:
+	@bash scripts/install-deps.sh build
+
+deps-demo:
+	@bash scripts/install-deps.sh demo
+
+build: deps-build
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS)
 
-format: deps
+format: deps-build
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release --target format
 
-format-check: deps
+format-check: deps-build
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release --target format-check
 
 # Every test: formatting, unit + end-to-end (real binary, as root, on this kernel and on Debian
 # 12's 6.1 under QEMU), unit tests again under ASan+UBSan, and each fuzz target for a bounded time.
-test: format-check build
+test: deps format-check build
 	@ctest --preset release -j $(JOBS)
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory fuzz
@@ -46,14 +57,19 @@ fuzz-build: deps
 fuzz: fuzz-build
 	@bash fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
-demo: build
+demo: deps-demo build
 	@./build/capwise demo
 
+# The stripped binary, the kubectl-capwise link, bash completion and the man page under
+# $(DESTDIR)$(PREFIX).
+install: build
+	@bash scripts/install.sh build "$(DESTDIR)" "$(PREFIX)"
+
 # The agent's container image (podman import of the binary and its libraries; no registry).
-agent-image: build
+agent-image: deps build
 	@bash scripts/agent-image.sh build/capwise $(AGENT_IMAGE)
 
-bench: build
+bench: deps build
 	@bash bench/run.sh
 
 clean:

@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
-# Installs, from Debian's packages, everything capwise needs to build, test, fuzz and benchmark.
+# Installs, from Debian's packages, what capwise needs to build, to run its demo, or to test,
+# fuzz and benchmark (the set named by the first argument).
 # Idempotent: packages already present are left alone, and apt runs only when one is missing.
 set -euo pipefail
+
+# usage: install-deps.sh [build|demo|all]   (default all)
+#   build: what compiling capwise and its tests needs
+#   demo:  build + what `capwise demo` runs (runc, busybox-static for its container)
+#   all:   demo + what the tests, fuzzers and benchmarks use (browsers, daemons, QEMU, ...)
+set_name=${1:-all}
+case "$set_name" in build|demo|all) ;; *) echo "deps: unknown set '$set_name' (build, demo, all)" >&2; exit 2;; esac
 
 packages=(
   # build
@@ -13,13 +21,24 @@ packages=(
   libseccomp-dev
   # the tracer: BPF compiled by clang into bpftool skeletons, loaded with libbpf
   clang libbpf-dev bpftool libelf-dev zlib1g-dev
+  # make install: the man page, generated from --help
+  help2man
+)
+if [ "$set_name" != build ]; then
+  packages+=(
+    # the demo's container (a runc bundle of busybox) and its seccomp --verify under runc
+    runc busybox-static util-linux
+  )
+fi
+if [ "$set_name" = all ]; then
+  packages+=(
   # fuzzing (clang's libFuzzer and sanitizer runtimes)
   libclang-rt-14-dev
   # real tools the end-to-end tests and benchmarks compare against
-  libcap2-bin libcap-ng-utils util-linux procps attr hyperfine bpftrace bc
+  libcap2-bin libcap-ng-utils procps attr hyperfine bpftrace bc
   # real containers for the container/pod tests; real containerd with its CRI plugin, driven
   # over gRPC as a kubelet does (python3-grpcio; the messages are encoded by the test)
-  runc podman busybox-static catatonit containerd python3-grpcio
+  podman catatonit containerd python3-grpcio
   # the report tests: a real browser (headless Chromium), screenshots read back as pixels
   # (netpbm), and an HTML checker (HTML Tidy)
   chromium tidy netpbm
@@ -30,7 +49,8 @@ packages=(
   # the older-kernel tests: Debian 12's kernel (fetched by apt-get download, never installed)
   # booted under QEMU with an initramfs of busybox-static
   qemu-system-x86 gzip
-)
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -40,7 +60,7 @@ for p in "${packages[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "deps: all ${#packages[@]} packages present"
+  echo "deps ($set_name): all ${#packages[@]} packages present"
   exit 0
 fi
 

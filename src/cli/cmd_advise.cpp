@@ -718,13 +718,15 @@ void add_advise_options(CLI::App& app, AdviseOptions& options) {
                     "NDJSON from `capwise trace -o json` (repeatable; - for stdin)")
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    cmd->add_option("--format", o->formats,
-                    "text, k8s, docker, podman, compose, oci, scc, systemd, json, seccomp (the "
-                    "profile file), spo (Security Profiles Operator), html (the report page) "
-                    "(repeatable)")
-        ->delimiter(',')
-        ->expected(1)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    if (!o->report) { // the report's advice format is --advice-format
+        cmd->add_option("--format", o->formats,
+                        "text, k8s, docker, podman, compose, oci, scc, systemd, json, seccomp (the "
+                        "profile file), spo (Security Profiles Operator), html (the report page) "
+                        "(repeatable)")
+            ->delimiter(',')
+            ->expected(1)
+            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    }
     cmd->add_flag("--verify", o->verify,
                   "re-run the command with exactly the advised set and compare");
     cmd->add_option("--verify-runs", o->verify_runs,

@@ -619,6 +619,7 @@ int kubectl_capwise_main(int argc, char** argv) {
     s->footer("Exit status 3: a node has no snapshot, or a pod imitates an agent.");
     s->callback([status, &ctx] { ctx.exit_code = run_status(*status); });
     add_version_command(app, ctx);
+    add_completion_command(app, ctx);
 
     // Ctrl-C and SIGTERM stop the kubectl running now (its whole process group) and end with
     // the shell's status for the signal; SIGKILL takes kubectl along (PR_SET_PDEATHSIG).

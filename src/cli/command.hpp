@@ -47,6 +47,7 @@ void add_ps_command(CLI::App& app, Context& ctx);
 void add_getcap_command(CLI::App& app, Context& ctx);
 void add_scan_command(CLI::App& app, Context& ctx);
 void add_version_command(CLI::App& app, Context& ctx);
+void add_completion_command(CLI::App& app, Context& ctx);
 void add_demo_command(CLI::App& app, Context& ctx);
 void add_trace_command(CLI::App& app, Context& ctx);
 void add_run_command(CLI::App& app, Context& ctx);

@@ -181,6 +181,7 @@ int main(int argc, char** argv) {
     add_report_command(app, ctx);
     add_lint_command(app, ctx);
     add_agent_command(app, ctx);
+    add_completion_command(app, ctx); // last: it lists the commands above
     std::vector<char*> args(argv, argv + argc);
     if (auto answered = route_subcommand(app, args)) {
         return *answered;

@@ -80,7 +80,7 @@ TEST_F(HostileSurfacesE2E, RunUnderAnyProfileSaysHowTheCommandEnded) {
     EXPECT_EQ(ok.err, "");
     // Not found and not executable are said before any filter is loaded.
     expect_capwise_line(capwise({"run", "--seccomp", kill_getpgrp, "--", "no-such-program-xyz"}),
-                        127, "No such file or directory");
+                        127, "'no-such-program-xyz': not found in PATH");
 }
 
 // capwise run stays the command's parent: a supervisor's SIGTERM reaches the command, and
@@ -628,7 +628,7 @@ TEST_F(HostileSurfacesE2E, AReportOfManyContainersDrawsTheWorstAndSaysSo) {
     std::ifstream in(page);
     const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     EXPECT_NE(html.find("Showing the 1000 worst of 3000 containers; 2000 more"), std::string::npos);
-    EXPECT_NE(html.find(">3000 containers hold"), std::string::npos);
+    EXPECT_NE(html.find(">3000 containers traced: they hold"), std::string::npos);
     const auto open = html.find("id=\"capwise-advice\">");
     ASSERT_NE(open, std::string::npos);
     const auto begin = open + std::string("id=\"capwise-advice\">").size();

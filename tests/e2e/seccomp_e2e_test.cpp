@@ -240,8 +240,9 @@ TEST_F(SeccompE2E, ThreadsStartUnderTheProfileThroughTheClone3Fallback) {
     auto r = capwise({"advise", "--bundle", bundle.string(), "--seccomp", "--verify",
                       "--seccomp-out", out.string(), "--format", "json"});
     ASSERT_EQ(r.status, 0) << r.err;
-    EXPECT_NE(r.out.find("joined"), std::string::npos) << r.out;
-    auto advice = Json::parse(r.out.substr(r.out.find('{')));
+    // The workload's own output is on stderr: stdout is the JSON advice alone.
+    EXPECT_NE(r.err.find("joined"), std::string::npos) << r.err;
+    auto advice = Json::parse(r.out);
     EXPECT_EQ(advice["verification"]["verified"], true) << r.out;
     auto profile = read_json(out / "capwise-threads.json");
     const auto names = allowed(profile);
