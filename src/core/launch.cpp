@@ -210,22 +210,13 @@ Error exec_with_caps(const LaunchSpec& spec) {
         args.push_back(const_cast<char*>(a.c_str()));
     }
     args.push_back(nullptr);
+    if (spec.seccomp.empty()) {
+        return exec_program(spec.argv);
+    }
     // Everything that can fail for a reason of its own fails before the filter is in force.
     auto program = find_program(spec.argv[0]);
     if (!program) {
         return program.error();
-    }
-    if (spec.seccomp.empty()) {
-        ::execv(program->c_str(), args.data());
-        int err = errno;
-        if (err == ENOEXEC) { // a script without "#!": run by the shell, as execvp does
-            std::vector<char*> sh{const_cast<char*>("/bin/sh"),
-                                  const_cast<char*>(program->c_str())};
-            sh.insert(sh.end(), args.begin() + 1, args.end());
-            ::execv("/bin/sh", sh.data());
-            err = errno;
-        }
-        return make_error(exec_failure_message(spec.argv[0], err), err);
     }
     if (auto allowed =
             check_exec_allowed(spec.seccomp, spec.argv[0], program->c_str(), args.data());
@@ -248,6 +239,30 @@ Error exec_with_caps(const LaunchSpec& spec) {
     ::execv(program->c_str(), args.data());
     const int err = errno;
     return make_error(exec_failure_message(spec.argv[0], err), err);
+}
+
+Error exec_program(const std::vector<std::string>& argv) {
+    if (argv.empty()) {
+        return make_error(exec_failure_message("", ENOENT), ENOENT);
+    }
+    auto program = find_program(argv[0]);
+    if (!program) {
+        return program.error();
+    }
+    std::vector<char*> args;
+    for (const auto& a : argv) {
+        args.push_back(const_cast<char*>(a.c_str()));
+    }
+    args.push_back(nullptr);
+    ::execv(program->c_str(), args.data());
+    int err = errno;
+    if (err == ENOEXEC) { // a script without "#!": run by the shell, as execvp does
+        std::vector<char*> sh{const_cast<char*>("/bin/sh"), const_cast<char*>(program->c_str())};
+        sh.insert(sh.end(), args.begin() + 1, args.end());
+        ::execv("/bin/sh", sh.data());
+        err = errno;
+    }
+    return make_error(exec_failure_message(argv[0], err), err);
 }
 
 std::string exec_failure_message(const std::string& program, int err) {

@@ -55,6 +55,11 @@ Error exec_with_caps(const LaunchSpec& spec);
 // always say how the command ended, whatever the seccomp profile refuses.
 Result<LaunchOutcome> run_and_wait(LaunchSpec spec);
 
+// Becomes argv[0] as execvp would (PATH searched, a script without "#!" run by /bin/sh), with
+// the current credentials; returns only on failure. A PATH directory the user cannot search is
+// named in the error instead of turning "not found" into "Permission denied".
+Error exec_program(const std::vector<std::string>& argv);
+
 // "cannot run 'nosuch': No such file or directory": one wording wherever capwise starts a
 // command, so run, trace and advise fail alike.
 std::string exec_failure_message(const std::string& program, int err);

@@ -72,9 +72,7 @@ struct StartContext {
     }
     // Die with the keeper. (Set after the credential switch, which would clear it.)
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    ::execvp(c.args[0], c.args);
-    const int err = errno;
-    child_fail(c.error_fd, core::make_error(core::exec_failure_message((*c.argv)[0], err), err));
+    child_fail(c.error_fd, core::exec_program(*c.argv)); // returns only on failure
 }
 
 core::Error pipe_error() {

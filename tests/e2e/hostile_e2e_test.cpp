@@ -183,8 +183,7 @@ TEST_F(HostileE2E, CommandsThatCannotStart) {
           std::vector<std::string>{"trace", "--"}, std::vector<std::string>{"advise", "--"}}) {
         auto args = prefix;
         args.push_back("no-such-program-xyz");
-        expect_one_line(capwise(args), 127,
-                        "cannot run 'no-such-program-xyz': not found in PATH");
+        expect_one_line(capwise(args), 127, "cannot run 'no-such-program-xyz': not found in PATH");
         args.back() = noexec.string();
         expect_one_line(capwise(args), 126, "Permission denied");
     }
