@@ -50,14 +50,89 @@ void add_getcap_command(CLI::App& app, Context& ctx) {
     });
 }
 
+namespace {
+
+struct ScanOpts {
+    std::string root;
+    bool cross = false;
+    int max_depth = 512;
+    std::string format = "text";
+};
+
+// Streamed: memory stays flat however many files the tree holds. The header comes with the first
+// finding (or at the end), so a root that cannot be opened prints only why.
+class ScanPrinter {
+  public:
+    ScanPrinter(const std::string& root, bool json, int last)
+        : root_(root), json_(json), last_(last) {}
+    void open() {
+        if (opened_) {
+            return;
+        }
+        opened_ = true;
+        print_out(json_ ? fmt::format("{{\"root\":{},\"findings\":[",
+                                      output::dump_json(output::Json(root_)))
+                        : fmt::format("{:<19} {:<10} {:>11}  {}  {}\n", "KIND", "MODE", "UID:GID",
+                                      "PATH", "CAPABILITIES"));
+    }
+    void finding(const core::ScanFinding& f) {
+        open();
+        if (json_) {
+            print_out((first_ ? "\n" : ",\n") + output::dump_json(output::finding_json(f, last_)));
+            first_ = false;
+        } else {
+            print_out(output::finding_text(f, last_) + "\n");
+        }
+    }
+    void failed() {
+        if (json_ && opened_) {
+            print_out("]}\n");
+        }
+    }
+    void end(const core::ScanStats& s) {
+        open();
+        if (json_) {
+            print_out(
+                fmt::format("\n],\"stats\":{}}}\n", output::dump_json(output::scan_stats_json(s))));
+        }
+        std::fflush(stdout);
+        fmt::print(stderr, "capwise: scanned {} directories, {} files: {} privileged{}{}\n",
+                   s.directories, s.files, s.findings,
+                   s.other_mounts != 0
+                       ? fmt::format(", {} other file systems not entered", s.other_mounts)
+                       : "",
+                   s.errors != 0 ? fmt::format(", {} unreadable (incomplete)", s.errors) : "");
+    }
+
+  private:
+    const std::string& root_;
+    bool json_;
+    int last_;
+    bool opened_ = false;
+    bool first_ = true;
+};
+
+int run_scan(const ScanOpts& o) {
+    ScanPrinter printer(o.root, o.format == "json", core::running_last_cap());
+    auto result = core::scan_tree(
+        o.root, core::ScanOptions{o.cross, o.max_depth},
+        [&](const core::ScanFinding& f) { printer.finding(f); },
+        [&](const std::string& path, const std::string& message) {
+            print_error(fmt::format("{}: {}", core::escape_bytes(path), message));
+        });
+    if (!result) {
+        printer.failed();
+        print_error(result.error().message);
+        return 1;
+    }
+    printer.end(*result);
+    return result->errors == 0 ? 0 : 1;
+}
+
+} // namespace
+
 void add_scan_command(CLI::App& app, Context& ctx) {
-    struct Opts {
-        std::string root;
-        bool cross = false;
-        int max_depth = 512;
-        std::string format = "text";
-    };
-    auto opts = std::make_shared<Opts>();
+    auto opts = std::make_shared<ScanOpts>();
     auto* cmd = app.add_subcommand(
         "scan", "inventory of privileged files under a directory: file capabilities and "
                 "setuid/setgid executables (never follows symlinks)");
@@ -70,65 +145,7 @@ void add_scan_command(CLI::App& app, Context& ctx) {
         ->capture_default_str()
         ->check(whole_number("a depth", 1, 4096));
     add_output_option(*cmd, opts->format);
-    cmd->callback([opts, &ctx] {
-        const int last = core::running_last_cap();
-        const bool json = opts->format == "json";
-        core::ScanOptions options{opts->cross, opts->max_depth};
-        bool first = true;
-        // Streamed: memory stays flat however many files the tree holds. The header comes with
-        // the first finding (or at the end), so a root that cannot be opened prints only why.
-        bool opened = false;
-        auto open = [&] {
-            if (opened) {
-                return;
-            }
-            opened = true;
-            if (json) {
-                print_out(fmt::format("{{\"root\":{},\"findings\":[",
-                                      output::dump_json(output::Json(opts->root))));
-            } else {
-                print_out(fmt::format("{:<19} {:<10} {:>11}  {}  {}\n", "KIND", "MODE", "UID:GID",
-                                      "PATH", "CAPABILITIES"));
-            }
-        };
-        auto result = core::scan_tree(
-            opts->root, options,
-            [&](const core::ScanFinding& f) {
-                open();
-                if (json) {
-                    print_out((first ? "\n" : ",\n") +
-                              output::dump_json(output::finding_json(f, last)));
-                    first = false;
-                } else {
-                    print_out(output::finding_text(f, last) + "\n");
-                }
-            },
-            [&](const std::string& path, const std::string& message) {
-                print_error(fmt::format("{}: {}", core::escape_bytes(path), message));
-            });
-        if (!result) {
-            if (json && opened) {
-                print_out("]}\n");
-            }
-            print_error(result.error().message);
-            ctx.exit_code = 1;
-            return;
-        }
-        const core::ScanStats& s = *result;
-        open();
-        if (json) {
-            print_out(
-                fmt::format("\n],\"stats\":{}}}\n", output::dump_json(output::scan_stats_json(s))));
-        }
-        std::fflush(stdout);
-        fmt::print(stderr, "capwise: scanned {} directories, {} files: {} privileged{}{}\n",
-                   s.directories, s.files, s.findings,
-                   s.other_mounts != 0
-                       ? fmt::format(", {} other file systems not entered", s.other_mounts)
-                       : "",
-                   s.errors != 0 ? fmt::format(", {} unreadable (incomplete)", s.errors) : "");
-        ctx.exit_code = s.errors == 0 ? 0 : 1;
-    });
+    cmd->callback([opts, &ctx] { ctx.exit_code = run_scan(*opts); });
 }
 
 } // namespace capwise::cli

@@ -31,45 +31,57 @@ struct LintCliOptions {
     bool allow_empty = false;
 };
 
-int run_lint(const LintCliOptions& o) {
+struct LintChoices {
     lint::LintOptions options;
+    lint::Severity fail_on = lint::Severity::Critical;
+    bool never = false;
+    lint::Severity min_severity = lint::Severity::Info;
+};
+
+// The flags' names and lists into lint's options; a wrong one is a usage error.
+core::Result<LintChoices> choices_of(const LintCliOptions& o) {
+    LintChoices c;
     auto runtime = core::parse_runtime(o.runtime);
     if (!runtime || *runtime == core::Runtime::RuncSpec) {
-        print_error("--runtime: choose containerd, cri-o, docker or podman");
-        return 2;
+        return core::make_error("--runtime: choose containerd, cri-o, docker or podman");
     }
-    options.runtime = *runtime;
+    c.options.runtime = *runtime;
     if (o.default_caps) {
         auto caps = core::parse_cap_list(*o.default_caps, core::kLastKnownCap);
         if (!caps) {
-            print_error("--default-caps: " + caps.error().message);
-            return 2;
+            return core::make_error("--default-caps: " + caps.error().message);
         }
-        options.default_caps = *caps;
+        c.options.default_caps = *caps;
     }
-    options.pss = o.pss == "restricted" ? core::PssLevel::Restricted : core::PssLevel::Baseline;
+    c.options.pss = o.pss == "restricted" ? core::PssLevel::Restricted : core::PssLevel::Baseline;
     if (o.seccomp_dir) {
         struct stat st {};
         if (::stat(o.seccomp_dir->c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-            print_error(
+            return core::make_error(
                 fmt::format("--seccomp-dir {}: not a directory", core::printable(*o.seccomp_dir)));
-            return 2;
         }
-        options.seccomp_dir = o.seccomp_dir;
+        c.options.seccomp_dir = o.seccomp_dir;
     }
-    lint::Severity fail_on = lint::Severity::Critical;
-    bool never = o.fail_on == "never";
-    if (!never) {
+    c.never = o.fail_on == "never";
+    if (!c.never) {
         auto parsed = lint::parse_severity(o.fail_on);
         if (!parsed) {
-            print_error("--fail-on: " + parsed.error().message);
-            return 2;
+            return core::make_error("--fail-on: " + parsed.error().message);
         }
-        fail_on = *parsed;
+        c.fail_on = *parsed;
     }
     auto min_severity = lint::parse_severity(o.min_severity);
     if (!min_severity) {
-        print_error("--min-severity: " + min_severity.error().message);
+        return core::make_error("--min-severity: " + min_severity.error().message);
+    }
+    c.min_severity = *min_severity;
+    return c;
+}
+
+int run_lint(const LintCliOptions& o) {
+    auto c = choices_of(o);
+    if (!c) {
+        print_error(c.error().message);
         return 2;
     }
     const auto format = o.format == "json"    ? output::LintFormat::JsonLines
@@ -78,19 +90,14 @@ int run_lint(const LintCliOptions& o) {
     const auto style = o.write.empty() ? output::Style::for_stream(stdout) : output::Style(false);
     // Output streams as results come, unless it goes to a file that must appear whole.
     std::string whole;
-    output::LintWriter writer(format, options, fail_on, o.explain, style, CAPWISE_VERSION,
-                              [&](std::string_view chunk) {
-                                  if (o.write.empty()) {
-                                      print_out(chunk);
-                                  } else {
-                                      whole += chunk;
-                                  }
-                              });
-    writer.set_min_severity(*min_severity);
+    output::LintWriter writer(
+        format, c->options, c->fail_on, o.explain, style, CAPWISE_VERSION,
+        [&](std::string_view chunk) { o.write.empty() ? print_out(chunk) : void(whole += chunk); });
+    writer.set_min_severity(c->min_severity);
     lint::LintReport report;
     report.on_result = [&](lint::ContainerResult&& result) { writer.add(result); };
     for (const auto& path : o.paths) {
-        lint::lint_path(path, options, report);
+        lint::lint_path(path, c->options, report);
     }
     // `kubectl get … | capwise lint -` must not pass when kubectl printed nothing (and the
     // summary must not say it passed either).
@@ -116,7 +123,7 @@ int run_lint(const LintCliOptions& o) {
     if (!report.errors.empty()) {
         return 2;
     }
-    return !never && writer.failed() ? 1 : 0;
+    return !c->never && writer.failed() ? 1 : 0;
 }
 
 } // namespace

@@ -40,19 +40,76 @@ void add_inspect_command(CLI::App& app, Context& ctx) {
     });
 }
 
+namespace {
+
+struct PsOpts {
+    std::vector<int> pids;
+    std::optional<unsigned> uid;
+    std::optional<std::string> comm;
+    std::vector<std::string> caps;
+    bool with_caps = false;
+    bool non_root = false;
+    bool wide = false;
+    bool containers = false;
+    std::string format = "text";
+};
+
+void render_ps(const PsOpts& o, const std::vector<core::ProcessInfo>& found, int last) {
+    if (o.containers) {
+        if (::geteuid() != 0) {
+            print_error("warning: not root: the runtimes' state under /run/runc, /run/containerd "
+                        "and other users' processes cannot be read, so containers may be missing");
+        }
+        container::Registry registry(container::DiscoveryConfig::system_default());
+        registry.rescan();
+        auto groups = container::group_by_container(registry, found);
+        print_out(o.format == "json" ? output::dump_json(output::containers_json(groups), 2) + "\n"
+                                     : output::containers_table(groups, last));
+    } else if (o.format == "json") {
+        output::Json list = output::Json::array();
+        for (const auto& p : found) {
+            list.push_back(output::process_json(p, last));
+        }
+        print_out(output::dump_json(list, 2) + "\n");
+    } else {
+        print_out(output::process_table(found, last, o.wide));
+    }
+}
+
+int run_ps(const PsOpts& o) {
+    const int last = core::running_last_cap();
+    core::ProcessFilter filter;
+    filter.pids = o.pids;
+    filter.uid = o.uid;
+    filter.comm = o.comm;
+    filter.with_caps = o.with_caps;
+    filter.non_root = o.non_root;
+    auto holds = parse_cap_lists(o.caps, last, "holds nothing to look for");
+    if (!holds) {
+        print_error(holds.error().message);
+        return 2;
+    }
+    filter.holds = *holds;
+    int errors = 0;
+    auto found = core::find_processes(filter, [&](int, const std::string& message) {
+        ++errors;
+        print_error(message);
+    });
+    if (!found) {
+        print_error(found.error().message);
+        return 1;
+    }
+    if (found->empty() && errors != 0) {
+        return 1; // every process asked for is gone: no empty table
+    }
+    render_ps(o, *found, last);
+    return errors == 0 ? 0 : 1;
+}
+
+} // namespace
+
 void add_ps_command(CLI::App& app, Context& ctx) {
-    struct Opts {
-        std::vector<int> pids;
-        std::optional<unsigned> uid;
-        std::optional<std::string> comm;
-        std::vector<std::string> caps;
-        bool with_caps = false;
-        bool non_root = false;
-        bool wide = false;
-        bool containers = false;
-        std::string format = "text";
-    };
-    auto opts = std::make_shared<Opts>();
+    auto opts = std::make_shared<PsOpts>();
     auto* cmd = app.add_subcommand("ps", "every process with its capability sets");
     cmd->footer("Examples:\n  capwise ps --with-caps\n  capwise ps --non-root --cap NET_RAW -w\n  "
                 "capwise ps --containers");
@@ -76,62 +133,7 @@ void add_ps_command(CLI::App& app, Context& ctx) {
     cmd->add_flag("--non-root", opts->non_root, "only processes whose effective uid is not 0");
     cmd->add_flag("-w,--wide", opts->wide, "also show the permitted, inheritable, bounding sets");
     add_output_option(*cmd, opts->format);
-    cmd->callback([opts, &ctx] {
-        const int last = core::running_last_cap();
-        core::ProcessFilter filter;
-        filter.pids = opts->pids;
-        filter.uid = opts->uid;
-        filter.comm = opts->comm;
-        filter.with_caps = opts->with_caps;
-        filter.non_root = opts->non_root;
-        for (const auto& name : opts->caps) {
-            auto set = core::parse_cap_list(name, last);
-            if (set && set->empty()) {
-                set = core::make_error("'none' holds nothing to look for: name a capability");
-            }
-            if (!set) {
-                print_error("--cap: " + set.error().message);
-                ctx.exit_code = 2;
-                return;
-            }
-            filter.holds = filter.holds | *set;
-        }
-        int errors = 0;
-        auto found = core::find_processes(filter, [&](int, const std::string& message) {
-            ++errors;
-            print_error(message);
-        });
-        if (!found) {
-            print_error(found.error().message);
-            ctx.exit_code = 1;
-            return;
-        }
-        if (found->empty() && errors != 0) {
-            ctx.exit_code = 1; // every process asked for is gone: no empty table
-            return;
-        }
-        if (opts->containers && ::geteuid() != 0) {
-            print_error("warning: not root: the runtimes' state under /run/runc, /run/containerd "
-                        "and other users' processes cannot be read, so containers may be missing");
-        }
-        if (opts->containers) {
-            container::Registry registry(container::DiscoveryConfig::system_default());
-            registry.rescan();
-            auto groups = container::group_by_container(registry, *found);
-            print_out(opts->format == "json"
-                          ? output::dump_json(output::containers_json(groups), 2) + "\n"
-                          : output::containers_table(groups, last));
-        } else if (opts->format == "json") {
-            output::Json list = output::Json::array();
-            for (const auto& p : *found) {
-                list.push_back(output::process_json(p, last));
-            }
-            print_out(output::dump_json(list, 2) + "\n");
-        } else {
-            print_out(output::process_table(*found, last, opts->wide));
-        }
-        ctx.exit_code = errors == 0 ? 0 : 1;
-    });
+    cmd->callback([opts, &ctx] { ctx.exit_code = run_ps(*opts); });
 }
 
 } // namespace capwise::cli

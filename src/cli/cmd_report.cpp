@@ -9,18 +9,19 @@ namespace capwise::cli {
 
 void add_report_command(CLI::App& app, Context& ctx) {
     auto o = std::make_shared<AdviseOptions>();
-    o->report = true;
+    o->request.report = true;
     auto* cmd = app.add_subcommand(
         "report", "one self-contained HTML page: containers by capability (used, unused, denied), "
                   "the advice per container with its evidence, lint findings, privileged files");
     add_advise_options(*cmd, *o);
-    cmd->add_option("-o,--output", o->report_path, "the HTML file to write (replaced atomically)")
+    cmd->add_option("-o,--output", o->request.report_path,
+                    "the HTML file to write (replaced atomically)")
         ->capture_default_str();
     cmd->add_option("--advice-format", o->advice_format,
                     "the advice shown per container: k8s, docker, podman, compose, oci, scc, "
                     "systemd, text")
         ->capture_default_str();
-    cmd->add_option("--manifests", o->manifests,
+    cmd->add_option("--manifests", o->request.manifests,
                     "Kubernetes manifests (files or directories) to lint into the report "
                     "(repeatable)")
         ->expected(1)
@@ -30,7 +31,7 @@ void add_report_command(CLI::App& app, Context& ctx) {
                     "the header still counts the rest")
         ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}))
         ->capture_default_str();
-    cmd->add_option("--scan", o->scan,
+    cmd->add_option("--scan", o->request.scan,
                     "a root filesystem whose setuid/setgid files and file capabilities are listed");
     cmd->footer("Takes what advise takes (-- CMD, --bundle DIR, --from FILE, container filters "
                 "with --timeout), and/or only --manifests / --scan.\n\nExamples:\n"

@@ -35,18 +35,80 @@ std::string run_outcome_message(const core::LaunchOutcome& ended, const std::str
     return {};
 }
 
+struct RunOpts {
+    std::optional<std::string> caps;
+    std::optional<std::string> user;
+    std::optional<std::string> group;
+    bool keep_groups = false;
+    bool no_new_privs = false;
+    std::string seccomp;
+};
+
+// The launch the flags ask for; what is wrong with them is a usage error.
+core::Result<core::LaunchSpec> launch_spec(const RunOpts& o, const Context& ctx) {
+    if (!ctx.has_command || ctx.command.empty()) {
+        return core::make_error("run needs a command after --");
+    }
+    if (!o.caps && o.seccomp.empty()) {
+        return core::make_error("run needs --caps LIST (or none), or --seccomp FILE");
+    }
+    core::LaunchSpec spec;
+    if (!o.seccomp.empty()) {
+        auto profile = seccomp::read_profile_file(o.seccomp);
+        if (!profile) {
+            return profile.error();
+        }
+        auto program = seccomp::compile_profile(*profile);
+        if (!program) {
+            return core::make_error(fmt::format("{}: {}", o.seccomp, program.error().message));
+        }
+        spec.seccomp = std::move(*program);
+    }
+    spec.keep_capabilities = !o.caps;
+    if (o.caps) {
+        auto caps = core::parse_cap_list(*o.caps, core::running_last_cap());
+        if (!caps) {
+            return core::make_error("--caps: " + caps.error().message);
+        }
+        spec.caps = *caps;
+    }
+    auto creds = core::resolve_credentials(o.user, o.group);
+    if (!creds) {
+        return creds.error();
+    }
+    spec.creds = *creds;
+    spec.keep_groups = o.keep_groups;
+    spec.no_new_privs = o.no_new_privs;
+    spec.argv = ctx.command;
+    return spec;
+}
+
+int run_command(const RunOpts& o, const Context& ctx) {
+    auto spec = launch_spec(o, ctx);
+    if (!spec) {
+        print_error(spec.error().message);
+        return 2;
+    }
+    if (auto obstacle = core::launch_obstacles(*spec); !obstacle.empty()) {
+        print_error(obstacle);
+        return 1;
+    }
+    std::fflush(stdout);
+    auto ended = core::run_and_wait(std::move(*spec));
+    if (!ended) {
+        print_error(ended.error().message);
+        return 1;
+    }
+    if (auto why = run_outcome_message(*ended, ctx.command[0], !o.seccomp.empty()); !why.empty()) {
+        print_error(why);
+    }
+    return ended->status();
+}
+
 } // namespace
 
 void add_run_command(CLI::App& app, Context& ctx) {
-    struct Opts {
-        std::optional<std::string> caps;
-        std::optional<std::string> user;
-        std::optional<std::string> group;
-        bool keep_groups = false;
-        bool no_new_privs = false;
-        std::string seccomp;
-    };
-    auto o = std::make_shared<Opts>();
+    auto o = std::make_shared<RunOpts>();
     auto* cmd = app.add_subcommand(
         "run", "run a command with exactly these capabilities (permitted, effective, inheritable, "
                "ambient; bounding reduced to them), typically as a non-root user");
@@ -66,71 +128,7 @@ void add_run_command(CLI::App& app, Context& ctx) {
                 "\n\nExamples:\n  capwise run --caps NET_BIND_SERVICE --user nobody -- busybox "
                 "httpd -f -p 80\n  capwise run --caps none --no-new-privs -- id\n  capwise run "
                 "--seccomp capwise-ls.json -- ls /");
-    cmd->callback([o, &ctx] {
-        if (!ctx.has_command || ctx.command.empty()) {
-            print_error("run needs a command after --");
-            ctx.exit_code = 2;
-            return;
-        }
-        core::LaunchSpec spec;
-        if (!o->caps && o->seccomp.empty()) {
-            print_error("run needs --caps LIST (or none), or --seccomp FILE");
-            ctx.exit_code = 2;
-            return;
-        }
-        if (!o->seccomp.empty()) {
-            auto profile = seccomp::read_profile_file(o->seccomp);
-            if (!profile) {
-                print_error(profile.error().message);
-                ctx.exit_code = 2;
-                return;
-            }
-            auto program = seccomp::compile_profile(*profile);
-            if (!program) {
-                print_error(fmt::format("{}: {}", o->seccomp, program.error().message));
-                ctx.exit_code = 2;
-                return;
-            }
-            spec.seccomp = std::move(*program);
-        }
-        spec.keep_capabilities = !o->caps;
-        if (o->caps) {
-            auto caps = core::parse_cap_list(*o->caps, core::running_last_cap());
-            if (!caps) {
-                print_error("--caps: " + caps.error().message);
-                ctx.exit_code = 2;
-                return;
-            }
-            spec.caps = *caps;
-        }
-        auto creds = core::resolve_credentials(o->user, o->group);
-        if (!creds) {
-            print_error(creds.error().message);
-            ctx.exit_code = 2;
-            return;
-        }
-        spec.creds = *creds;
-        spec.keep_groups = o->keep_groups;
-        spec.no_new_privs = o->no_new_privs;
-        spec.argv = ctx.command;
-        if (auto obstacle = core::launch_obstacles(spec); !obstacle.empty()) {
-            print_error(obstacle);
-            ctx.exit_code = 1;
-            return;
-        }
-        std::fflush(stdout);
-        auto ended = core::run_and_wait(std::move(spec));
-        if (!ended) {
-            print_error(ended.error().message);
-            ctx.exit_code = 1;
-            return;
-        }
-        if (auto why = run_outcome_message(*ended, ctx.command[0], !o->seccomp.empty());
-            !why.empty()) {
-            print_error(why);
-        }
-        ctx.exit_code = ended->status();
-    });
+    cmd->callback([o, &ctx] { ctx.exit_code = run_command(*o, ctx); });
 }
 
 } // namespace capwise::cli

@@ -2,6 +2,8 @@
 // the exit status in the shared context. Logic worth testing lives in the libraries.
 #pragma once
 
+#include "app/control.hpp"
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -28,13 +30,9 @@ void print_out(std::string_view text);
 // argument, an array for several.
 void print_one_or_many(const std::string& format, const std::string& text,
                        const nlohmann::json& items);
-// SIGINT, SIGTERM, SIGHUP, for the commands that run or watch workloads: the handler only
-// records the signal (without SA_RESTART, so a wait returns) and the loop decides what follows.
-void install_stop_handlers();
-// The last stop signal received, cleared (0 when none).
-int take_stop_signal();
-// Whether a stop signal was received, without clearing it.
-bool stop_signal_pending();
+// How a flow of the application layer talks to the user here: its notices are print_error's
+// lines; stop signals are core's (core::install_stop_handlers).
+app::Control cli_control();
 // Adds "-o/--output text|json" to a listing command.
 void add_output_option(CLI::App& cmd, std::string& format);
 

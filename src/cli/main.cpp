@@ -6,8 +6,6 @@
 #include "output/json.hpp"
 
 #include <algorithm>
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -46,29 +44,10 @@ void print_one_or_many(const std::string& format, const std::string& text,
     }
 }
 
-namespace {
-std::atomic<int> g_stop_signal{0};
-void on_stop_signal(int sig) {
-    g_stop_signal.store(sig);
-}
-} // namespace
-
-void install_stop_handlers() {
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0; // no SA_RESTART: the poll must return
-    for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
-        ::sigaction(sig, &sa, nullptr);
-    }
-}
-
-int take_stop_signal() {
-    return g_stop_signal.exchange(0);
-}
-
-bool stop_signal_pending() {
-    return g_stop_signal.load() != 0;
+app::Control cli_control() {
+    app::Control control;
+    control.notice = [](const std::string& line) { print_error(line); };
+    return control;
 }
 
 int parse_and_run(CLI::App& app, int argc, char** argv, const Context& ctx) {
@@ -137,6 +116,51 @@ void add_output_option(CLI::App& cmd, std::string& format) {
         ->capture_default_str();
 }
 
+namespace {
+
+void add_commands(CLI::App& app, Context& ctx) {
+    add_decode_command(app, ctx);
+    add_encode_command(app, ctx);
+    add_list_command(app, ctx);
+    add_explain_command(app, ctx);
+    add_inspect_command(app, ctx);
+    add_ps_command(app, ctx);
+    add_getcap_command(app, ctx);
+    add_scan_command(app, ctx);
+    add_version_command(app, ctx);
+    add_demo_command(app, ctx);
+    add_trace_command(app, ctx);
+    add_run_command(app, ctx);
+    add_advise_command(app, ctx);
+    add_report_command(app, ctx);
+    add_lint_command(app, ctx);
+    add_agent_command(app, ctx);
+    add_completion_command(app, ctx); // last: it lists the commands above
+}
+
+// Everything after the first "--" is the command (split off before CLI11 parses, so no option
+// can swallow the command's own arguments); the arguments CLI11 parses, or a refusal.
+std::optional<int> split_command(std::vector<char*>& args, Context& ctx) {
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        if (std::string_view(args[i]) == "--") {
+            ctx.has_command = true;
+            ctx.command.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+            args.resize(i);
+            break;
+        }
+    }
+    static constexpr std::string_view kTakesCommand[] = {"trace", "run", "advise", "report"};
+    if (ctx.has_command &&
+        (args.size() < 2 || std::find(std::begin(kTakesCommand), std::end(kTakesCommand),
+                                      std::string_view(args[1])) == std::end(kTakesCommand))) {
+        print_error("'-- CMD' is for trace, run, advise and report only (see --help)");
+        return 2;
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
 } // namespace capwise::cli
 
 int main(int argc, char** argv) {
@@ -165,44 +189,13 @@ int main(int argc, char** argv) {
         capwise::core::use_legacy_fs_syscalls(true);
     }
     Context ctx;
-    add_decode_command(app, ctx);
-    add_encode_command(app, ctx);
-    add_list_command(app, ctx);
-    add_explain_command(app, ctx);
-    add_inspect_command(app, ctx);
-    add_ps_command(app, ctx);
-    add_getcap_command(app, ctx);
-    add_scan_command(app, ctx);
-    add_version_command(app, ctx);
-    add_demo_command(app, ctx);
-    add_trace_command(app, ctx);
-    add_run_command(app, ctx);
-    add_advise_command(app, ctx);
-    add_report_command(app, ctx);
-    add_lint_command(app, ctx);
-    add_agent_command(app, ctx);
-    add_completion_command(app, ctx); // last: it lists the commands above
+    add_commands(app, ctx);
     std::vector<char*> args(argv, argv + argc);
     if (auto answered = route_subcommand(app, args)) {
         return *answered;
     }
-    argc = static_cast<int>(args.size());
-    argv = args.data();
-    int parsed_argc = argc;
-    for (int i = 1; i < argc; ++i) {
-        if (std::string_view(argv[i]) == "--") {
-            parsed_argc = i;
-            ctx.has_command = true;
-            ctx.command.assign(argv + i + 1, argv + argc);
-            break;
-        }
+    if (auto refused = split_command(args, ctx)) {
+        return *refused;
     }
-    static constexpr std::string_view kTakesCommand[] = {"trace", "run", "advise", "report"};
-    if (ctx.has_command &&
-        (argc < 2 || std::find(std::begin(kTakesCommand), std::end(kTakesCommand),
-                               std::string_view(argv[1])) == std::end(kTakesCommand))) {
-        print_error("'-- CMD' is for trace, run, advise and report only (see --help)");
-        return 2;
-    }
-    return parse_and_run(app, parsed_argc, argv, ctx);
+    return parse_and_run(app, static_cast<int>(args.size()), args.data(), ctx);
 }

@@ -94,4 +94,70 @@ CLI::Option* add_duration_option(CLI::App& cmd, const std::string& name,
         ->type_name("DURATION");
 }
 
+CLI::Option* add_interval_option(CLI::App& cmd, const std::string& name,
+                                 std::function<void(std::chrono::milliseconds)> set,
+                                 const std::string& help) {
+    return cmd
+        .add_option_function<std::string>(
+            name,
+            [set = std::move(set), name](const std::string& text) {
+                auto parsed = core::parse_duration(text);
+                if (!parsed || parsed->count() <= 0) {
+                    throw CLI::ValidationError(
+                        name, fmt::format("'{}' is not a positive duration (e.g. 30s, 5m, 168h)",
+                                          core::printable(text)));
+                }
+                set(*parsed);
+            },
+            help)
+        ->type_name("DURATION");
+}
+
+core::Result<core::CapSet> parse_cap_lists(const std::vector<std::string>& lists, int last,
+                                           std::string_view none_means) {
+    core::CapSet caps;
+    for (const auto& list : lists) {
+        auto set = core::parse_cap_list(list, last);
+        if (set && set->empty()) {
+            set = core::make_error(fmt::format("'none' {}: name a capability", none_means));
+        }
+        if (!set) {
+            return core::make_error("--cap: " + set.error().message);
+        }
+        caps = caps | *set;
+    }
+    return caps;
+}
+
+CLI::Option* add_hook_option(CLI::App& cmd, trace::HookChoice& out, const std::string& help) {
+    return cmd
+        .add_option_function<std::string>(
+            "--hook",
+            [&out](const std::string& text) {
+                auto parsed = trace::parse_hook_choice(text);
+                if (!parsed) {
+                    throw CLI::ValidationError("--hook", parsed.error().message);
+                }
+                out = *parsed;
+            },
+            help)
+        ->type_name("HOOK")
+        ->default_str("auto");
+}
+
+void add_container_options(CLI::App& cmd, app::ContainerSelection& s) {
+    cmd.add_option("-c,--containername", s.name,
+                   "only this container (runtime name, Kubernetes container name, or id)");
+    cmd.add_option("-r,--runtime", s.runtime,
+                   "only containers of this runtime (runc, containerd, docker, cri-o, podman)")
+        ->check(CLI::IsMember({"runc", "containerd", "docker", "cri-o", "podman"}));
+    cmd.add_option("-n,--k8s-namespace", s.k8s_namespace, "only pods of this namespace");
+    cmd.add_option("-p,--podname", s.pod, "only this pod");
+    cmd.add_option("--k8s-containername", s.k8s_container, "only this Kubernetes container");
+    cmd.add_option("-l,--selector", s.selector, "only pods with these labels (k=v[,k=v])");
+    cmd.add_flag("--wait", s.wait,
+                 "when no running container matches the filters yet, wait for one to start "
+                 "(without it, that is an error)");
+}
+
 } // namespace capwise::cli

@@ -41,17 +41,11 @@ core::Status write_command_bundle(const std::string& dir, const std::vector<std:
     if (argv.empty()) {
         return core::make_error("no command to put in a bundle");
     }
-    if (auto r = run_runc({"spec", "--bundle", dir}, std::chrono::seconds(30)); r.status != 0) {
-        return core::make_error(fmt::format("runc spec failed: {}", r.message));
+    auto spec = runc_spec_config(dir);
+    if (!spec) {
+        return spec.error();
     }
-    auto text = core::read_small_file_at(AT_FDCWD, (dir + "/config.json").c_str(), 1u << 20);
-    if (!text) {
-        return core::make_error(fmt::format("runc spec: {}", text.error().message));
-    }
-    Json config = Json::parse(*text, nullptr, false);
-    if (config.is_discarded() || !config.is_object() || !config["mounts"].is_array()) {
-        return core::make_error("runc spec wrote no usable config");
-    }
+    Json& config = *spec;
     const std::string rootfs = dir + "/rootfs";
     if (::mkdir(rootfs.c_str(), 0755) != 0) {
         return core::make_error(fmt::format("mkdir {}: {}", rootfs, std::strerror(errno)));

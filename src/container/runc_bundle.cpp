@@ -154,23 +154,17 @@ core::Status make_busybox_bundle(const std::string& dir, const std::string& scri
     }
     const std::string spec_dir = dir + "/spec";
     fs::create_directories(spec_dir, ec);
-    if (auto r = run_runc({"spec", "--bundle", spec_dir}, kRuncLimit); r.status != 0) {
-        return runc_failed("spec", r);
+    auto spec = runc_spec_config(spec_dir);
+    if (!spec) {
+        return spec.error();
     }
-    auto text = read_text(spec_dir + "/config.json");
-    if (!text) {
-        return text.error();
-    }
-    auto config = nlohmann::json::parse(*text, nullptr, false);
-    if (config.is_discarded()) {
-        return core::make_error("runc spec wrote malformed JSON");
-    }
+    nlohmann::json& config = *spec;
     config["process"]["terminal"] = false;
     config["process"]["args"] = {"sh", "-c", script};
     config["root"]["readonly"] = false;
-    {
-        std::ofstream out(spec_dir + "/config.json");
-        out << config.dump(2);
+    if (auto written = core::write_file_atomically(spec_dir + "/config.json", config.dump(2));
+        !written) {
+        return written;
     }
     fs::rename(rootfs, fs::path(spec_dir) / "rootfs", ec);
     if (ec) {

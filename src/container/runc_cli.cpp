@@ -1,5 +1,6 @@
 #include "container/runc_cli.hpp"
 
+#include "core/process.hpp"
 #include "core/text.hpp"
 
 #include <cerrno>
@@ -151,6 +152,24 @@ std::string runc_error_message(const std::string& stderr_text) {
         last_error = value;
     }
     return core::printable(last_error.empty() ? last_line : last_error, 1024);
+}
+
+core::Result<nlohmann::json> runc_spec_config(const std::string& dir) {
+    if (auto r = run_runc({"spec", "--bundle", dir}, std::chrono::seconds(30)); r.status != 0) {
+        return core::make_error(r.message.empty()
+                                    ? fmt::format("runc spec failed (status {})", r.status)
+                                    : fmt::format("runc spec failed: {}", r.message));
+    }
+    auto text = core::read_small_file_at(AT_FDCWD, (dir + "/config.json").c_str(), 1u << 20);
+    if (!text) {
+        return core::make_error(fmt::format("runc spec: {}", text.error().message));
+    }
+    auto config = nlohmann::json::parse(*text, nullptr, false);
+    if (config.is_discarded() || !config.is_object() || !config["process"].is_object() ||
+        !config["mounts"].is_array()) {
+        return core::make_error("runc spec wrote no usable config");
+    }
+    return config;
 }
 
 } // namespace capwise::container

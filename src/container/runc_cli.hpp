@@ -2,10 +2,12 @@
 // (runc writes logrus lines, `time="…" level=error msg="…"`, which are not for the user).
 #pragma once
 
+#include "core/result.hpp"
 #include "core/unique_fd.hpp"
 
 #include <chrono>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -34,5 +36,9 @@ RuncResult run_runc(const std::vector<std::string>& args, std::chrono::milliseco
 // From runc's stderr, the message of its last error: the msg="…" of a logrus line at level
 // error or fatal, else the last non-empty line; empty when runc said nothing.
 std::string runc_error_message(const std::string& stderr_text);
+
+// `runc spec --bundle dir`: the host runc's default config, read back (bounded) as an object with
+// a process object and a mounts array; the caller edits it and writes the bundle.
+core::Result<nlohmann::json> runc_spec_config(const std::string& dir);
 
 } // namespace capwise::container

@@ -14,11 +14,12 @@ struct Error {
     int errno_value = 0; // the errno behind it, 0 when the failure is not a syscall's
 };
 
-template <typename T>
+// E: what a failure carries; the application layer's flows use one with an exit status.
+template <typename T, typename E = Error>
 class [[nodiscard]] Result {
   public:
     Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}
-    Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}
+    Result(E error) : state_(std::in_place_index<1>, std::move(error)) {}
 
     bool ok() const { return state_.index() == 0; }
     explicit operator bool() const { return ok(); }
@@ -31,10 +32,10 @@ class [[nodiscard]] Result {
     T& operator*() & { return value(); }
     const T& operator*() const& { return value(); }
 
-    const Error& error() const { return std::get<1>(state_); }
+    const E& error() const { return std::get<1>(state_); }
 
   private:
-    std::variant<T, Error> state_;
+    std::variant<T, E> state_;
 };
 
 // For operations that return nothing but can fail.

@@ -68,13 +68,14 @@ AgentStore::Entry* AgentStore::entry_for(const container::Container& c, std::uin
         if (entries_.size() >= limits_.max_containers) {
             // Room is made by forgetting the ended container seen longest ago; live ones stay.
             auto oldest = entries_.end();
-            for (auto e = entries_.begin(); e != entries_.end(); ++e) {
+            for (auto e = entries_.begin(); !none_ended_ && e != entries_.end(); ++e) {
                 if (e->second.meta.ended &&
                     (oldest == entries_.end() || e->second.last_ns < oldest->second.last_ns)) {
                     oldest = e;
                 }
             }
             if (oldest == entries_.end()) {
+                none_ended_ = true;
                 // Counted once per container, not per check it made.
                 if (refused_.size() < 65536 && refused_.insert(group).second) {
                     ++counters_.refused;
@@ -163,6 +164,7 @@ void AgentStore::mark_live(const std::vector<container::Container>& live, std::u
     for (auto& [group, e] : entries_) {
         if (!e.meta.ended && groups.count(group) == 0) {
             e.meta.ended = true;
+            none_ended_ = false;
             ++changes_;
         }
     }
@@ -292,6 +294,7 @@ core::Status AgentStore::restore(std::string_view text) {
             by_age.erase({e.last_ns, group});
             e.meta = s->meta;
             e.meta.ended = true; // until the runtime shows it live again
+            none_ended_ = false;
             e.container_id = s->meta.container_id;
             e.first_ns = parse_rfc3339(s->meta.first_seen);
             e.last_ns = parse_rfc3339(s->meta.last_seen);

@@ -86,6 +86,9 @@ class AgentStore {
     std::uint64_t changes_ = 1;
     std::uint64_t lost_seen_ = 0;
     std::set<std::string> refused_; // groups counted in counters_.refused
+    // Known: no kept container has ended since the last search for one to forget found none. A
+    // full store of live containers then refuses another's checks without scanning every entry.
+    bool none_ended_ = false;
 };
 
 // "2026-11-29T10:04:05Z".

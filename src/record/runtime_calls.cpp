@@ -203,18 +203,11 @@ core::Status write_noop_bundle(const std::string& dir) {
     if (program.empty()) {
         return core::make_error("no no-op program for this architecture");
     }
-    if (auto r = container::run_runc({"spec", "--bundle", dir}, std::chrono::seconds(30));
-        r.status != 0) {
-        return core::make_error(fmt::format("runc spec failed: {}", r.message));
+    auto spec = container::runc_spec_config(dir);
+    if (!spec) {
+        return spec.error();
     }
-    auto text = core::read_small_file_at(AT_FDCWD, (dir + "/config.json").c_str(), 1u << 20);
-    if (!text) {
-        return text.error();
-    }
-    Json config = Json::parse(*text, nullptr, false);
-    if (config.is_discarded() || !config.is_object()) {
-        return core::make_error("runc spec wrote no usable config");
-    }
+    Json& config = *spec;
     config["process"]["terminal"] = false;
     config["process"]["args"] = {"/noop"};
     config["process"]["noNewPrivileges"] = false;

@@ -271,6 +271,26 @@ TEST_F(CriE2E, OverlayfsChecksUnderTheMountersCredentialsAreNotNeeds) {
     auto j = Json::parse(advice.out);
     EXPECT_EQ(j["add"], Json::array({"MKNOD"})) << advice.out;
     EXPECT_FALSE(j["borrowed"].empty()) << advice.out;
+
+    // The review page joins this real pod's record and its manifest into one row: the merged
+    // fix adds what the trace needed (MKNOD), never the manifest's SYS_ADMIN.
+    const std::string manifest = (t / "api.yaml").string();
+    std::ofstream(manifest) << "apiVersion: v1\nkind: Pod\nmetadata: {name: api-5f6d7c8b9-abcde, "
+                               "namespace: shop}\nspec:\n  containers:\n  - name: sidecar\n"
+                               "    image: busybox\n    securityContext:\n"
+                               "      capabilities: {add: [SYS_ADMIN]}\n";
+    const std::string page_path = (t / "page.html").string();
+    auto report = capwise({"report", "--from", file, "--manifests", manifest, "-o", page_path});
+    ASSERT_EQ(report.status, 0) << report.err;
+    std::ifstream in(page_path);
+    const std::string page((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_NE(page.find("1 container: 0 traced, 0 linted, 1 both"), std::string::npos) << page;
+    EXPECT_NE(page.find("traced and linted"), std::string::npos);
+    const auto merged = page.find("One fix for");
+    ASSERT_NE(merged, std::string::npos) << page;
+    const std::string fix = page.substr(merged, page.find("</pre>", merged) - merged);
+    EXPECT_NE(fix.find("add: [MKNOD]"), std::string::npos) << fix;
+    EXPECT_EQ(fix.find("add: [SYS_ADMIN"), std::string::npos) << fix;
 }
 
 // A process that names itself with bytes that are not UTF-8 and with terminal escapes: the agent

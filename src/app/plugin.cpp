@@ -1,0 +1,298 @@
+#include "app/plugin.hpp"
+
+#include "cluster/workloads.hpp"
+#include "core/text.hpp"
+#include "output/json.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <set>
+#include <thread>
+
+namespace capwise::app {
+namespace {
+
+Outcome<std::string> namespace_of(const PodScope& s, const cluster::Kubectl& k) {
+    if (s.ns) {
+        return *s.ns;
+    }
+    auto current = k.current_namespace();
+    if (!current) {
+        return failure(current.error());
+    }
+    return *current;
+}
+
+// An image reference only: nothing that could end the YAML scalar it goes into.
+bool image_reference(const std::string& image) {
+    return !image.empty() && image.size() <= 512 &&
+           std::all_of(image.begin(), image.end(), [](unsigned char c) {
+               return std::isalnum(c) != 0 || std::string_view("./:@_-").find(
+                                                  static_cast<char>(c)) != std::string_view::npos;
+           });
+}
+
+Outcome<cluster::Selection> selection_of(const cluster::Kubectl& k, const PluginAdviseRequest& r) {
+    cluster::Selection sel;
+    if (r.target) {
+        auto t = cluster::parse_target(*r.target);
+        if (!t) {
+            return usage_error(t.error().message);
+        }
+        sel.target = *t;
+        if (r.scope.all_namespaces) {
+            return usage_error("a named workload lives in one namespace: -A is for -l or no "
+                               "target");
+        }
+    } else if (!r.scope.all_namespaces && r.scope.selector.empty() && !r.scope.ns) {
+        return usage_error("name a workload (deployment/web), or select pods with -l, -n or -A");
+    }
+    auto ns = namespace_of(r.scope, k);
+    if (!ns) {
+        return ns.error();
+    }
+    sel.ns = *ns;
+    sel.all_namespaces = r.scope.all_namespaces;
+    sel.selector = r.scope.selector;
+    return sel;
+}
+
+// The workloads asked about, without capwise's own agents: their settings are proven (deploy).
+Outcome<std::vector<cluster::WorkloadPods>>
+workloads_of(const cluster::Kubectl& k, const PluginAdviseRequest& r, const Control& control) {
+    auto sel = selection_of(k, r);
+    if (!sel) {
+        return sel.error();
+    }
+    auto workloads = cluster::resolve_workloads(k, *sel);
+    if (!workloads) {
+        return failure(workloads.error());
+    }
+    if (workloads->empty()) {
+        return Failure{fmt::format("no pods match in {}", r.scope.all_namespaces
+                                                              ? std::string("any namespace")
+                                                              : "namespace " + sel->ns)};
+    }
+    std::erase_if(*workloads, [&](const cluster::WorkloadPods& w) {
+        const bool own =
+            w.ns == r.scope.agent_ns && w.kind == "DaemonSet" && w.name == cluster::kAgentName;
+        if (own) {
+            control.notice(fmt::format("leaving out capwise's own agents (daemonset/{} -n {}, {} "
+                                       "pod{}): their capabilities are set by kubectl capwise "
+                                       "deploy",
+                                       w.name, w.ns, w.pods.size(), w.pods.size() == 1 ? "" : "s"));
+        }
+        return own;
+    });
+    if (workloads->empty()) {
+        return Failure{"nothing left to advise on"};
+    }
+    return std::move(*workloads);
+}
+
+// No record at all: why, with the status that says whether it could not be read or is not there.
+Failure no_evidence(const PluginAdviseRequest& r, const cluster::WorkloadEvidence& evidence,
+                    const cluster::Unread& unread, bool any_node, const Control& control) {
+    for (const auto& m : evidence.missing) {
+        control.notice(m);
+    }
+    const std::string what = r.target ? *r.target : std::string("the selected pods");
+    if (unread.forbidden > 0) {
+        return Failure{fmt::format("no evidence for {}: reading the agents' logs was forbidden "
+                                   "(RBAC: get pods/log in namespace {})",
+                                   what, r.scope.agent_ns),
+                       kExitForbidden};
+    }
+    if (unread.timed_out > 0) {
+        return Failure{fmt::format("no evidence for {}: reading the agents' logs timed out", what),
+                       kExitTimedOut};
+    }
+    return Failure{fmt::format("no evidence for {} ({})", what,
+                               any_node ? "the agents have recorded none of its pods"
+                                        : "no agent's log could be read")};
+}
+
+} // namespace
+
+Outcome<std::string> deploy_manifests(const DeployRequest& r) {
+    cluster::ManifestOptions m = r.manifest;
+    m.ns = r.agent_ns;
+    if (!cluster::valid_namespace(m.ns)) {
+        return usage_error(fmt::format("--agent-namespace '{}' is not a valid namespace name",
+                                       core::printable(m.ns)));
+    }
+    if (!image_reference(m.image)) {
+        return usage_error(
+            fmt::format("--image '{}' is not an image reference", core::printable(m.image)));
+    }
+    if (!r.json) {
+        return cluster::manifest_yaml(m);
+    }
+    auto j = cluster::manifest_json(m);
+    if (!j) {
+        return failure(j.error());
+    }
+    return output::dump_json(*j, 2) + "\n";
+}
+
+Outcome<AdviseRequest> workload_evidence(const cluster::Kubectl& k, const PluginAdviseRequest& r,
+                                         const Control& control) {
+    auto workloads = workloads_of(k, r, control);
+    if (!workloads) {
+        return workloads.error();
+    }
+    auto agents = cluster::find_agents(k, r.scope.agent_ns);
+    if (!agents) {
+        return failure(agents.error());
+    }
+    for (const auto& why : agents->ignored) {
+        control.notice(why);
+    }
+    std::set<std::string> nodes;
+    bool any_pod = false;
+    for (const auto& w : *workloads) {
+        for (const auto& p : w.pods) {
+            any_pod = true;
+            if (!p.node.empty()) {
+                nodes.insert(p.node);
+            }
+        }
+    }
+    cluster::Unread unread;
+    const auto by_node =
+        cluster::fetch_nodes(k, *agents, nodes, r.include_ended || !any_pod, unread);
+    auto evidence = cluster::select_evidence(*workloads, by_node, r.include_ended);
+    evidence.missing.insert(evidence.missing.begin(), unread.lines.begin(), unread.lines.end());
+    for (const auto& note : evidence.notes) {
+        control.notice(note);
+    }
+    if (evidence.records.empty()) {
+        return no_evidence(r, evidence, unread, !by_node.empty(), control);
+    }
+    AdviseRequest a;
+    a.records = std::move(evidence.records);
+    a.by_owner = true;
+    if (workloads->size() == 1 && workloads->front().kind != "Pod") {
+        a.owner = workloads->front().kubectl_ref();
+    }
+    for (const auto& m : evidence.missing) {
+        a.partial_warnings.push_back("no evidence: " + m);
+    }
+    if (evidence.replicas > 0 || evidence.ended > 0) {
+        control.notice(fmt::format("evidence from {} of {} running replicas{}, {} node{}",
+                                   evidence.with_evidence, evidence.replicas,
+                                   evidence.ended == 0
+                                       ? std::string()
+                                       : fmt::format(" and {} of {} ended ones",
+                                                     evidence.ended_with_evidence, evidence.ended),
+                                   by_node.size(), by_node.size() == 1 ? "" : "s"));
+    }
+    a.seccomp_hint = "the agents record them only when deployed with `kubectl capwise deploy "
+                     "--seccomp`";
+    return a;
+}
+
+namespace {
+
+// One round of trace: the filter, and the nodes whose logs hold the pods asked about.
+Outcome<std::vector<cluster::CheckRow>> check_rows_now(const cluster::Kubectl& k,
+                                                       const PluginTraceRequest& r,
+                                                       const std::string& ns,
+                                                       const Control& control) {
+    auto agents = cluster::find_agents(k, r.scope.agent_ns);
+    if (!agents) {
+        return failure(agents.error());
+    }
+    cluster::RowFilter filter;
+    if (!r.scope.all_namespaces) {
+        filter.ns = ns;
+    }
+    filter.pod = r.pod;
+    filter.container = r.container;
+    filter.verdict = r.verdict;
+    filter.caps = r.caps;
+    std::set<std::string> nodes;
+    if (!r.scope.selector.empty() || r.pod) {
+        cluster::Selection sel{std::nullopt, ns, r.scope.all_namespaces, r.scope.selector};
+        auto workloads = cluster::resolve_workloads(k, sel);
+        if (!workloads) {
+            return failure(workloads.error());
+        }
+        filter.pods.emplace();
+        for (const auto& w : *workloads) {
+            for (const auto& p : w.pods) {
+                filter.pods->insert(p.ns + "/" + p.name);
+                if (!p.node.empty() && (!r.pod || p.name == *r.pod)) {
+                    nodes.insert(p.node);
+                }
+            }
+        }
+        if (r.scope.selector.empty()) {
+            filter.pods.reset(); // -p alone: the pod's name filters
+        }
+    }
+    cluster::Unread unread;
+    const auto by_node = cluster::fetch_nodes(k, *agents, nodes, nodes.empty(), unread);
+    for (const auto& m : unread.lines) {
+        control.notice(m);
+    }
+    return cluster::check_rows(by_node, filter);
+}
+
+} // namespace
+
+Outcome<core::Ok>
+watch_checks(const cluster::Kubectl& k, const PluginTraceRequest& r, const Control& control,
+             const std::function<void(const std::vector<cluster::CheckRow>&)>& rows) {
+    if (r.verdict && *r.verdict != "Allow" && *r.verdict != "Deny") {
+        return usage_error("--verdict is Allow or Deny");
+    }
+    auto ns = namespace_of(r.scope, k);
+    if (!ns) {
+        return ns.error();
+    }
+    const auto begin = std::chrono::steady_clock::now();
+    std::map<std::string, std::uint64_t> shown; // row key → count shown (watch)
+    for (;;) {
+        auto now = check_rows_now(k, r, *ns, control);
+        if (!now) {
+            return now.error();
+        }
+        std::vector<cluster::CheckRow> fresh;
+        for (auto& row : *now) {
+            const std::string key = row.node + "/" + row.ns + "/" + row.pod + "/" + row.container +
+                                    "/" + row.cap + "/" + row.verdict;
+            if (r.watch && shown[key] == row.count) {
+                continue;
+            }
+            shown[key] = row.count;
+            fresh.push_back(std::move(row));
+        }
+        rows(fresh);
+        if (!r.watch) {
+            return core::Ok{};
+        }
+        const auto wake = std::chrono::steady_clock::now() + r.interval;
+        while (std::chrono::steady_clock::now() < wake) {
+            if (control.stop_pending() ||
+                (r.timeout && std::chrono::steady_clock::now() - begin >= *r.timeout)) {
+                return core::Ok{};
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
+}
+
+Outcome<AgentsStatus> agents_status(const cluster::Kubectl& k, const std::string& agent_ns) {
+    auto agents = cluster::find_agents(k, agent_ns);
+    if (!agents) {
+        return failure(agents.error());
+    }
+    AgentsStatus s;
+    s.agents = std::move(*agents);
+    s.by_node = cluster::fetch_nodes(k, s.agents, {}, true, s.unread);
+    s.status = s.unread.lines.empty() && s.agents.ignored.empty() ? 0 : kExitAgentsUnsure;
+    return s;
+}
+
+} // namespace capwise::app
