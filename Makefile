@@ -57,7 +57,10 @@ fuzz-build: deps
 fuzz: fuzz-build
 	@bash fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
-demo: deps-demo build
+# The demo needs the binary alone: not the tests, whose build is most of a full one.
+demo: deps-demo
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS) --target capwise
 	@./build/capwise demo
 
 # The stripped binary, the kubectl-capwise link, bash completion and the man page under
