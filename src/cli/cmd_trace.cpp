@@ -30,14 +30,16 @@ core::Status complete_request(Opts& o, const Context& ctx, int last_cap) {
         r.command = ctx.command;
     }
     auto pids = parse_number_list<int>(o.pids, "pid");
+    if (!pids) {
+        return pids.error();
+    }
     auto mntns = parse_number_list<std::uint64_t>(o.mntns, "mount namespace");
+    if (!mntns) {
+        return mntns.error();
+    }
     auto caps = parse_cap_lists(o.caps, last_cap, "would show no check");
-    for (const core::Status& parsed : {pids ? core::Status(core::Ok{}) : pids.error(),
-                                       mntns ? core::Status(core::Ok{}) : mntns.error(),
-                                       caps ? core::Status(core::Ok{}) : caps.error()}) {
-        if (!parsed) {
-            return parsed;
-        }
+    if (!caps) {
+        return caps.error();
     }
     r.options.pids = *pids;
     r.options.mntns = *mntns;
