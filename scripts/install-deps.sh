@@ -13,7 +13,7 @@ case "$set_name" in build|demo|all) ;; *) echo "deps: unknown set '$set_name' (b
 
 packages=(
   # build
-  cmake make g++ pkg-config clang-format git
+  cmake ninja-build make g++ pkg-config clang-format git
   # libraries
   libcli11-dev nlohmann-json3-dev libyaml-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev

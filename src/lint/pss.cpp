@@ -51,7 +51,7 @@ bool valid_apparmor_annotation(const std::string& value) {
     return value.empty() || value == "runtime/default" || value.rfind("localhost/", 0) == 0;
 }
 
-std::string quoted(std::string_view s) {
+std::string in_quotes(std::string_view s) {
     return "\"" + std::string(s) + "\"";
 }
 
@@ -97,7 +97,7 @@ class Evaluator {
     }
 
     std::string who(const ContainerSpec& c) const {
-        return std::string(container_kind_name(c.kind)) + " " + quoted(c.name);
+        return std::string(container_kind_name(c.kind)) + " " + in_quotes(c.name);
     }
 
     bool windows() const { return pod_.os_name == "windows"; }
@@ -127,21 +127,21 @@ class Evaluator {
         for (const auto& v : pod_.volumes) {
             if (v.type == "hostPath") {
                 add("hostPathVolumes", PssLevel::Baseline,
-                    "volume " + quoted(v.name) + " is a hostPath volume",
+                    "volume " + in_quotes(v.name) + " is a hostPath volume",
                     "volumes:\n- name: " + v.name + "\n  emptyDir: {}\n", nullptr, v.line,
                     {v.name});
             }
         }
         if (psc.apparmor_type && !valid_apparmor_type(psc.apparmor_type->value)) {
             add("appArmorProfile", PssLevel::Baseline,
-                "the pod sets appArmorProfile.type to " + quoted(psc.apparmor_type->value),
+                "the pod sets appArmorProfile.type to " + in_quotes(psc.apparmor_type->value),
                 "securityContext:\n  appArmorProfile:\n    type: RuntimeDefault\n", nullptr,
                 psc.apparmor_type->line);
         }
         for (const auto& [key, value] : pod_.annotations) {
             if (!valid_apparmor_annotation(value.value)) {
                 add("appArmorProfile", PssLevel::Baseline,
-                    "annotation " + key + "=" + quoted(value.value) + " disables AppArmor",
+                    "annotation " + key + "=" + in_quotes(value.value) + " disables AppArmor",
                     "metadata:\n  annotations:\n    " + key + ": runtime/default\n", nullptr,
                     value.line);
             }
@@ -149,7 +149,7 @@ class Evaluator {
         selinux(psc, nullptr);
         if (psc.seccomp_type && !valid_seccomp(psc.seccomp_type->value)) {
             add("seccompProfile_baseline", PssLevel::Baseline,
-                "the pod sets seccompProfile.type to " + quoted(psc.seccomp_type->value),
+                "the pod sets seccompProfile.type to " + in_quotes(psc.seccomp_type->value),
                 "securityContext:\n  seccompProfile:\n    type: RuntimeDefault\n", nullptr,
                 psc.seccomp_type->line);
         }
@@ -192,7 +192,7 @@ class Evaluator {
                 if (!bad.empty()) {
                     std::string list;
                     for (const auto& b : bad) {
-                        list += (list.empty() ? "" : ", ") + quoted(b);
+                        list += (list.empty() ? "" : ", ") + in_quotes(b);
                     }
                     add("capabilities_baseline", PssLevel::Baseline,
                         who(c) + " adds " + list +
@@ -210,26 +210,27 @@ class Evaluator {
             }
             if (sc.apparmor_type && !valid_apparmor_type(sc.apparmor_type->value)) {
                 add("appArmorProfile", PssLevel::Baseline,
-                    who(c) + " sets appArmorProfile.type to " + quoted(sc.apparmor_type->value),
+                    who(c) + " sets appArmorProfile.type to " + in_quotes(sc.apparmor_type->value),
                     "securityContext:\n  appArmorProfile:\n    type: RuntimeDefault\n", &c,
                     sc.apparmor_type->line);
             }
             selinux(sc, &c);
             if (sc.proc_mount && sc.proc_mount->value != "Default" && !user_namespace()) {
                 add("procMount", PssLevel::Baseline,
-                    who(c) + " sets procMount to " + quoted(sc.proc_mount->value) +
+                    who(c) + " sets procMount to " + in_quotes(sc.proc_mount->value) +
                         " outside a user namespace",
                     "securityContext:\n  procMount: Default\n", &c, sc.proc_mount->line);
             }
             if (sc.seccomp_type && !valid_seccomp(sc.seccomp_type->value)) {
                 add("seccompProfile_baseline", PssLevel::Baseline,
-                    who(c) + " sets seccompProfile.type to " + quoted(sc.seccomp_type->value),
+                    who(c) + " sets seccompProfile.type to " + in_quotes(sc.seccomp_type->value),
                     "securityContext:\n  seccompProfile:\n    type: RuntimeDefault\n", &c,
                     sc.seccomp_type->line);
             }
             for (const auto& host : c.probe_hosts) {
                 add("hostProbesAndHostLifecycle", PssLevel::Baseline,
-                    who(c) + " points a probe or lifecycle handler at host " + quoted(host.value),
+                    who(c) + " points a probe or lifecycle handler at host " +
+                        in_quotes(host.value),
                     "# remove the host field: probes target the pod's own IP\n", &c, host.line);
             }
         }
@@ -241,7 +242,7 @@ class Evaluator {
         }
         std::vector<std::string> problems;
         if (!in(sc.selinux->type, kSeLinuxTypes)) {
-            problems.push_back("type " + quoted(sc.selinux->type));
+            problems.push_back("type " + in_quotes(sc.selinux->type));
         }
         if (!sc.selinux->user.empty()) {
             problems.push_back("user");
@@ -266,7 +267,7 @@ class Evaluator {
         for (const auto& v : pod_.volumes) {
             if (!in(v.type, kRestrictedVolumeTypes) && v.type != "hostPath") {
                 add("restrictedVolumes", PssLevel::Restricted,
-                    "volume " + quoted(v.name) + " uses volume type " + quoted(v.type),
+                    "volume " + in_quotes(v.name) + " uses volume type " + in_quotes(v.type),
                     "# use configMap, secret, emptyDir, projected, csi, ephemeral or a "
                     "persistentVolumeClaim\n",
                     nullptr, v.line);
@@ -328,7 +329,7 @@ class Evaluator {
             }
             if (sc.proc_mount && sc.proc_mount->value != "Default" && user_namespace()) {
                 add("procMount_restricted", PssLevel::Restricted,
-                    who(c) + " sets procMount to " + quoted(sc.proc_mount->value),
+                    who(c) + " sets procMount to " + in_quotes(sc.proc_mount->value),
                     "securityContext:\n  procMount: Default\n", &c, sc.proc_mount->line);
             }
         }
@@ -363,7 +364,7 @@ class Evaluator {
         for (const auto& a : caps->add) {
             if (a.value != "NET_BIND_SERVICE" && in(a.value, kBaselineCaps)) {
                 add("capabilities_restricted", PssLevel::Restricted,
-                    who(c) + " adds " + quoted(a.value) +
+                    who(c) + " adds " + in_quotes(a.value) +
                         ": Restricted allows only NET_BIND_SERVICE",
                     adds_fix(kept, bad), &c, a.line);
             }

@@ -2,6 +2,7 @@
 
 #include "core/process.hpp"
 #include "core/text.hpp"
+#include "trace/bpf_support.hpp"
 #include "trace/classifier.hpp"
 
 #include <algorithm>
@@ -356,6 +357,9 @@ core::Result<std::unique_ptr<Tracer>> Tracer::start(const TraceOptions& options,
     }
     static std::once_flag once;
     std::call_once(once, [] { libbpf_set_print(libbpf_log); });
+    if (auto support = check_bpf_support(); !support) {
+        return support.error();
+    }
 
     const auto facts = KernelFacts::read(symbols);
     auto state = std::make_unique<State>();

@@ -40,7 +40,8 @@ busybox mount -t devtmpfs devtmpfs /newroot/dev
 for d in tmp run var/tmp root; do busybox mount -t tmpfs tmpfs "/newroot/$d"; done
 busybox chmod 1777 /newroot/tmp /newroot/var/tmp
 for path in $(busybox cat /binds); do
-  if ! busybox mountpoint -q "/newroot$path"; then
+  # (Debian's busybox-static has no mountpoint applet: /proc/mounts says it.)
+  if ! busybox grep -q " /newroot$path " /proc/mounts; then
     busybox mkdir -p "/newroot$path" && busybox mount --bind "/host$path" "/newroot$path" ||
       echo "CAPWISE-VM: cannot show $path to the guest"
   fi

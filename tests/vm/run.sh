@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
-# Boots Debian 12's own kernel (linux-image-amd64, 6.1: kprobes and fentry, no capability
-# tracepoint) under QEMU and runs capwise's trace and advise end-to-end tests there, once per hook.
-# The guest's root is the host's root filesystem, read-only over 9p, so the binaries, their
+# Boots one of Debian's own kernels (linux-image-amd64 of a suite: bullseye 5.10, bookworm 6.1,
+# trixie 6.12) under QEMU and runs capwise's trace and advise end-to-end tests there, once per
+# hook. The guest's root is the host's root filesystem, read-only over 9p, so the binaries, their
 # libraries and every workload program are the host's, at the same paths; /tmp and /run are the
 # guest's own, and nothing is mounted that a fresh machine would not have (no tracefs, debugfs).
+# The kernel package comes from the same Debian mirror through an apt configuration private to
+# this test (its own sources list, lists and cache under CAPWISE_VM_DIR); the machine's apt
+# sources are never touched.
 #
 # usage: tests/vm/run.sh E2E_BINARY [GTEST_FILTER]
-# env:   CAPWISE_VM_DIR     cache for the kernel package and the initramfs (default build/vm)
+# env:   CAPWISE_VM_SUITE   the Debian suite whose kernel boots (default bookworm)
+#        CAPWISE_VM_DIR     cache for the kernel package and the initramfs (default build/vm)
 #        CAPWISE_VM_HOOKS   hooks to run the tests with (default "kprobe fentry auto")
 #        CAPWISE_VM_TIMEOUT seconds before the guest is killed (default 1500)
 #        CAPWISE_VM_ACCEL   tcg (default) or kvm. This machine's /dev/kvm is a nested PVM on
 #                           which a stock kernel hangs in its decompressor; TCG always works.
 #        CAPWISE_VM_BOOTS   how many times to boot and run everything (default 1)
 #        CAPWISE_VM_SCRIPT  another script for the guest to run (exploring; default guest.sh)
+#        CAPWISE_VM_MIRROR  the Debian mirror (default: the one this machine's apt uses)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 e2e=$(realpath "${1:?usage: run.sh E2E_BINARY [GTEST_FILTER]}")
 filter=${2:-TraceE2E.*:AdviseE2E.*:SeccompE2E.ACommands*:SeccompE2E.ThirtyTwo*:SeccompE2E.AMerged*:SeccompE2E.RuntimeDefault*:ClusterE2E.AgentRunsWithExactly*:-AdviseE2E.RuncBundle*:AdviseE2E.TheDemo*}
+suite=${CAPWISE_VM_SUITE:-bookworm}
 dir=${CAPWISE_VM_DIR:-$here/../../build/vm}
 hooks=${CAPWISE_VM_HOOKS:-kprobe fentry auto}
 timeout_s=${CAPWISE_VM_TIMEOUT:-1500}
@@ -30,25 +36,48 @@ say() { echo "vm: $*"; }
 command -v qemu-system-x86_64 >/dev/null || { say "qemu-system-x86_64 missing (make deps)"; exit 1; }
 [ -x /bin/busybox ] || { say "busybox (busybox-static) missing (make deps)"; exit 1; }
 
-# 1. The kernel: the package Debian's linux-image-amd64 points at, unpacked, never installed.
-pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/ {print $2; exit}')
+# 1. The kernel: the package the suite's linux-image-amd64 points at, unpacked, never installed.
+case $suite in
+  bullseye|bookworm|trixie) security="$suite-security" ;;
+  *) say "unknown suite '$suite' (bullseye, bookworm, trixie)"; exit 1 ;;
+esac
+mirror=${CAPWISE_VM_MIRROR:-$(grep -rhoE 'https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list \
+  /etc/apt/sources.list.d/ 2>/dev/null | head -1 | tr -d ' ' || true)}
+mirror=${mirror:-http://deb.debian.org/debian}
+mirror=${mirror%/}
+security_mirror=${mirror%/debian}/debian-security
+apt_dir=$dir/apt-$suite
+mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
+printf 'deb %s %s main\ndeb %s %s main\n' "$mirror" "$suite" "$security_mirror" "$security" \
+  >"$apt_dir/sources.list"
+apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o Dir::Etc::SourceParts=/nonexistent
+  -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache" -o APT::Architecture=amd64
+  -o APT::Sandbox::User=root)
+newest_image() {
+  apt-cache "${apt_opts[@]}" depends linux-image-amd64 2>/dev/null |
+    awk '/Depends: linux-image-/ {print $2; exit}' || true
+}
+pkg=$(newest_image)
 if [ -z "$pkg" ]; then
-  apt-get update -qq
-  pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/ {print $2; exit}')
+  apt-get "${apt_opts[@]}" update -qq || { say "apt update of $suite from $mirror failed"; exit 1; }
+  pkg=$(newest_image)
 fi
-[ -n "$pkg" ] || { say "apt knows no linux-image-amd64"; exit 1; }
+[ -n "$pkg" ] || { say "$suite has no linux-image-amd64"; exit 1; }
 kdir=$dir/$pkg
 if [ ! -f "$kdir/.unpacked" ]; then
   rm -rf "$kdir" && mkdir -p "$kdir/deb"
-  (cd "$kdir/deb" && { apt-get download "$pkg" >/dev/null 2>&1 ||
-    { apt-get update -qq && apt-get download "$pkg" >/dev/null; }; })
+  (cd "$kdir/deb" && { apt-get "${apt_opts[@]}" download "$pkg" >/dev/null 2>&1 ||
+    { apt-get "${apt_opts[@]}" update -qq && apt-get "${apt_opts[@]}" download "$pkg" >/dev/null; }; })
   dpkg-deb -x "$kdir"/deb/*.deb "$kdir/root"
   rm -rf "$kdir/deb"
   touch "$kdir/.unpacked"
 fi
 kver=${pkg#linux-image-}
 vmlinuz=$kdir/root/boot/vmlinuz-$kver
-moddir=$kdir/root/lib/modules/$kver/kernel
+# bullseye and bookworm ship modules under /lib, trixie under /usr/lib (and xz-compressed).
+moddir=$kdir/root/lib/modules/$kver
+[ -d "$moddir" ] || moddir=$kdir/root/usr/lib/modules/$kver
+[ -f "$vmlinuz" ] && [ -d "$moddir" ] || { say "$pkg: no vmlinuz or modules in the package"; exit 1; }
 
 # 2. The initramfs: static busybox, /init, and the modules that mount the host's root over 9p.
 stage=$(mktemp -d "$dir/initramfs.XXXXXX")
@@ -56,26 +85,51 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/modules"
 cp /bin/busybox "$stage/bin/busybox"
 cp "$here/init.sh" "$stage/init"
-modules="drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_legacy_dev
-  drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci fs/netfs/netfs fs/fscache/fscache
-  net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p"
-for m in $modules; do
-  cp "$moddir/$m.ko" "$stage/modules/"
-  basename "$m" >>"$stage/modules/order"
-done
+# The 9p root and its virtio transport, with what each module depends on (read from its
+# .modinfo, dependencies first); what the kernel has built in needs nothing. No kmod needed.
+declare -A module_file=()
+while IFS= read -r f; do
+  m=${f##*/}; m=${m%.xz}; m=${m%.ko}
+  module_file[${m//-/_}]=$f
+done < <(find "$moddir/kernel" -name '*.ko' -o -name '*.ko.xz')
+modinfo_depends() {
+  case $1 in
+    *.xz) xz -dc "$1" ;;
+    *) cat "$1" ;;
+  esac | tr '\0' '\n' | sed -n 's/^depends=//p' | head -1 | tr ',' ' '
+}
+loaded=" "
+add_module() {
+  local name=${1//-/_} dep
+  [[ $loaded == *" $name "* ]] && return 0
+  loaded+="$name "
+  local file=${module_file[$name]:-}
+  if [ -z "$file" ]; then
+    grep -qE "/${name//_/[-_]}\.ko" "$moddir/modules.builtin" && return 0
+    say "$pkg has no module $name, built in or loadable"; exit 1
+  fi
+  for dep in $(modinfo_depends "$file"); do add_module "$dep"; done
+  case $file in
+    *.xz) xz -dc "$file" >"$stage/modules/$name.ko" ;;
+    *) cp "$file" "$stage/modules/$name.ko" ;;
+  esac
+  echo "$name" >>"$stage/modules/order"
+}
+: >"$stage/modules/order"
+for m in virtio_pci 9pnet_virtio 9p; do add_module "$m"; done
 echo "${CAPWISE_VM_SCRIPT:-$here/guest.sh}" >"$stage/guest-script"
 echo "$e2e $filter $hooks" >"$stage/guest-args"
 # Paths the guest must see although its /tmp, /run and /root are its own: the checkout (a CI
 # clone may live under /tmp) and the test binary's directory.
 repo=$(realpath "$here/../..")
 printf '%s\n' "$repo" "$(dirname "$e2e")" >"$stage/binds"
-(cd "$stage" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$dir/initramfs.gz"
+(cd "$stage" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$dir/initramfs-$suite.gz"
 
 # 3. Boot, as many times as asked; every boot must pass every hook, with no kernel complaint.
 failed=0
 for boot in $(seq "$boots"); do
-  log=$dir/console-$boot.log
-  say "boot $boot/$boots: $pkg, $accel, hooks: $hooks (console: $log)"
+  log=$dir/console-$suite-$boot.log
+  say "boot $boot/$boots: $suite $pkg, $accel, hooks: $hooks (console: $log)"
   start=$(date +%s)
   # softlockup_panic: a CPU stuck at teardown fails the run with its backtrace instead of
   # passing unnoticed; panic=-1 with -no-reboot ends QEMU at once. watchdog_thresh=30 (a soft
@@ -91,7 +145,7 @@ for boot in $(seq "$boots"); do
   [ "$accel" = tcg ] && accel_opts="tcg,thread=single"
   timeout -k 10 "$timeout_s" qemu-system-x86_64 -accel "$accel_opts" -cpu max -smp 2 -m 2048 \
     -nodefaults -display none -no-reboot -monitor none -serial "file:$log" \
-    -kernel "$vmlinuz" -initrd "$dir/initramfs.gz" \
+    -kernel "$vmlinuz" -initrd "$dir/initramfs-$suite.gz" \
     -append "console=ttyS0 rdinit=/init panic=-1 softlockup_panic=1 watchdog_thresh=30 hung_task_panic=1 mitigations=off loglevel=4" \
     -virtfs local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap ||
     say "qemu exited $? after $(($(date +%s) - start)) s"
