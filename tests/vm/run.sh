@@ -53,21 +53,24 @@ printf 'deb %s %s main\ndeb %s %s main\n' "$mirror" "$suite" "$security_mirror" 
 apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o Dir::Etc::SourceParts=/nonexistent
   -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache" -o APT::Architecture=amd64
   -o APT::Sandbox::User=root)
+# apt on the network, bounded: a mirror that stops answering fails the test, it does not hang it.
+apt_get() { timeout -k 10 300 apt-get "${apt_opts[@]}" "$@"; }
 newest_image() {
   apt-cache "${apt_opts[@]}" depends linux-image-amd64 2>/dev/null |
     awk '/Depends: linux-image-/ {print $2; exit}' || true
 }
 pkg=$(newest_image)
 if [ -z "$pkg" ]; then
-  apt-get "${apt_opts[@]}" update -qq || { say "apt update of $suite from $mirror failed"; exit 1; }
+  apt_get update -qq || { say "apt update of $suite from $mirror failed"; exit 1; }
   pkg=$(newest_image)
 fi
 [ -n "$pkg" ] || { say "$suite has no linux-image-amd64"; exit 1; }
 kdir=$dir/$pkg
 if [ ! -f "$kdir/.unpacked" ]; then
   rm -rf "$kdir" && mkdir -p "$kdir/deb"
-  (cd "$kdir/deb" && { apt-get "${apt_opts[@]}" download "$pkg" >/dev/null 2>&1 ||
-    { apt-get "${apt_opts[@]}" update -qq && apt-get "${apt_opts[@]}" download "$pkg" >/dev/null; }; })
+  (cd "$kdir/deb" && { apt_get download "$pkg" >/dev/null 2>&1 ||
+    { apt_get update -qq && apt_get download "$pkg" >/dev/null; }; }) ||
+    { say "cannot download $pkg from $mirror"; exit 1; }
   dpkg-deb -x "$kdir"/deb/*.deb "$kdir/root"
   rm -rf "$kdir/deb"
   touch "$kdir/.unpacked"
