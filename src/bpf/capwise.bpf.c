@@ -17,6 +17,50 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* How the current task is read. Since Linux 5.11 (bpf_get_current_task_btf) it is a BTF-typed
+ * pointer whose fields are plain loads the verifier makes fault-safe, a fraction of a
+ * bpf_probe_read_kernel's cost, on every check; since 5.15 (bpf_task_pt_regs) its saved user
+ * registers are too. Older kernels probe each field. The tests are CO-RE relocations, constants
+ * once loaded: each verifier follows the branch its kernel can run and drops the other (5.10
+ * accepts a call to the newer helper in a branch it never takes; newer kernels keep no trace of
+ * the older branch). One object thus loads from 5.10 to today. */
+#define BTF_TASK() bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)
+#define BTF_REGS() bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs)
+
+/* One field of the current task or of what it points to (one step: read chains into locals). */
+#define TASK_READ(ptr, field) (BTF_TASK() ? (ptr)->field : BPF_CORE_READ(ptr, field))
+#define REGS_READ(regs, field) (BTF_REGS() ? (regs)->field : BPF_CORE_READ(regs, field))
+
+static __always_inline struct task_struct *current_task(void)
+{
+	if (BTF_TASK())
+		return bpf_get_current_task_btf();
+	return (struct task_struct *)bpf_get_current_task();
+}
+
+/* A credential's capability set: its 8 bytes, whichever way kernel_cap_t is laid out. */
+static __always_inline __u64 probed_caps(const kernel_cap_t *caps)
+{
+	kernel_cap_t value = {};
+	bpf_core_read(&value, sizeof(value), caps);
+	return value.val;
+}
+#define CRED_CAPS(cred, field) (BTF_TASK() ? (cred)->field.val : probed_caps(&(cred)->field))
+
+/* The kernel stack's size (THREAD_SIZE: 16 KiB on x86_64 and arm64 built without KASAN, as
+ * distributions build them): before bpf_task_pt_regs, the user registers are found at its top. */
+const volatile __u64 thread_size = 16384;
+
+static __always_inline struct pt_regs *task_regs(struct task_struct *task)
+{
+	if (BTF_REGS())
+		return (struct pt_regs *)bpf_task_pt_regs(task);
+	__u64 stack = (__u64)BPF_CORE_READ(task, stack);
+	if (!stack)
+		return 0;
+	return (struct pt_regs *)(stack + thread_size - bpf_core_type_size(struct pt_regs));
+}
+
 /* Set by user space before load; the verifier prunes what a run does not use. */
 const volatile bool filter_pid = false;   /* tgid must be in `pids` */
 const volatile bool filter_uid = false;
@@ -98,10 +142,17 @@ static __always_inline void set_pid_bit(__u64 *bits, __u32 tgid, bool on)
 	barrier_var(word);
 	if (word >= CAPWISE_PID_WORDS)
 		return;
-	if (on)
-		__sync_fetch_and_or(&bits[word], 1ULL << (tgid & 63));
-	else
-		__sync_fetch_and_and(&bits[word], ~(1ULL << (tgid & 63)));
+	/* Atomic add, not or/and (Linux 5.12; 5.10 refuses the whole program for one): a bit has
+	 * one writer at a time — the parent at fork, before the child runs, then the process itself
+	 * at exec and exit (user space sets only its own children's, which no followed parent forks)
+	 * — and it is added only while clear and taken away only while set, so no carry ever reaches
+	 * a neighbour that another CPU is changing. */
+	__u64 bit = 1ULL << (tgid & 63);
+	bool set = (bits[word] & bit) != 0;
+	if (on && !set)
+		__sync_fetch_and_add(&bits[word], bit);
+	else if (!on && set)
+		__sync_fetch_and_add(&bits[word], -bit);
 }
 
 /* The system calls of the followed tree: a global, written without a map lookup. */
@@ -147,6 +198,10 @@ const volatile __u64 text_end = 0;
  * vm.mmap_min_addr, is then reported by a hook on cap_mmap_addr itself. */
 const volatile __u64 mmap_min_addr = 0;
 const volatile __u64 mmap_check_ip = 0; /* cap_mmap_addr: the caller such checks name */
+/* kprobe hook: classify at cap_capable's entry, not at its return. Before Linux 5.15 the unwinder
+ * stops at kretprobe_trampoline, which a kretprobe puts in place of the return address: from the
+ * return, no frame above it — the caller — can be seen. */
+const volatile bool entry_stacks = false;
 
 /* Scratch space for stacks: too big for the 512-byte BPF stack. */
 struct {
@@ -165,6 +220,7 @@ struct classify_key {
 	__s32 cap;
 	__s32 ret;
 };
+#define CLASSIFIED_AT_ENTRY (-0x7fffffff) /* no check returns it */
 struct classification {
 	__u64 caller_ip;
 	__u32 kinds;
@@ -234,9 +290,9 @@ struct kprobe_args {
 	struct user_namespace *ns;
 	int cap;
 	unsigned int opts;
-	__u64 caller_ip;
-	__u8 audit;
-	__u8 insetid;
+	__u64 caller_ip; /* with entry_stacks */
+	__u32 kinds;
+	__u32 pad;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -244,6 +300,26 @@ struct {
 	__type(key, __u32);
 	__type(value, struct kprobe_args);
 } inflight SEC(".maps");
+
+/* kprobe path with entry_stacks and --kernel-stack: the stack taken at entry, by thread, for the
+ * return to ship (sized to one entry by user space otherwise). */
+struct entry_stack {
+	__u64 kstack[CAPWISE_LONG_STACK];
+	__u32 len;
+	__u32 skip;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u32);
+	__type(value, struct entry_stack);
+} entry_kstacks SEC(".maps");
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct entry_stack);
+} entry_scratch SEC(".maps");
 
 static __always_inline void count(__u32 which)
 {
@@ -274,11 +350,16 @@ static __always_inline bool task_wanted(__u32 tgid)
 	return true;
 }
 
-static __always_inline bool check_wanted(int cap, int ret)
+static __always_inline bool cap_wanted(int cap)
 {
 	if (cap < 0 || cap > 63)
 		return false;
-	if (cap_mask && !(cap_mask & (1ULL << cap)))
+	return !cap_mask || (cap_mask & (1ULL << cap));
+}
+
+static __always_inline bool check_wanted(int cap, int ret)
+{
+	if (!cap_wanted(cap))
 		return false;
 	if (verdict_filter == 1 && ret != 0)
 		return false;
@@ -287,24 +368,24 @@ static __always_inline bool check_wanted(int cap, int ret)
 	return true;
 }
 
-/* Direct loads through the BTF-typed current task (the verifier turns them into fault-safe
- * loads): a fraction of the cost of a bpf_probe_read_kernel per field, on every check. */
 static __always_inline __u64 current_mntns(struct task_struct *task)
 {
-	struct nsproxy *nsproxy = task->nsproxy;
+	struct nsproxy *nsproxy = TASK_READ(task, nsproxy);
 	if (!nsproxy) /* an exiting task */
 		return 0;
-	return nsproxy->mnt_ns->ns.inum;
+	struct mnt_namespace *mnt_ns = TASK_READ(nsproxy, mnt_ns);
+	return TASK_READ(mnt_ns, ns.inum);
 }
 
 /* The task's cgroup on the v2 hierarchy; where it sits at the v2 root (a v1 or hybrid host whose
  * runtime does not use the unified hierarchy), its cgroup in the v1 pids hierarchy. */
 static __always_inline void task_cgroup(struct task_struct *task, struct capwise_event *e)
 {
-	struct css_set *cgroups = task->cgroups;
-	struct cgroup *cgrp = cgroups->dfl_cgrp;
+	struct css_set *cgroups = TASK_READ(task, cgroups);
+	struct cgroup *cgrp = TASK_READ(cgroups, dfl_cgrp);
 	__u64 mark = 0;
-	if (cgrp->level == 0 && bpf_core_enum_value_exists(enum cgroup_subsys_id, pids_cgrp_id)) {
+	if (TASK_READ(cgrp, level) == 0 &&
+	    bpf_core_enum_value_exists(enum cgroup_subsys_id, pids_cgrp_id)) {
 		int id = bpf_core_enum_value(enum cgroup_subsys_id, pids_cgrp_id);
 		struct cgroup_subsys_state *css = 0;
 		if (id >= 0 && id < 16)
@@ -323,12 +404,12 @@ static __always_inline void task_cgroup(struct task_struct *task, struct capwise
 
 static __always_inline __s32 current_syscall(struct task_struct *task)
 {
-	if (task->flags & PF_KTHREAD)
+	if (TASK_READ(task, flags) & PF_KTHREAD)
 		return -1;
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct pt_regs *regs = task_regs(task);
 	if (!regs)
 		return -1;
-	return (__s32)regs->orig_ax;
+	return (__s32)REGS_READ(regs, orig_ax);
 }
 
 /* Binary search of the sorted ranges: the kind of the function holding ip, 0 if none.
@@ -499,7 +580,7 @@ static __always_inline int handle_check(void *ctx, const struct cred *cred,
 		count(CAPWISE_COUNT_FILTERED);
 		return 0;
 	}
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	__u64 mntns = current_mntns(task);
 	bool in_set = filter_mntns && bpf_map_lookup_elem(&mntns_set, &mntns);
 	if (filter_mntns && in_set == exclude_mntns) {
@@ -543,6 +624,16 @@ static __always_inline int handle_check(void *ctx, const struct cred *cred,
 			return 0;
 		}
 	}
+	if (want_stack && entry_stacks && hook == CAPWISE_HOOK_KPROBE) {
+		/* The stack from the return ends at the kretprobe's trampoline: ship the entry's. */
+		__u32 tid = (__u32)pid_tgid;
+		struct entry_stack *saved = bpf_map_lookup_elem(&entry_kstacks, &tid);
+		if (saved) {
+			__builtin_memcpy(buf->kstack, saved->kstack, sizeof(buf->kstack));
+			e->kstack_len = saved->len;
+			e->kstack_skip = saved->skip;
+		}
+	}
 
 	if (unique && tree_word) /* decided by the first check of its key, audited or not */
 		*tree_word |= tree_bit; /* a racing first check may be reported twice, never lost */
@@ -557,14 +648,15 @@ static __always_inline int handle_check(void *ctx, const struct cred *cred,
 	e->mntns = mntns;
 	e->pid = tgid;
 	e->tid = (__u32)pid_tgid;
-	e->ppid = task->real_parent->tgid;
+	struct task_struct *parent = TASK_READ(task, real_parent);
+	e->ppid = TASK_READ(parent, tgid);
 	/* Almost every check is of the current task's own credentials: then they are read through
 	 * its BTF-typed pointer with plain loads, not a bpf_probe_read_kernel per field (~35 ns each,
 	 * a fifth of a traced check's cost). Other creds (a file's opener, another task) are probed. */
-	const struct cred *own = task->cred;
-	struct user_namespace *own_ns = own->user_ns;
-	const struct cred *real = task->real_cred;
-	e->own_cap_effective = real->cap_effective.val;
+	const struct cred *own = TASK_READ(task, cred);
+	struct user_namespace *own_ns = TASK_READ(own, user_ns);
+	const struct cred *real = TASK_READ(task, real_cred);
+	e->own_cap_effective = CRED_CAPS(real, cap_effective);
 	e->borrowed = 0;
 	if (cred != real) {
 		/* An override (override_creds) or another's credentials: borrowed when they grant
@@ -573,14 +665,19 @@ static __always_inline int handle_check(void *ctx, const struct cred *cred,
 		kernel_cap_t eff = {};
 		bpf_core_read(&eff, sizeof(eff), &cred->cap_effective);
 		struct user_namespace *checked_ns = BPF_CORE_READ(cred, user_ns);
-		e->borrowed = (eff.val & ~real->cap_permitted.val) != 0 || checked_ns != real->user_ns;
+		e->borrowed = (eff.val & ~CRED_CAPS(real, cap_permitted)) != 0 ||
+			      checked_ns != TASK_READ(real, user_ns);
 	}
 	task_cgroup(task, e);
-	if (cred == own) {
-		e->uid = own->uid.val;
-		e->gid = own->gid.val;
-		e->cap_effective = own->cap_effective.val;
-		e->current_userns = own_ns->ns.inum;
+	/* Compared through a copy the compiler cannot see through: knowing the two equal, it would
+	 * read through either, and only `own` is a pointer the verifier lets it load from. */
+	__u64 own_address = (__u64)own;
+	barrier_var(own_address);
+	if ((__u64)cred == own_address) {
+		e->uid = TASK_READ(own, uid.val);
+		e->gid = TASK_READ(own, gid.val);
+		e->cap_effective = CRED_CAPS(own, cap_effective);
+		e->current_userns = TASK_READ(own_ns, ns.inum);
 	} else {
 		e->uid = BPF_CORE_READ(cred, uid.val);
 		e->gid = BPF_CORE_READ(cred, gid.val);
@@ -629,8 +726,30 @@ SEC("kprobe/cap_capable")
 int BPF_KPROBE(capable__kprobe, const struct cred *cred, struct user_namespace *ns, int cap,
 	       unsigned int opts)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
 	struct kprobe_args args = {.cred = cred, .ns = ns, .cap = cap, .opts = opts};
+	__u32 zero = 0;
+	struct capwise_event_with_stack *buf =
+		entry_stacks && cap_wanted(cap) && task_wanted(pid_tgid >> 32)
+			? bpf_map_lookup_elem(&scratch, &zero)
+			: 0;
+	if (buf) {
+		/* The verdict is not known yet: such classifications are cached apart. */
+		struct classify_key key = {.tgid = pid_tgid >> 32,
+					   .syscall = current_syscall(current_task()),
+					   .cap = cap,
+					   .ret = CLASSIFIED_AT_ENTRY};
+		args.kinds = classify(ctx, buf, false, &key);
+		args.caller_ip = buf->event.caller_ip;
+		struct entry_stack *saved = want_stack ? bpf_map_lookup_elem(&entry_scratch, &zero) : 0;
+		if (saved) {
+			__builtin_memcpy(saved->kstack, buf->kstack, sizeof(saved->kstack));
+			saved->len = buf->event.kstack_len;
+			saved->skip = buf->event.kstack_skip;
+			bpf_map_update_elem(&entry_kstacks, &tid, saved, BPF_ANY);
+		}
+	}
 	bpf_map_update_elem(&inflight, &tid, &args, BPF_ANY);
 	return 0;
 }
@@ -644,8 +763,15 @@ int BPF_KRETPROBE(capable__kretprobe, int ret)
 		return 0;
 	struct kprobe_args a = *args;
 	bpf_map_delete_elem(&inflight, &tid);
-	return handle_check(ctx, a.cred, a.ns, a.cap, ret, CAPWISE_HOOK_KPROBE, !(a.opts & 2),
-			    !!(a.opts & 4), 0);
+	/* Where cap_capable was not inlined into cap_mmap_addr, its own hook reports the check. */
+	if (mmap_check_ip && (a.kinds & CAPWISE_RANGE_MMAP))
+		count(CAPWISE_COUNT_DEDUPED);
+	else
+		handle_check(ctx, a.cred, a.ns, a.cap, ret, CAPWISE_HOOK_KPROBE, !(a.opts & 2),
+			     !!(a.opts & 4), a.caller_ip);
+	if (want_stack && entry_stacks)
+		bpf_map_delete_elem(&entry_kstacks, &tid);
+	return 0;
 }
 
 /* cap_mmap_addr's own check (see mmap_min_addr), as cap_capable would have reported it. */
@@ -752,7 +878,7 @@ static __always_inline bool syscall_slot(struct task_struct *task, long id, __u3
 	if (id < 0)
 		return false;
 	*arch = CAPWISE_ARCH_X86_64;
-	if (task->thread_info.status & TS_COMPAT)
+	if (TASK_READ(task, thread_info.status) & TS_COMPAT)
 		*arch = CAPWISE_ARCH_I386;
 	else if (id & X32_SYSCALL_BIT)
 		*arch = CAPWISE_ARCH_X32;
@@ -760,39 +886,44 @@ static __always_inline bool syscall_slot(struct task_struct *task, long id, __u3
 	return true;
 }
 
-/* One bit of a set's `entered` or `refused` words: arch and nr flattened into one index the
+/* Read first: after warm-up every call is a plain load, and no cache line is dirtied. */
+static __always_inline void set_flag(struct capwise_syscall_set *set, int flag)
+{
+	if (!set->flags[flag])
+		set->flags[flag] = 1;
+}
+
+/* One mark of a set's `entered` or `refused` bytes: arch and nr flattened into one index the
  * verifier sees bounded. */
 static __always_inline void record_nr(struct capwise_syscall_set *set, __u32 arch, __u32 nr,
 				      bool refused)
 {
-	if (nr >= CAPWISE_SYSCALL_WORDS * 64 || arch >= CAPWISE_ARCH_COUNT) {
-		if (!(set->flags & CAPWISE_SYSCALLS_OUT_OF_RANGE))
-			__sync_fetch_and_or(&set->flags, CAPWISE_SYSCALLS_OUT_OF_RANGE);
+	if (nr >= CAPWISE_SYSCALLS_PER_ARCH || arch >= CAPWISE_ARCH_COUNT) {
+		set_flag(set, CAPWISE_SYSCALLS_OUT_OF_RANGE);
 		return;
 	}
-	__u32 index = arch * CAPWISE_SYSCALL_WORDS + nr / 64;
+	__u32 index = arch * CAPWISE_SYSCALLS_PER_ARCH + nr;
 	barrier_var(index);
-	if (index >= CAPWISE_ARCH_COUNT * CAPWISE_SYSCALL_WORDS)
+	if (index >= CAPWISE_ARCH_COUNT * CAPWISE_SYSCALLS_PER_ARCH)
 		return;
-	__u64 *words = refused ? &set->refused[0][0] : &set->entered[0][0];
-	__u64 bit = 1ULL << (nr & 63);
-	if (!(words[index] & bit)) /* read first: after warm-up every call is a plain load */
-		__sync_fetch_and_or(&words[index], bit);
+	__u8 *marks = refused ? &set->refused[0][0] : &set->entered[0][0];
+	if (!marks[index])
+		marks[index] = 1;
 }
 
 static __always_inline bool entered_before(struct capwise_syscall_set *set, __u32 arch, __u32 nr)
 {
-	__u32 index = arch * CAPWISE_SYSCALL_WORDS + nr / 64;
+	__u32 index = arch * CAPWISE_SYSCALLS_PER_ARCH + nr;
 	barrier_var(index);
-	if (index >= CAPWISE_ARCH_COUNT * CAPWISE_SYSCALL_WORDS)
+	if (index >= CAPWISE_ARCH_COUNT * CAPWISE_SYSCALLS_PER_ARCH)
 		return true;
-	return (set->entered[0][index] & (1ULL << (nr & 63))) != 0;
+	return set->entered[0][index] != 0;
 }
 
 SEC("raw_tp/sys_enter")
 int BPF_PROG(syscall__enter, struct pt_regs *regs, long id)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	__u64 key;
 	if (!recording_key(task, bpf_get_current_pid_tgid(), &key))
 		return 0;
@@ -803,11 +934,10 @@ int BPF_PROG(syscall__enter, struct pt_regs *regs, long id)
 	if (!set)
 		return 0;
 	record_nr(set, arch, nr, false);
-	if (arch == CAPWISE_ARCH_X86_64 && nr == NR_CLONE &&
-	    !(set->flags & CAPWISE_SYSCALLS_CLONE_NS)) {
-		struct pt_regs *own = (struct pt_regs *)bpf_task_pt_regs(task);
-		if (own && (own->di & CLONE_NEW_MASK))
-			__sync_fetch_and_or(&set->flags, CAPWISE_SYSCALLS_CLONE_NS);
+	if (arch == CAPWISE_ARCH_X86_64 && nr == NR_CLONE && !set->flags[CAPWISE_SYSCALLS_CLONE_NS]) {
+		struct pt_regs *own = task_regs(task);
+		if (own && (REGS_READ(own, di) & CLONE_NEW_MASK))
+			set_flag(set, CAPWISE_SYSCALLS_CLONE_NS);
 	}
 	return 0;
 }
@@ -817,14 +947,16 @@ int BPF_PROG(syscall__enter, struct pt_regs *regs, long id)
 static __always_inline void note_filter_installed(struct task_struct *task, __u64 pid_tgid,
 						  long ret)
 {
-	if (!follow_tree || ret < 0 || (task->thread_info.status & TS_COMPAT))
+	if (!follow_tree || ret < 0 || (TASK_READ(task, thread_info.status) & TS_COMPAT))
 		return;
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct pt_regs *regs = task_regs(task);
 	if (!regs)
 		return;
-	__u64 nr = regs->orig_ax;
-	bool prctl = nr == NR_PRCTL && regs->di == PR_SET_SECCOMP && regs->si == SECCOMP_MODE_FILTER;
-	bool call = nr == NR_SECCOMP && regs->di == SECCOMP_SET_MODE_FILTER;
+	__u64 nr = REGS_READ(regs, orig_ax);
+	__u64 arg0 = REGS_READ(regs, di);
+	__u64 arg1 = REGS_READ(regs, si);
+	bool prctl = nr == NR_PRCTL && arg0 == PR_SET_SECCOMP && arg1 == SECCOMP_MODE_FILTER;
+	bool call = nr == NR_SECCOMP && arg0 == SECCOMP_SET_MODE_FILTER;
 	if (!prctl && !call)
 		return;
 	__u32 tgid = pid_tgid >> 32;
@@ -832,13 +964,13 @@ static __always_inline void note_filter_installed(struct task_struct *task, __u6
 		return;
 	__u32 tid = (__u32)pid_tgid;
 	__u8 one = 1, whole = 2;
-	if (call && (regs->si & SECCOMP_FILTER_FLAG_TSYNC))
+	if (call && (arg1 & SECCOMP_FILTER_FLAG_TSYNC))
 		bpf_map_update_elem(&filtered_threads, &tgid, &whole, BPF_ANY);
 	else
 		bpf_map_update_elem(&filtered_threads, &tid, &one, BPF_ANY);
 	struct capwise_syscall_set *set = syscall_set(0);
-	if (set && !(set->flags & CAPWISE_SYSCALLS_SECCOMP))
-		__sync_fetch_and_or(&set->flags, CAPWISE_SYSCALLS_SECCOMP);
+	if (set)
+		set_flag(set, CAPWISE_SYSCALLS_SECCOMP);
 }
 
 /* How a syscall that had a denied check ended (the advisor's evidence of need), the start of a
@@ -848,18 +980,19 @@ int BPF_PROG(syscall__exit, struct pt_regs *regs, long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	if (record_syscalls) {
-		struct task_struct *task = bpf_get_current_task_btf();
+		struct task_struct *task = current_task();
 		__u64 key;
 		if (recording_key(task, pid_tgid, &key)) {
 			__u32 arch, nr;
 			struct capwise_syscall_set *set =
 				key == 0 && follow_tree ? &tree_set
 							: bpf_map_lookup_elem(&syscall_sets, &key);
-			struct pt_regs *own = (struct pt_regs *)bpf_task_pt_regs(task);
+			struct pt_regs *own = task_regs(task);
 			/* A filter refuses with an error; a call that returns a value was entered
 			 * before the recording began (a container joined mid-wait4). */
-			if (set && own && ret < 0 && syscall_slot(task, (long)own->orig_ax, &arch, &nr) &&
-			    nr < CAPWISE_SYSCALL_WORDS * 64 && !entered_before(set, arch, nr))
+			if (set && own && ret < 0 &&
+			    syscall_slot(task, (long)REGS_READ(own, orig_ax), &arch, &nr) &&
+			    nr < CAPWISE_SYSCALLS_PER_ARCH && !entered_before(set, arch, nr))
 				record_nr(set, arch, nr, true);
 		} else {
 			note_filter_installed(task, pid_tgid, ret);
@@ -929,9 +1062,9 @@ int BPF_PROG(follow__exec, struct task_struct *task)
 		set_pid_bit(active_bits, tgid, true);
 		/* Its execve entered before it was the workload's: the profile needs it. */
 		__u32 arch, nr;
-		struct task_struct *self = bpf_get_current_task_btf();
-		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(self);
-		if (record_syscalls && regs && syscall_slot(self, (long)regs->orig_ax, &arch, &nr)) {
+		struct task_struct *self = current_task();
+		struct pt_regs *regs = record_syscalls ? task_regs(self) : 0;
+		if (regs && syscall_slot(self, (long)REGS_READ(regs, orig_ax), &arch, &nr)) {
 			struct capwise_syscall_set *set = syscall_set(0);
 			if (set)
 				record_nr(set, arch, nr, false);

@@ -126,7 +126,7 @@ enum capwise_follow_state {
 };
 
 /* The system calls a workload made, recorded in the kernel (no ring-buffer traffic per call):
- * one bit per (architecture, number). `entered` is set on sys_enter; `refused` on sys_exit of a
+ * one mark per (architecture, number). `entered` is set on sys_enter; `refused` on sys_exit of a
  * call whose sys_enter never fired, which is what a seccomp filter refusing it looks like (the
  * tracepoint fires after seccomp has let a call through). Key: 0 for a followed process tree, the
  * mount namespace for containers. */
@@ -136,16 +136,21 @@ enum capwise_syscall_arch {
 	CAPWISE_ARCH_X32 = 2,  /* __X32_SYSCALL_BIT in the number */
 	CAPWISE_ARCH_COUNT = 3,
 };
-#define CAPWISE_SYSCALL_WORDS 16 /* 1024 numbers per architecture */
-enum capwise_syscall_flags {
-	CAPWISE_SYSCALLS_CLONE_NS = 1,     /* clone with a CLONE_NEW* flag */
-	CAPWISE_SYSCALLS_OUT_OF_RANGE = 2, /* a number >= 1024: counted, not recorded */
-	CAPWISE_SYSCALLS_SECCOMP = 4,      /* recording began at a seccomp filter's installation */
+#define CAPWISE_SYSCALLS_PER_ARCH 1024
+/* Indexes of a set's `flags` bytes. */
+enum capwise_syscall_flag {
+	CAPWISE_SYSCALLS_CLONE_NS = 0,     /* clone with a CLONE_NEW* flag */
+	CAPWISE_SYSCALLS_OUT_OF_RANGE = 1, /* a number >= 1024: counted, not recorded */
+	CAPWISE_SYSCALLS_SECCOMP = 2,      /* recording began at a seccomp filter's installation */
+	CAPWISE_SYSCALLS_FLAG_COUNT = 8,
 };
+/* One byte per number, not one bit: marking a byte is one plain store that no other CPU's store
+ * can undo, where a bit shared with 63 neighbours needs BPF's atomic or, which Linux 5.10's
+ * verifier refuses. 6 KiB per set. */
 struct capwise_syscall_set {
-	__u64 entered[CAPWISE_ARCH_COUNT][CAPWISE_SYSCALL_WORDS];
-	__u64 refused[CAPWISE_ARCH_COUNT][CAPWISE_SYSCALL_WORDS];
-	__u64 flags; /* 64 bits: BPF's atomic OR */
+	__u8 entered[CAPWISE_ARCH_COUNT][CAPWISE_SYSCALLS_PER_ARCH];
+	__u8 refused[CAPWISE_ARCH_COUNT][CAPWISE_SYSCALLS_PER_ARCH];
+	__u8 flags[CAPWISE_SYSCALLS_FLAG_COUNT];
 };
 
 /* Key of --unique: one event per (tree or mount namespace, cap, verdict, syscall). */

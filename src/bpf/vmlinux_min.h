@@ -28,6 +28,13 @@ enum bpf_map_type {
 	BPF_MAP_TYPE_RINGBUF = 27,
 };
 enum { BPF_ANY = 0, BPF_NOEXIST = 1 };
+
+/* Helpers whose presence the programs test with bpf_core_enum_value_exists(): relocated against
+ * the running kernel's own enum, so a kernel that lacks one takes the other branch. */
+enum bpf_func_id {
+	BPF_FUNC_get_current_task_btf = 158, /* Linux 5.11 */
+	BPF_FUNC_task_pt_regs = 175,         /* Linux 5.15 */
+};
 enum { BPF_RB_NO_WAKEUP = 1, BPF_RB_FORCE_WAKEUP = 2 };
 enum { BPF_RB_AVAIL_DATA = 0 };
 
@@ -107,6 +114,7 @@ struct task_struct {
 	const struct cred *real_cred; /* objective: the task's own, whatever it overrides */
 	const struct cred *cred;      /* subjective: what checks are made with (override_creds) */
 	struct css_set *cgroups;
+	void *stack; /* the kernel stack; the user registers sit at its top */
 } __attribute__((preserve_access_index));
 
 struct pt_regs {

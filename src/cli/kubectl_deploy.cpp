@@ -49,6 +49,9 @@ void add_kubectl_deploy(CLI::App& app, Context& ctx) {
     d->add_option("--image", o->request.manifest.image, "the agent's image")->capture_default_str();
     d->add_flag("--without-cap-bpf", o->request.manifest.without_cap_bpf,
                 "for kernels before 5.8 (no CAP_BPF/CAP_PERFMON): SYS_ADMIN instead");
+    d->add_flag("--rlimit-memlock", o->request.manifest.rlimit_memlock,
+                "for kernels before 5.11, which charge BPF maps to RLIMIT_MEMLOCK: adds "
+                "SYS_RESOURCE so the agent can raise that limit");
     d->add_flag("--seccomp-unconfined", o->request.manifest.unconfined,
                 "for CRI-O nodes, whose RuntimeDefault seccomp profile refuses bpf(2) without "
                 "CAP_SYS_ADMIN");

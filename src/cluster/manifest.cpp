@@ -43,7 +43,7 @@ OJson to_json(const lint::YamlNode& node) {
 
 } // namespace
 
-std::vector<AgentCapability> agent_capabilities(bool without_cap_bpf) {
+std::vector<AgentCapability> agent_capabilities(bool without_cap_bpf, bool rlimit_memlock) {
     std::vector<AgentCapability> caps;
     if (without_cap_bpf) {
         caps.push_back({"SYS_ADMIN", "kernels before 5.8 have no CAP_BPF/CAP_PERFMON: loading and "
@@ -61,12 +61,16 @@ std::vector<AgentCapability> agent_capabilities(bool without_cap_bpf) {
                                   "namespace that ties a check to its container"});
     caps.push_back({"SYSLOG", "read kernel symbol addresses in /proc/kallsyms (with "
                               "kernel.perf_event_paranoid > 1): which kernel function asked"});
+    if (rlimit_memlock) {
+        caps.push_back({"SYS_RESOURCE", "kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK, "
+                                        "which the runtime sets far too low: raise it"});
+    }
     return caps;
 }
 
 std::string manifest_yaml(const ManifestOptions& o) {
     std::string caps, cap_list;
-    for (const auto& c : agent_capabilities(o.without_cap_bpf)) {
+    for (const auto& c : agent_capabilities(o.without_cap_bpf, o.rlimit_memlock)) {
         caps += fmt::format("                - {}  # {}\n", c.name, c.why);
         cap_list += (cap_list.empty() ? "" : ",") + c.name;
     }

@@ -16,6 +16,10 @@ struct ManifestOptions {
     std::string image = "localhost/capwise:latest";
     // Kernels before 5.8 have no CAP_BPF / CAP_PERFMON: there only CAP_SYS_ADMIN loads BPF.
     bool without_cap_bpf = false;
+    // Kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK (later ones to the cgroup), which a
+    // container inherits from its runtime (64 KiB on Debian 11): there the agent needs
+    // CAP_SYS_RESOURCE to raise it.
+    bool rlimit_memlock = false;
     bool seccomp = false; // the agent also records each container's system calls
     // RuntimeDefault: containerd's profile allows bpf(2) with CAP_BPF and perf_event_open(2)
     // with CAP_PERFMON. CRI-O's (containers-common) allows both only with CAP_SYS_ADMIN: there
@@ -34,7 +38,7 @@ struct AgentCapability {
     std::string name;
     std::string why;
 };
-std::vector<AgentCapability> agent_capabilities(bool without_cap_bpf);
+std::vector<AgentCapability> agent_capabilities(bool without_cap_bpf, bool rlimit_memlock = false);
 
 // The manifests as one multi-document YAML stream, commented.
 std::string manifest_yaml(const ManifestOptions& options);

@@ -143,11 +143,15 @@ struct KernelFacts {
     std::optional<SymbolRange> text;            // core kernel text
     std::uint64_t mmap_check_ip = 0;            // cap_mmap_addr, 0 if absent
     std::optional<std::uint64_t> mmap_min_addr; // vm.mmap_min_addr (dac_mmap_min_addr)
+    // The unwinder cannot see past a kretprobe's trampoline: its pre-5.15 name (the series that
+    // taught the unwinder to recover the return address renamed it __kretprobe_trampoline).
+    bool kretprobe_hides_callers = false;
 
     static KernelFacts read(const KernelSymbols& symbols) {
         KernelFacts facts;
         facts.ranges = build_ranges(symbols);
         facts.text = symbols.kernel_text();
+        facts.kretprobe_hides_callers = !symbols.ranges_of("kretprobe_trampoline").empty();
         if (auto r = symbols.ranges_of("cap_mmap_addr"); r.size() == 1) {
             facts.mmap_check_ip = r.front().start;
         }
@@ -219,7 +223,16 @@ core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& o
         ro->mmap_check_ip = facts.mmap_check_ip;
         ro->mmap_min_addr = *facts.mmap_min_addr;
     }
+    ro->entry_stacks = hook == Hook::Kprobe && facts.kretprobe_hides_callers;
+    if (!ro->entry_stacks || !options.kernel_stack) {
+        bpf_map__set_max_entries(skel->maps.entry_kstacks, 1);
+    }
     bpf_map__set_max_entries(skel->maps.events, static_cast<__u32>(rb_bytes));
+    // Containers' system call sets are 6 KiB each, preallocated: only a run that records them by
+    // mount namespace needs the map (a followed tree's set is a global).
+    if (!options.record_syscalls || options.follow) {
+        bpf_map__set_max_entries(skel->maps.syscall_sets, 1);
+    }
 
     bpf_program__set_autoload(skel->progs.capable__tracepoint, hook == Hook::Tracepoint);
     bpf_program__set_autoload(skel->progs.capable__fexit, hook == Hook::Fentry);
@@ -243,7 +256,12 @@ core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& o
         }
     }
     if (int err = capwise_bpf__load(skel); err != 0) {
-        return bpf_error("cannot load the BPF programs", -err);
+        auto error = bpf_error("cannot load the BPF programs", -err);
+        if (const std::string hint = -err == EPERM ? memlock_hint() : std::string();
+            !hint.empty()) {
+            error.message += "; " + hint;
+        }
+        return error;
     }
     for (int pid : options.pids) {
         __u32 key = static_cast<__u32>(pid);
@@ -433,18 +451,19 @@ core::Status Tracer::follow_runtime(int pid) {
 
 namespace {
 RecordedSyscalls to_recorded(std::uint64_t key, const capwise_syscall_set& set) {
+    static_assert(kSyscallsPerArch == CAPWISE_SYSCALLS_PER_ARCH &&
+                  kSyscallArches == CAPWISE_ARCH_COUNT);
     RecordedSyscalls r;
     r.key = key;
     for (std::size_t arch = 0; arch < kSyscallArches; ++arch) {
         for (std::size_t nr = 0; nr < kSyscallsPerArch; ++nr) {
-            const std::uint64_t bit = 1ULL << (nr % 64);
-            r.entered[arch][nr] = (set.entered[arch][nr / 64] & bit) != 0;
-            r.refused[arch][nr] = (set.refused[arch][nr / 64] & bit) != 0;
+            r.entered[arch][nr] = set.entered[arch][nr] != 0;
+            r.refused[arch][nr] = set.refused[arch][nr] != 0;
         }
     }
-    r.clone_namespaces = (set.flags & CAPWISE_SYSCALLS_CLONE_NS) != 0;
-    r.out_of_range = (set.flags & CAPWISE_SYSCALLS_OUT_OF_RANGE) != 0;
-    r.from_seccomp = (set.flags & CAPWISE_SYSCALLS_SECCOMP) != 0;
+    r.clone_namespaces = set.flags[CAPWISE_SYSCALLS_CLONE_NS] != 0;
+    r.out_of_range = set.flags[CAPWISE_SYSCALLS_OUT_OF_RANGE] != 0;
+    r.from_seccomp = set.flags[CAPWISE_SYSCALLS_SECCOMP] != 0;
     return r;
 }
 } // namespace

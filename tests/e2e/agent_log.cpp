@@ -29,9 +29,12 @@ std::map<std::string, nlohmann::json> last_snapshot(const std::string& log) {
     return out;
 }
 
-nlohmann::json deployed_daemonset() {
-    auto r = run({std::filesystem::path(CAPWISE_BINARY).parent_path().string() + "/kubectl-capwise",
-                  "deploy", "--print-only", "-o", "json"});
+nlohmann::json deployed_daemonset(const std::vector<std::string>& flags) {
+    std::vector<std::string> args{std::filesystem::path(CAPWISE_BINARY).parent_path().string() +
+                                      "/kubectl-capwise",
+                                  "deploy", "--print-only", "-o", "json"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    auto r = run(args);
     EXPECT_EQ(r.status, 0) << r.err;
     const auto list = nlohmann::json::parse(r.out, nullptr, false);
     if (list.is_object() && list.contains("items")) {

@@ -12,7 +12,7 @@ namespace capwise::e2e {
 // under "".
 std::map<std::string, nlohmann::json> last_snapshot(const std::string& log);
 
-// The DaemonSet of `kubectl capwise deploy --print-only -o json`.
-nlohmann::json deployed_daemonset();
+// The DaemonSet of `kubectl capwise deploy --print-only -o json [FLAGS]`.
+nlohmann::json deployed_daemonset(const std::vector<std::string>& flags = {});
 
 } // namespace capwise::e2e

@@ -2,13 +2,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sstream>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -92,6 +95,17 @@ RunResult run(const std::vector<std::string>& argv, int timeout_s) {
 std::string hook_under_test() {
     const char* hook = std::getenv("CAPWISE_E2E_HOOK");
     return hook != nullptr && *hook != '\0' ? hook : "auto";
+}
+
+bool kernel_before(int major, int minor) {
+    struct utsname u {};
+    int running_major = 0;
+    int running_minor = 0;
+    if (::uname(&u) != 0 || std::sscanf(u.release, "%d.%d", &running_major, &running_minor) != 2) {
+        ADD_FAILURE() << "cannot read the kernel's release";
+        return false;
+    }
+    return running_major < major || (running_major == major && running_minor < minor);
 }
 
 std::string expected_hook() {

@@ -24,6 +24,8 @@ RunResult capwise(std::vector<std::string> args);
 // name: auto resolves to the tracepoint where the kernel has it, else fentry.
 std::string hook_under_test();
 std::string expected_hook();
+// The running kernel is older than Linux MAJOR.MINOR (uname's release).
+bool kernel_before(int major, int minor);
 RunResult shell(const std::string& command);
 
 std::vector<std::string> lines(const std::string& text);

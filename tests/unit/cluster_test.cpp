@@ -498,6 +498,20 @@ TEST(Manifest, TheDaemonSetAddsExactlyTheProvenCapabilities) {
     old.without_cap_bpf = true;
     auto legacy = cluster::agent_capabilities(true);
     EXPECT_EQ(legacy.front().name, "SYS_ADMIN");
+    // Kernels before 5.11: BPF maps are charged to RLIMIT_MEMLOCK; one more capability, said why.
+    cluster::ManifestOptions memlock;
+    memlock.rlimit_memlock = true;
+    auto with = cluster::manifest_json(memlock);
+    ASSERT_TRUE(with) << with.error().message;
+    for (const auto& item : (*with)["items"]) {
+        if (item["kind"] == "DaemonSet") {
+            EXPECT_EQ(item["spec"]["template"]["spec"]["containers"][0]["securityContext"]
+                          ["capabilities"]["add"],
+                      (Json{"BPF", "PERFMON", "SYS_PTRACE", "SYSLOG", "SYS_RESOURCE"}));
+        }
+    }
+    EXPECT_NE(cluster::manifest_yaml(memlock).find("SYS_RESOURCE  # kernels before 5.11 charge"),
+              std::string::npos);
 }
 
 } // namespace
