@@ -30,6 +30,7 @@ echo "ps:         pscap -a / capwise ps   = $(ratio "$out/ps.json")"
 bash bench/trace_bench.sh
 bash bench/seccomp_bench.sh
 bash bench/lint_bench.sh
+bash bench/agent_bench.sh
 if [ -x build/bench/capwise_bench ]; then
   build/bench/capwise_bench --benchmark_min_time=0.2
 fi

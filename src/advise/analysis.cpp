@@ -103,7 +103,7 @@ void Analyzer::add(const Observation& o) {
     if (o.borrowed) {
         Evidence& b = g.borrowed[o.cap];
         b.cap = o.cap;
-        ++(o.allowed ? b.allowed : b.denied_unknown);
+        (o.allowed ? b.allowed : b.denied_unknown) += o.count;
         insert_bounded(b.syscalls, o.syscall.empty() ? "-" : o.syscall);
         if (!o.caller.empty()) {
             insert_bounded(b.callers, o.caller);
@@ -128,7 +128,7 @@ void Analyzer::add(const Observation& o) {
     e.first_ns = e.first_ns == 0 ? o.timestamp_ns : std::min(e.first_ns, o.timestamp_ns);
     e.last_ns = std::max(e.last_ns, o.timestamp_ns);
     if (o.allowed) {
-        ++e.allowed;
+        e.allowed += o.count;
     } else {
         ++e.denied_unknown;
         static constexpr std::string_view kProbes[] = {

@@ -37,6 +37,9 @@ struct Observation {
     // Made under credentials that were not the task's and granted more than it could hold
     // (overlayfs's mounter): listed apart, never a need.
     bool borrowed = false;
+    // The checks it stands for: more than 1 for an allowed check the node agent's kernel tally
+    // counted again and again (trace::TraceEvent::count).
+    std::uint64_t count = 1;
 };
 
 struct Evidence {

@@ -183,6 +183,7 @@ Outcome<core::Ok> Agent::start_session() {
     options.record_syscalls = r_.seccomp;
     options.exclude_mntns = true;
     options.wake_on_new_cgroup = true;
+    options.tally = true;
     options.mntns = {*host_ns};
     if (*own_ns != *host_ns) {
         options.mntns.push_back(*own_ns);
@@ -232,6 +233,9 @@ nlohmann::ordered_json Agent::figures() const {
     f["time"] = record::rfc3339(wall_ns());
     f["syscalls"] = r_.seccomp;
     f["lost"] = counters.lost;
+    // Repeats of a check counted in the kernel rather than sent, and the distinct checks counted.
+    f["tallied"] = counters.tallied;
+    f["tallyKeys"] = session_->tracer().tally_keys();
     f["unrecorded"] = counters.unrecorded;
     f["runtimeChecks"] = recorder_->runtime_checks();
     f["waitedForRuntimeState"] = recorder_->waited();

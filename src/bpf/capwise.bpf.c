@@ -80,6 +80,7 @@ const volatile bool exact_stacks = false; /* unwind every check, never reuse a c
 const volatile bool want_results = false; /* report how syscalls with denied checks ended */
 const volatile bool record_syscalls = false; /* fill `syscall_sets` for each workload */
 const volatile bool wake_new_cgroup = false; /* wake the reader at a cgroup's first event */
+const volatile bool tally = false; /* count repeats of allowed checks in `tallies` (the agent) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -185,13 +186,15 @@ static __always_inline __u64 *tree_seen_word(int cap, __s32 syscall, bool allowe
 	return bpf_map_lookup_elem(&tree_seen, &word);
 }
 
-/* Kernel function ranges for the classifier, sorted by start, filled from /proc/kallsyms. */
-const volatile __u32 range_count = 0;
-const volatile struct capwise_range ranges[CAPWISE_MAX_RANGES] = {};
+/* Kernel function ranges for the classifier, sorted by start, from /proc/kallsyms. Globals, not
+ * constants: user space writes them after the load and before attaching, so that the ~70 ms
+ * read of /proc/kallsyms runs beside libbpf's BTF work and the verifier instead of before them. */
+__u32 range_count;
+struct capwise_range ranges[CAPWISE_MAX_RANGES];
 /* Core kernel text [_stext, _etext): frames outside it (BPF programs, trampolines, modules) are
  * never named as the caller. 0/0 when unknown. */
-const volatile __u64 text_start = 0;
-const volatile __u64 text_end = 0;
+__u64 text_start;
+__u64 text_end;
 /* kprobe/fexit hooks: cap_mmap_addr calls cap_capable from the same file, where compilers inline
  * it (seen on Debian 12's 6.1), out of those hooks' sight; the tracepoint fires inside the inlined
  * copy too. Its one check, CAP_SYS_RAWIO against init_user_ns for an address below
@@ -241,6 +244,19 @@ struct {
 	__type(key, __u64);
 	__type(value, __u8);
 } cgroups_seen SEC(".maps");
+
+/* The agent's tally (struct capwise_tally_key): repeats of each allowed check since its first,
+ * which crossed the ring buffer. Allocated as keys appear, and freed after an RCU grace period
+ * when user space deletes an idle one: a program still adding to it never writes into the
+ * recycled element of another key, as it could in a preallocated map. Sized to one entry unless
+ * tallying. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 16384);
+	__type(key, struct capwise_tally_key);
+	__type(value, __u64);
+} tallies SEC(".maps");
 
 /* Threads whose current syscall had a denied, audited check: its exit is reported. */
 struct {
@@ -379,7 +395,8 @@ static __always_inline __u64 current_mntns(struct task_struct *task)
 
 /* The task's cgroup on the v2 hierarchy; where it sits at the v2 root (a v1 or hybrid host whose
  * runtime does not use the unified hierarchy), its cgroup in the v1 pids hierarchy. */
-static __always_inline void task_cgroup(struct task_struct *task, struct capwise_event *e)
+static __always_inline struct kernfs_node *task_cgroup(struct task_struct *task,
+							struct capwise_event *e)
 {
 	struct css_set *cgroups = TASK_READ(task, cgroups);
 	struct cgroup *cgrp = TASK_READ(cgroups, dfl_cgrp);
@@ -397,6 +414,12 @@ static __always_inline void task_cgroup(struct task_struct *task, struct capwise
 	}
 	struct kernfs_node *kn = BPF_CORE_READ(cgrp, kn);
 	e->cgroup_id = BPF_CORE_READ(kn, id) | mark;
+	return kn;
+}
+
+/* The cgroup's directory name: read only for checks that cross the ring buffer. */
+static __always_inline void cgroup_name(struct kernfs_node *kn, struct capwise_event *e)
+{
 	const char *name = BPF_CORE_READ(kn, name);
 	if (bpf_probe_read_kernel_str(e->cgroup, sizeof(e->cgroup), name) < 0)
 		e->cgroup[0] = 0;
@@ -565,7 +588,20 @@ static __always_inline int emit(struct capwise_event_with_stack *buf)
 	else
 		err = bpf_ringbuf_output(&events, &buf->event, sizeof(buf->event), flags);
 	count(err ? CAPWISE_COUNT_LOST : CAPWISE_COUNT_EMITTED);
-	return 0;
+	return err;
+}
+
+static __always_inline void tally_key(struct capwise_tally_key *k, const struct capwise_event *e)
+{
+	k->cgroup_id = e->cgroup_id;
+	k->mntns = e->mntns;
+	k->caller_ip = e->caller_ip;
+	k->own_cap_effective = e->own_cap_effective;
+	k->cap = e->cap;
+	k->syscall = e->syscall;
+	k->uid = e->uid;
+	k->borrowed = e->borrowed;
+	__builtin_memcpy(k->comm, e->comm, sizeof(k->comm));
 }
 
 /* Everything after the hook-specific part: filters, classification, dedup, output. */
@@ -668,7 +704,7 @@ static __always_inline int handle_check(void *ctx, const struct cred *cred,
 		e->borrowed = (eff.val & ~CRED_CAPS(real, cap_permitted)) != 0 ||
 			      checked_ns != TASK_READ(real, user_ns);
 	}
-	task_cgroup(task, e);
+	struct kernfs_node *kn = task_cgroup(task, e);
 	/* Compared through a copy the compiler cannot see through: knowing the two equal, it would
 	 * read through either, and only `own` is a pointer the verifier lets it load from. */
 	__u64 own_address = (__u64)own;
@@ -697,11 +733,30 @@ static __always_inline int handle_check(void *ctx, const struct cred *cred,
 	e->ret = ret;
 	e->hook = hook;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	/* A repeat of an allowed check already sent is one added to its tally. A key enters the
+	 * tally only once its first check is in the ring buffer (so user space knows whose count it
+	 * is); a check racing it on another CPU is sent whole, which counts it just as well. */
+	struct capwise_tally_key tkey = {};
+	bool tallied = tally && ret == 0;
+	if (tallied) {
+		tally_key(&tkey, e);
+		__u64 *repeats = bpf_map_lookup_elem(&tallies, &tkey);
+		if (repeats) {
+			__sync_fetch_and_add(repeats, 1);
+			count(CAPWISE_COUNT_TALLIED);
+			return 0;
+		}
+	}
+	cgroup_name(kn, e);
 	if (want_results && ret != 0 && syscall >= 0) {
 		__u32 tid = (__u32)pid_tgid;
 		bpf_map_update_elem(&pending_denies, &tid, &syscall, BPF_ANY);
 	}
-	return emit(buf);
+	if (emit(buf) == 0 && tallied) {
+		__u64 none = 0;
+		bpf_map_update_elem(&tallies, &tkey, &none, BPF_NOEXIST);
+	}
+	return 0;
 }
 
 /* Linux 6.14+: the stable tracepoint, TP_PROTO(cred, target_ns, capable_ns, cap, ret). It fires

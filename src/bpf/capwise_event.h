@@ -110,6 +110,7 @@ enum capwise_counter {
 	CAPWISE_COUNT_EMITTED,      /* written to the ring buffer */
 	CAPWISE_COUNT_LOST,         /* the ring buffer was full */
 	CAPWISE_COUNT_UNRECORDED,   /* syscalls of a workload whose set did not fit in the map */
+	CAPWISE_COUNT_TALLIED,      /* repeats of a tallied check: counted in `tallies`, not sent */
 	CAPWISE_COUNT_MAX,
 };
 
@@ -160,6 +161,23 @@ struct capwise_unique_key {
 	__s32 syscall;
 	__u32 verdict;
 	__u32 pad;
+};
+
+/* Key of the node agent's tally: an allowed check in every detail its evidence keeps. The first
+ * check of a key crosses the ring buffer whole; its repeats only add one to the key's count, which
+ * user space reads and credits to the first one's container. A storm of the same check thus costs
+ * an atomic add, not a record, and no repeat is lost to a full ring buffer. */
+struct capwise_tally_key {
+	__u64 cgroup_id;
+	__u64 mntns;
+	__u64 caller_ip;
+	__u64 own_cap_effective;
+	__s32 cap;
+	__s32 syscall;
+	__u32 uid;
+	__u8 borrowed;
+	__u8 pad[3];
+	char comm[CAPWISE_COMM_LEN];
 };
 
 #endif

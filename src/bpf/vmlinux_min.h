@@ -28,6 +28,7 @@ enum bpf_map_type {
 	BPF_MAP_TYPE_RINGBUF = 27,
 };
 enum { BPF_ANY = 0, BPF_NOEXIST = 1 };
+enum { BPF_F_NO_PREALLOC = 1 };
 
 /* Helpers whose presence the programs test with bpf_core_enum_value_exists(): relocated against
  * the running kernel's own enum, so a kernel that lacks one takes the other branch. */

@@ -59,7 +59,7 @@ void AgentRecorder::apply(const Waiting& w) {
         // check was read: a container's evidence lost, said in every snapshot, never the host's.
         const std::string id = container::container_id_of_cgroup(e.cgroup);
         if (id.size() == 64 && id.find_first_not_of("0123456789abcdef") == std::string::npos) {
-            ++unattributed_;
+            unattributed_ += e.count;
         }
     }
     store_.add_check(e, w.caller, c);
@@ -70,7 +70,7 @@ void AgentRecorder::add(const trace::TraceEvent& event) {
         // runc's own setup of a container runs in its mount namespace before the workload's
         // exec: the runtime's needs, not the workload's.
         if (event.comm.rfind("runc:[", 0) == 0) {
-            ++runtime_checks_;
+            runtime_checks_ += event.count;
             return;
         }
         trace::TraceEvent resolved = event;
@@ -80,11 +80,11 @@ void AgentRecorder::add(const trace::TraceEvent& event) {
         // waits only for its own thread's earlier ones (their outcomes follow them in order).
         if (container_of(event) == nullptr || waiting_tids_.count(event.tid) != 0) {
             if (waiting_.size() >= kMaxWaiting) {
-                ++overflow_;
+                overflow_ += event.count;
                 store_.add_check(event, w.caller, nullptr);
                 return;
             }
-            ++waited_;
+            waited_ += event.count;
             waiting_tids_.insert(event.tid);
             waiting_.push_back(std::move(w));
             return;

@@ -124,7 +124,7 @@ void AgentStore::add_check(const trace::TraceEvent& event, const std::string& ca
         return;
     }
     if (c == nullptr) {
-        ++counters_.host_checks;
+        counters_.host_checks += event.count;
         return;
     }
     Entry* e = entry_for(*c, event.timestamp_ns, false);
@@ -136,7 +136,7 @@ void AgentStore::add_check(const trace::TraceEvent& event, const std::string& ca
     o.k8s_namespace = c->k8s.namespace_;
     o.owner = c->k8s.owner;
     analyzer_.add(o);
-    ++counters_.checks;
+    counters_.checks += event.count;
     ++changes_;
 }
 

@@ -20,6 +20,7 @@ advise::Observation observation_of(const trace::TraceEvent& event, std::string c
     o.timestamp_ns = event.timestamp_ns;
     o.effective = event.own_caps; // what the task held, not what a borrowed credential did
     o.borrowed = event.borrowed;
+    o.count = event.count;
     return o;
 }
 

@@ -49,6 +49,10 @@ struct TraceEvent {
     std::string caller;                      // "__x64_sys_chroot"; empty if unknown
     std::vector<std::string> kstack_symbols; // "cap_capable+0x83", innermost first
 
+    // The checks this event stands for: 1, or with a tally (TraceOptions::tally) the repeats of
+    // one allowed check the kernel counted since they were last read.
+    std::uint64_t count = 1;
+
     bool allowed() const { return ret == 0; }
 };
 

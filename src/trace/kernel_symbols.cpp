@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <future>
 #include <unistd.h>
 #include <unordered_map>
 
@@ -58,6 +59,42 @@ core::Result<KernelSymbols> KernelSymbols::load(const std::string& path) {
     }
     out.add_lines(carry, any_address);
     return out.finish(any_address);
+}
+
+struct KernelSymbols::Loading {
+    std::shared_future<core::Result<KernelSymbols>> result;
+};
+
+KernelSymbols KernelSymbols::load_in_background(const std::string& path) {
+    auto loading = std::make_shared<Loading>();
+    loading->result = std::async(std::launch::async, [path] { return load(path); }).share();
+    KernelSymbols out;
+    out.loading_ = std::move(loading);
+    return out;
+}
+
+core::Status KernelSymbols::wait() const {
+    if (loading_ == nullptr) {
+        return core::Ok{};
+    }
+    const auto& loaded = loading_->result.get();
+    if (!loaded) {
+        return loaded.error();
+    }
+    return core::Ok{};
+}
+
+const KernelSymbols& KernelSymbols::table() const {
+    if (loading_ == nullptr) {
+        return *this;
+    }
+    static const KernelSymbols empty;
+    const auto& loaded = loading_->result.get();
+    return loaded ? *loaded : empty;
+}
+
+std::size_t KernelSymbols::size() const {
+    return table().symbols_.size();
 }
 
 core::Result<KernelSymbols> KernelSymbols::parse(std::string_view text) {
@@ -120,6 +157,9 @@ core::Result<KernelSymbols> KernelSymbols::finish(bool any_address) {
 }
 
 std::optional<std::string_view> KernelSymbols::name_of(std::uint64_t addr) const {
+    if (loading_ != nullptr) {
+        return table().name_of(addr);
+    }
     auto it = std::upper_bound(symbols_.begin(), symbols_.end(), addr,
                                [](std::uint64_t a, const Symbol& s) { return a < s.addr; });
     if (it == symbols_.begin()) {
@@ -140,6 +180,9 @@ std::optional<std::string_view> KernelSymbols::name_of(std::uint64_t addr) const
 }
 
 std::string KernelSymbols::describe(std::uint64_t addr) const {
+    if (loading_ != nullptr) {
+        return table().describe(addr);
+    }
     auto it = std::upper_bound(symbols_.begin(), symbols_.end(), addr,
                                [](std::uint64_t a, const Symbol& s) { return a < s.addr; });
     auto name = name_of(addr);
@@ -159,6 +202,9 @@ std::vector<SymbolRange> KernelSymbols::ranges_of(std::string_view name) const {
 
 std::vector<std::pair<std::size_t, SymbolRange>>
 KernelSymbols::ranges_of(std::span<const std::string_view> names) const {
+    if (loading_ != nullptr) {
+        return table().ranges_of(names);
+    }
     std::unordered_map<std::string_view, std::size_t> wanted;
     for (std::size_t i = 0; i < names.size(); ++i) {
         wanted.emplace(names[i], i);

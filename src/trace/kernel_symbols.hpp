@@ -5,6 +5,7 @@
 #include "core/result.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -23,6 +24,11 @@ class KernelSymbols {
   public:
     // Fails when the file cannot be read or every address is hidden (kptr_restrict).
     static core::Result<KernelSymbols> load(const std::string& path = "/proc/kallsyms");
+    // The same read on a thread of its own (reading /proc/kallsyms is ~70 ms of kernel time,
+    // which a tracer spends loading its programs meanwhile): every accessor waits for it, and
+    // wait() says whether it worked.
+    static KernelSymbols load_in_background(const std::string& path = "/proc/kallsyms");
+    core::Status wait() const;
     // Parses kallsyms text (for tests and fuzzing).
     static core::Result<KernelSymbols> parse(std::string_view text);
 
@@ -38,9 +44,14 @@ class KernelSymbols {
     ranges_of(std::span<const std::string_view> names) const;
     // The core kernel's text, [_stext, _etext); nullopt when either symbol is missing.
     std::optional<SymbolRange> kernel_text() const;
-    std::size_t size() const { return symbols_.size(); }
+    std::size_t size() const;
 
   private:
+    struct Loading; // the background read
+    // This one, or the one the background read gave (an empty table if it failed).
+    const KernelSymbols& table() const;
+    std::shared_ptr<const Loading> loading_;
+
     struct Symbol {
         std::uint64_t addr;
         std::uint32_t name_offset; // into text_; name_length 0 for non-text symbols

@@ -4,6 +4,7 @@
 #include "core/text.hpp"
 #include "trace/bpf_support.hpp"
 #include "trace/classifier.hpp"
+#include "trace/tallies.hpp"
 
 #include <algorithm>
 #include <bpf/bpf.h>
@@ -15,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fstream>
@@ -91,7 +93,9 @@ struct Tracer::State {
     std::int64_t boot_to_wall = 0;
     const std::function<void(const TraceEvent&)>* sink = nullptr;
     std::uint64_t malformed = 0;
-    bool follow = false; // a followed tree: its system calls are in the .bss set
+    bool follow = false;            // a followed tree: its system calls are in the .bss set
+    std::optional<Tallies> tallies; // with TraceOptions::tally
+    Tallies::Clock::time_point next_tally_read{};
 
     ~State() {
         if (rb != nullptr) {
@@ -130,7 +134,14 @@ int on_record(void* ctx, void* data, std::size_t size) {
                      state->boot_to_wall);
     if (!event) {
         ++state->malformed;
-    } else if (state->sink != nullptr) {
+        return 0;
+    }
+    if (state->tallies) {
+        state->tallies->learn(
+            std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(data), size), *event,
+            Tallies::Clock::now());
+    }
+    if (state->sink != nullptr) {
         (*state->sink)(*event);
     }
     return 0;
@@ -169,7 +180,18 @@ struct KernelFacts {
 };
 
 core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& options,
-                             const KernelFacts& facts) {
+                             const std::function<core::Result<const KernelFacts*>()>& facts_of) {
+    // The tracepoint's programs need the kernel's symbols only once loaded (the classifier's
+    // ranges are globals, written before attaching): /proc/kallsyms is read meanwhile. The older
+    // hooks decide before the load what to load (cap_mmap_addr's hook, entry stacks).
+    const KernelFacts* facts = nullptr;
+    if (hook != Hook::Tracepoint) {
+        auto known = facts_of();
+        if (!known) {
+            return known.error();
+        }
+        facts = *known;
+    }
     capwise_bpf* skel = capwise_bpf__open();
     if (skel == nullptr) {
         return bpf_error("cannot open the BPF object", errno);
@@ -199,6 +221,10 @@ core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& o
     ro->want_results = options.syscall_results;
     ro->record_syscalls = options.record_syscalls;
     ro->wake_new_cgroup = options.wake_on_new_cgroup;
+    ro->tally = options.tally;
+    if (!options.tally) {
+        bpf_map__set_max_entries(skel->maps.tallies, 1);
+    }
     const std::size_t rb_bytes = round_up_pow2(options.ring_buffer_bytes);
     // Batched wake-ups: every CPU wakes the reader once it wrote about 64 KiB (or a quarter of a
     // small buffer) shared among the CPUs, ~500 events on two; the poll timeout covers quiet
@@ -208,22 +234,14 @@ core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& o
         options.kernel_stack ? sizeof(capwise_event_with_stack) : sizeof(capwise_event);
     const std::size_t cpus = static_cast<std::size_t>(std::max(1, libbpf_num_possible_cpus()));
     ro->wakeup_events = static_cast<__u32>(std::max<std::size_t>(1, wake_bytes / record / cpus));
-    ro->range_count = static_cast<__u32>(facts.ranges.size());
-    if (facts.text) {
-        ro->text_start = facts.text->start;
-        ro->text_end = facts.text->end;
-    }
-    for (std::size_t i = 0; i < facts.ranges.size(); ++i) {
-        const_cast<capwise_range&>(ro->ranges[i]) = facts.ranges[i];
-    }
     // Without the tracepoint, cap_mmap_addr's inlined check is seen from a hook of its own.
     const bool mmap_hook =
-        hook != Hook::Tracepoint && facts.mmap_check_ip != 0 && facts.mmap_min_addr.has_value();
+        facts != nullptr && facts->mmap_check_ip != 0 && facts->mmap_min_addr.has_value();
     if (mmap_hook) {
-        ro->mmap_check_ip = facts.mmap_check_ip;
-        ro->mmap_min_addr = *facts.mmap_min_addr;
+        ro->mmap_check_ip = facts->mmap_check_ip;
+        ro->mmap_min_addr = *facts->mmap_min_addr;
     }
-    ro->entry_stacks = hook == Hook::Kprobe && facts.kretprobe_hides_callers;
+    ro->entry_stacks = hook == Hook::Kprobe && facts->kretprobe_hides_callers;
     if (!ro->entry_stacks || !options.kernel_stack) {
         bpf_map__set_max_entries(skel->maps.entry_kstacks, 1);
     }
@@ -262,6 +280,20 @@ core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& o
             error.message += "; " + hint;
         }
         return error;
+    }
+    if (facts == nullptr) {
+        auto known = facts_of();
+        if (!known) {
+            return known.error();
+        }
+        facts = *known;
+    }
+    auto* bss = skel->bss;
+    bss->range_count = static_cast<__u32>(facts->ranges.size());
+    std::copy(facts->ranges.begin(), facts->ranges.end(), bss->ranges);
+    if (facts->text) {
+        bss->text_start = facts->text->start;
+        bss->text_end = facts->text->end;
     }
     for (int pid : options.pids) {
         __u32 key = static_cast<__u32>(pid);
@@ -365,7 +397,7 @@ core::Result<KernelSymbols> load_symbols_for_tracing() {
     if (auto missing = missing_trace_privileges(); !missing.empty()) {
         return core::make_error(missing, EPERM);
     }
-    return KernelSymbols::load();
+    return KernelSymbols::load_in_background();
 }
 
 core::Result<std::unique_ptr<Tracer>> Tracer::start(const TraceOptions& options,
@@ -379,7 +411,17 @@ core::Result<std::unique_ptr<Tracer>> Tracer::start(const TraceOptions& options,
         return support.error();
     }
 
-    const auto facts = KernelFacts::read(symbols);
+    std::optional<KernelFacts> facts; // read once, when the first load needs them
+    const std::function<core::Result<const KernelFacts*>()> facts_of =
+        [&]() -> core::Result<const KernelFacts*> {
+        if (!facts) {
+            if (auto read = symbols.wait(); !read) {
+                return read.error();
+            }
+            facts = KernelFacts::read(symbols);
+        }
+        return &*facts;
+    };
     auto state = std::make_unique<State>();
     auto hook = select_hook(options.hook, [&](Hook h) -> core::Status {
         if (state->skel != nullptr) {
@@ -387,13 +429,16 @@ core::Result<std::unique_ptr<Tracer>> Tracer::start(const TraceOptions& options,
             capwise_bpf__destroy(state->skel);
             state->skel = nullptr;
         }
-        return load_and_attach(*state, h, options, facts);
+        return load_and_attach(*state, h, options, facts_of);
     });
     if (!hook) {
         return hook.error();
     }
     state->boot_to_wall = boot_to_wall_offset_ns();
     state->follow = options.follow && options.record_syscalls;
+    if (options.tally) {
+        state->tallies.emplace(bpf_map__fd(state->skel->maps.tallies));
+    }
     state->rb =
         ring_buffer__new(bpf_map__fd(state->skel->maps.events), on_record, state.get(), nullptr);
     if (state->rb == nullptr) {
@@ -506,17 +551,41 @@ core::Result<int> Tracer::poll(int timeout_ms, const std::function<void(const Tr
     if (ready < 0 && errno != EINTR) {
         return core::make_error(fmt::format("waiting for events: {}", std::strerror(errno)), errno);
     }
-    return drain(sink);
+    return consume(sink, /*all=*/false);
 }
 
 core::Result<int> Tracer::drain(const std::function<void(const TraceEvent&)>& sink) {
+    return consume(sink, /*all=*/true);
+}
+
+core::Result<int> Tracer::consume(const std::function<void(const TraceEvent&)>& sink, bool all) {
     state_->sink = &sink;
     int n = ring_buffer__consume(state_->rb);
     state_->sink = nullptr;
     if (n < 0 && n != -EINTR) {
         return core::make_error(fmt::format("reading events: {}", std::strerror(-n)), -n);
     }
-    return std::max(n, 0);
+    n = std::max(n, 0);
+    // The tally after the ring buffer, so that a key's first check is known before its count;
+    // four times a second under load, and whenever everything is asked for.
+    const auto now = Tallies::Clock::now();
+    if (state_->tallies && (all || now >= state_->next_tally_read)) {
+        state_->next_tally_read = now + std::chrono::milliseconds(250);
+        timespec boot{};
+        ::clock_gettime(CLOCK_BOOTTIME, &boot);
+        const auto boot_ns = static_cast<std::int64_t>(boot.tv_sec) * 1000000000 + boot.tv_nsec;
+        auto handed = state_->tallies->read(
+            sink, static_cast<std::uint64_t>(boot_ns + state_->boot_to_wall), now);
+        if (!handed) {
+            return handed.error();
+        }
+        n += *handed;
+    }
+    return n;
+}
+
+std::size_t Tracer::tally_keys() const {
+    return state_->tallies ? state_->tallies->keys() : 0;
 }
 
 TraceCounters Tracer::counters() const {
@@ -526,9 +595,9 @@ TraceCounters Tracer::counters() const {
         return out;
     }
     std::vector<__u64> values(static_cast<std::size_t>(ncpus));
-    std::uint64_t* fields[CAPWISE_COUNT_MAX] = {&out.seen,      &out.filtered, &out.noaudit,
-                                                &out.deduped,   &out.emitted,  &out.lost,
-                                                &out.unrecorded};
+    std::uint64_t* fields[CAPWISE_COUNT_MAX] = {&out.seen,       &out.filtered, &out.noaudit,
+                                                &out.deduped,    &out.emitted,  &out.lost,
+                                                &out.unrecorded, &out.tallied};
     for (__u32 key = 0; key < CAPWISE_COUNT_MAX; ++key) {
         if (bpf_map__lookup_elem(state_->skel->maps.counters, &key, sizeof(key), values.data(),
                                  values.size() * sizeof(__u64), 0) == 0) {
@@ -538,7 +607,7 @@ TraceCounters Tracer::counters() const {
         }
     }
     // Every check ends in exactly one outcome; the kernel counts outcomes only.
-    out.seen = out.filtered + out.noaudit + out.deduped + out.emitted + out.lost;
+    out.seen = out.filtered + out.noaudit + out.deduped + out.emitted + out.lost + out.tallied;
     return out;
 }
 

@@ -49,6 +49,10 @@ struct TraceOptions {
     // profile begins) and calls a filter refuses. Needs a sys_exit hook, which costs every
     // system call on the machine as much again as sys_enter: only when asked.
     bool watch_seccomp = false;
+    // Count repeats of an allowed check in the kernel (the node agent): each distinct check
+    // crosses the ring buffer once, its repeats arrive as counts (TraceEvent::count), and a storm
+    // of one check loses nothing to a full ring buffer. Not for a stream of every check.
+    bool tally = false;
 };
 
 inline constexpr std::size_t kSyscallArches = 3; // x86_64, i386 (compat), x32
@@ -73,6 +77,7 @@ struct TraceCounters {
     std::uint64_t emitted = 0;
     std::uint64_t lost = 0;       // the ring buffer was full
     std::uint64_t unrecorded = 0; // system calls of a workload the recording map had no room for
+    std::uint64_t tallied = 0;    // repeats counted in the kernel (TraceOptions::tally)
 };
 
 class Tracer {
@@ -105,6 +110,8 @@ class Tracer {
     // Reads whatever is ready without waiting.
     core::Result<int> drain(const std::function<void(const TraceEvent&)>& sink);
     TraceCounters counters() const;
+    // Distinct allowed checks whose repeats are being counted (TraceOptions::tally).
+    std::size_t tally_keys() const;
     // Records that could not be decoded (never expected; counted, not hidden).
     std::uint64_t malformed() const;
 
@@ -112,6 +119,8 @@ class Tracer {
 
   private:
     explicit Tracer(std::unique_ptr<State> state, Hook hook);
+    // The ring buffer, then the tally when due (all: now).
+    core::Result<int> consume(const std::function<void(const TraceEvent&)>& sink, bool all);
     std::unique_ptr<State> state_;
     Hook hook_;
 };

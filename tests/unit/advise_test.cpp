@@ -38,6 +38,25 @@ TEST(Analyzer, AllowedAuditedChecksAreNeeded) {
     EXPECT_EQ(out[0].evidence.count(21), 0U);
 }
 
+// The node agent's kernel counts repeats of an allowed check: one observation then stands for
+// many, in the allowed count and nowhere else (a denied check always arrives alone).
+TEST(Analyzer, AnObservationCountsTheRepeatsItStandsFor) {
+    Analyzer a;
+    a.add(check(core::cap::kSetuid, true, 1, "setuid"));
+    Observation repeats = check(core::cap::kSetuid, true, 1, "setuid");
+    repeats.count = 1999999;
+    a.add(repeats);
+    Observation borrowed = check(core::cap::kDacOverride, true, 1, "openat");
+    borrowed.borrowed = true;
+    borrowed.count = 7;
+    a.add(borrowed);
+    auto out = a.finish();
+    ASSERT_EQ(out.size(), 1U);
+    EXPECT_EQ(out[0].evidence.at(core::cap::kSetuid).allowed, 2000000U);
+    EXPECT_EQ(out[0].evidence.at(core::cap::kSetuid).processes, std::set<std::string>{"prog"});
+    EXPECT_EQ(out[0].borrowed.at(core::cap::kDacOverride).allowed, 7U);
+}
+
 // overlayfs checks a write again with its mounter's credentials: those checks are listed apart,
 // never advised, and what the task held is its own set, not the mounter's.
 TEST(Analyzer, ChecksUnderBorrowedCredentialsAreNotNeeds) {

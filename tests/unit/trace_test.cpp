@@ -1,6 +1,7 @@
 // The tracer's user-space parts without a kernel: hook selection (with faked probes), kallsyms
 // parsing, classifier ranges, record decoding and rendering.
 #include "output/trace_render.hpp"
+#include "support/temp_dir.hpp"
 #include "trace/classifier.hpp"
 #include "trace/event.hpp"
 #include "trace/hook.hpp"
@@ -117,6 +118,28 @@ TEST(KernelSymbols, SeveralRangesInOnePassAndKernelText) {
     EXPECT_EQ(text->start, 0xffffffff81000000ULL);
     EXPECT_EQ(text->end, 0xffffffff81100480ULL);
     EXPECT_FALSE(KernelSymbols::parse("ffffffff81000000 T cap_capable\n")->kernel_text());
+}
+
+// Read on a thread of its own while the tracer loads: copies share the one read, every accessor
+// waits for it, and a failed read is an error from wait() and an empty table, never a crash.
+TEST(KernelSymbols, ReadInTheBackground) {
+    capwise::testing::TempDir t;
+    const std::string path = t.write("kallsyms", kKallsyms).string();
+    auto syms = KernelSymbols::load_in_background(path);
+    const KernelSymbols copy = syms;
+    EXPECT_EQ(copy.name_of(0xffffffff81100083ULL), "cap_capable");
+    EXPECT_TRUE(syms.wait());
+    EXPECT_EQ(syms.describe(0xffffffff81100083ULL), "cap_capable+0x83");
+    ASSERT_TRUE(syms.kernel_text());
+    EXPECT_EQ(syms.kernel_text()->end, 0xffffffff81100480ULL);
+    EXPECT_EQ(syms.size(), copy.size());
+
+    auto missing = KernelSymbols::load_in_background((t.path() / "absent").string());
+    auto waited = missing.wait();
+    ASSERT_FALSE(waited);
+    EXPECT_NE(waited.error().message.find("cannot read"), std::string::npos);
+    EXPECT_EQ(missing.size(), 0U);
+    EXPECT_FALSE(missing.name_of(0xffffffff81100083ULL));
 }
 
 TEST(KernelSymbols, HiddenAddressesAreAnError) {
