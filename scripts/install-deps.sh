@@ -49,6 +49,9 @@ if [ "$set_name" = all ]; then
   # the older-kernel tests: Debian 12's kernel (fetched by apt-get download, never installed)
   # booted under QEMU with an initramfs of busybox-static
   qemu-system-x86 gzip
+  # arm64: Debian's cross compiler against an arm64 root made by mmdebstrap (never installed on
+  # this machine), booted with Debian 12's arm64 kernel under QEMU
+  g++-aarch64-linux-gnu mmdebstrap arch-test qemu-system-arm file
   )
 fi
 

@@ -718,7 +718,9 @@ std::string render(const std::vector<GroupAdvice>& groups, Format format,
             if (g.seccomp) {
                 std::string arches = "native";
                 for (const auto& [arch, calls] : g.seccomp->recording.used) {
-                    if (arch != seccomp::Arch::X86_64) {
+                    // systemd's own names; the host's native family is "native".
+                    if (arch == seccomp::Arch::X86 || arch == seccomp::Arch::X32 ||
+                        arch == seccomp::Arch::Arm) {
                         arches += " " + std::string(seccomp::arch_name(arch));
                     }
                 }

@@ -6,6 +6,7 @@
 #include <array>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <set>
 
 namespace capwise::advise {
 namespace {
@@ -57,10 +58,21 @@ SeccompAdvice make_seccomp_advice(const seccomp::Recording& recording, core::Cap
     seccomp::Profile& p = a.profile;
     p.default_action = "SCMP_ACT_ERRNO";
     p.default_errno = kEperm;
-    p.architectures.emplace_back(seccomp::arch_token(seccomp::Arch::X86_64));
-    for (seccomp::Arch arch : {seccomp::Arch::X86, seccomp::Arch::X32}) {
-        if (a.recording.used.contains(arch)) {
-            p.architectures.emplace_back(seccomp::arch_token(arch));
+    // Each family the workload ran on (amd64 and arm64 nodes of one workload merge into one
+    // profile): its native architecture, and the 32-bit ones only where it made such calls.
+    std::set<seccomp::Arch> natives;
+    for (const auto& [arch, calls] : a.recording.used) {
+        natives.insert(seccomp::family_native(arch));
+    }
+    if (natives.empty()) {
+        natives.insert(seccomp::kNativeArch);
+    }
+    for (seccomp::Arch native : natives) {
+        p.architectures.emplace_back(seccomp::arch_token(native));
+        for (seccomp::Arch arch : seccomp::family(native)) {
+            if (arch != native && a.recording.used.contains(arch)) {
+                p.architectures.emplace_back(seccomp::arch_token(arch));
+            }
         }
     }
     std::set<std::string> names = a.recording.names();

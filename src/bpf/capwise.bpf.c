@@ -31,6 +31,31 @@ char LICENSE[] SEC("license") = "GPL";
 #define TASK_READ(ptr, field) (BTF_TASK() ? (ptr)->field : BPF_CORE_READ(ptr, field))
 #define REGS_READ(regs, field) (BTF_REGS() ? (regs)->field : BPF_CORE_READ(regs, field))
 
+/* What differs between the architectures: where a task's saved user registers keep the system
+ * call's number and first arguments (x0 is already the return value at sys_exit; arm64 keeps the
+ * first argument in orig_x0), the native numbers of clone, prctl and seccomp, and how a 32-bit
+ * (compat) system call is told apart. */
+#if defined(__TARGET_ARCH_x86)
+#define REG_NR orig_ax
+#define REG_ARG0 di
+#define REG_ARG1 si
+#define NR_CLONE 56
+#define NR_PRCTL 157
+#define NR_SECCOMP 317
+#define X32_SYSCALL_BIT 0x40000000
+#define TS_COMPAT 0x0002 /* thread_info.status: in an int 0x80 / sysenter / 32-bit syscall */
+#define in_compat_syscall(task) ((TASK_READ(task, thread_info.status) & TS_COMPAT) != 0)
+#elif defined(__TARGET_ARCH_arm64)
+#define REG_NR syscallno
+#define REG_ARG0 orig_x0
+#define REG_ARG1 regs[1]
+#define NR_CLONE 220
+#define NR_PRCTL 167
+#define NR_SECCOMP 277
+#define TIF_32BIT 22 /* thread_info.flags: an AArch32 process (compat syscalls only) */
+#define in_compat_syscall(task) ((TASK_READ(task, thread_info.flags) & (1UL << TIF_32BIT)) != 0)
+#endif
+
 static __always_inline struct task_struct *current_task(void)
 {
 	if (BTF_TASK())
@@ -432,7 +457,7 @@ static __always_inline __s32 current_syscall(struct task_struct *task)
 	struct pt_regs *regs = task_regs(task);
 	if (!regs)
 		return -1;
-	return (__s32)REGS_READ(regs, orig_ax);
+	return (__s32)REGS_READ(regs, REG_NR);
 }
 
 /* Binary search of the sorted ranges: the kind of the function holding ip, 0 if none.
@@ -866,16 +891,10 @@ int BPF_KRETPROBE(mmap__kretprobe, int ret)
 	return report_mmap_check(ctx, ret, CAPWISE_HOOK_KPROBE);
 }
 
-/* x86_64 numbers of what marks the start of a container's profile, and of clone. */
-#define NR_CLONE 56
-#define NR_PRCTL 157
-#define NR_SECCOMP 317
 #define PR_SET_SECCOMP 22
 #define SECCOMP_MODE_FILTER 2
 #define SECCOMP_SET_MODE_FILTER 1
 #define SECCOMP_FILTER_FLAG_TSYNC 1
-#define X32_SYSCALL_BIT 0x40000000
-#define TS_COMPAT 0x0002
 /* CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET */
 #define CLONE_NEW_MASK 0x7E020000ULL
 
@@ -932,12 +951,16 @@ static __always_inline bool syscall_slot(struct task_struct *task, long id, __u3
 {
 	if (id < 0)
 		return false;
-	*arch = CAPWISE_ARCH_X86_64;
-	if (TASK_READ(task, thread_info.status) & TS_COMPAT)
-		*arch = CAPWISE_ARCH_I386;
+	*arch = CAPWISE_ARCH_NATIVE;
+	if (in_compat_syscall(task))
+		*arch = CAPWISE_ARCH_COMPAT;
+#if defined(__TARGET_ARCH_x86)
 	else if (id & X32_SYSCALL_BIT)
 		*arch = CAPWISE_ARCH_X32;
 	*nr = (__u32)id & ~X32_SYSCALL_BIT;
+#else
+	*nr = (__u32)id;
+#endif
 	return true;
 }
 
@@ -989,27 +1012,27 @@ int BPF_PROG(syscall__enter, struct pt_regs *regs, long id)
 	if (!set)
 		return 0;
 	record_nr(set, arch, nr, false);
-	if (arch == CAPWISE_ARCH_X86_64 && nr == NR_CLONE && !set->flags[CAPWISE_SYSCALLS_CLONE_NS]) {
+	if (arch == CAPWISE_ARCH_NATIVE && nr == NR_CLONE && !set->flags[CAPWISE_SYSCALLS_CLONE_NS]) {
 		struct pt_regs *own = task_regs(task);
-		if (own && (REGS_READ(own, di) & CLONE_NEW_MASK))
+		if (own && (REGS_READ(own, REG_ARG0) & CLONE_NEW_MASK))
 			set_flag(set, CAPWISE_SYSCALLS_CLONE_NS);
 	}
 	return 0;
 }
 
-/* A seccomp filter the current thread just installed (x86_64 calls: runc's prctl, or seccomp(2)
+/* A seccomp filter the current thread just installed (native calls: runc's prctl, or seccomp(2)
  * with its flags): a runtime's or a not-yet-exec'd process's thread is recorded from here on. */
 static __always_inline void note_filter_installed(struct task_struct *task, __u64 pid_tgid,
 						  long ret)
 {
-	if (!follow_tree || ret < 0 || (TASK_READ(task, thread_info.status) & TS_COMPAT))
+	if (!follow_tree || ret < 0 || in_compat_syscall(task))
 		return;
 	struct pt_regs *regs = task_regs(task);
 	if (!regs)
 		return;
-	__u64 nr = REGS_READ(regs, orig_ax);
-	__u64 arg0 = REGS_READ(regs, di);
-	__u64 arg1 = REGS_READ(regs, si);
+	__u64 nr = REGS_READ(regs, REG_NR);
+	__u64 arg0 = REGS_READ(regs, REG_ARG0);
+	__u64 arg1 = REGS_READ(regs, REG_ARG1);
 	bool prctl = nr == NR_PRCTL && arg0 == PR_SET_SECCOMP && arg1 == SECCOMP_MODE_FILTER;
 	bool call = nr == NR_SECCOMP && arg0 == SECCOMP_SET_MODE_FILTER;
 	if (!prctl && !call)
@@ -1046,7 +1069,7 @@ int BPF_PROG(syscall__exit, struct pt_regs *regs, long ret)
 			/* A filter refuses with an error; a call that returns a value was entered
 			 * before the recording began (a container joined mid-wait4). */
 			if (set && own && ret < 0 &&
-			    syscall_slot(task, (long)REGS_READ(own, orig_ax), &arch, &nr) &&
+			    syscall_slot(task, (long)REGS_READ(own, REG_NR), &arch, &nr) &&
 			    nr < CAPWISE_SYSCALLS_PER_ARCH && !entered_before(set, arch, nr))
 				record_nr(set, arch, nr, true);
 		} else {
@@ -1119,7 +1142,7 @@ int BPF_PROG(follow__exec, struct task_struct *task)
 		__u32 arch, nr;
 		struct task_struct *self = current_task();
 		struct pt_regs *regs = record_syscalls ? task_regs(self) : 0;
-		if (regs && syscall_slot(self, (long)REGS_READ(regs, orig_ax), &arch, &nr)) {
+		if (regs && syscall_slot(self, (long)REGS_READ(regs, REG_NR), &arch, &nr)) {
 			struct capwise_syscall_set *set = syscall_set(0);
 			if (set)
 				record_nr(set, arch, nr, false);

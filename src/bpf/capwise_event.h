@@ -132,9 +132,9 @@ enum capwise_follow_state {
  * tracepoint fires after seccomp has let a call through). Key: 0 for a followed process tree, the
  * mount namespace for containers. */
 enum capwise_syscall_arch {
-	CAPWISE_ARCH_X86_64 = 0,
-	CAPWISE_ARCH_I386 = 1, /* TS_COMPAT: int 0x80, sysenter, 32-bit syscall */
-	CAPWISE_ARCH_X32 = 2,  /* __X32_SYSCALL_BIT in the number */
+	CAPWISE_ARCH_NATIVE = 0, /* x86_64; aarch64 */
+	CAPWISE_ARCH_COMPAT = 1, /* i386 (TS_COMPAT: int 0x80, sysenter); arm (AArch32 EL0) */
+	CAPWISE_ARCH_X32 = 2,    /* x86_64 only: __X32_SYSCALL_BIT in the number */
 	CAPWISE_ARCH_COUNT = 3,
 };
 #define CAPWISE_SYSCALLS_PER_ARCH 1024

@@ -102,7 +102,8 @@ struct css_set {
 } __attribute__((preserve_access_index));
 
 struct thread_info {
-	__u32 status; /* x86: TS_COMPAT while the task is in a 32-bit system call */
+	unsigned long flags; /* arm64: TIF_32BIT for an AArch32 process */
+	__u32 status;        /* x86: TS_COMPAT while the task is in a 32-bit system call */
 } __attribute__((preserve_access_index));
 
 struct task_struct {
@@ -118,6 +119,7 @@ struct task_struct {
 	void *stack; /* the kernel stack; the user registers sit at its top */
 } __attribute__((preserve_access_index));
 
+#if defined(__TARGET_ARCH_x86)
 struct pt_regs {
 	unsigned long di;
 	unsigned long si;
@@ -128,6 +130,27 @@ struct pt_regs {
 	unsigned long ip;
 	unsigned long orig_ax;
 } __attribute__((preserve_access_index));
+#elif defined(__TARGET_ARCH_arm64)
+/* What a kprobe's context is cast to by bpf_tracing.h: the uapi layout, never relocated. */
+struct user_pt_regs {
+	__u64 regs[31];
+	__u64 sp;
+	__u64 pc;
+	__u64 pstate;
+};
+/* The kernel's nests the first four in an anonymous union with user_pt_regs; CO-RE finds them
+ * there by name. x0 is the return value by sys_exit; orig_x0 keeps the first argument. */
+struct pt_regs {
+	__u64 regs[31];
+	__u64 sp;
+	__u64 pc;
+	__u64 pstate;
+	__u64 orig_x0;
+	__s32 syscallno;
+} __attribute__((preserve_access_index));
+#else
+#error "capwise's BPF side knows x86_64 and arm64 (__TARGET_ARCH_x86, __TARGET_ARCH_arm64)"
+#endif
 
 #define PF_KTHREAD 0x00200000
 

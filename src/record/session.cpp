@@ -67,8 +67,11 @@ Session::syscalls(const std::function<std::string(std::uint64_t)>& name) const {
 seccomp::Recording to_recording(const trace::RecordedSyscalls& recorded, std::string group) {
     seccomp::Recording r;
     r.group = std::move(group);
-    for (seccomp::Arch arch : seccomp::kArches) {
-        const auto index = static_cast<std::size_t>(arch);
+    for (std::size_t index = 0; index < seccomp::kRecorderArches.size(); ++index) {
+        if (!seccomp::kRecorderArches[index]) {
+            continue; // a slot this machine's kernel never fills
+        }
+        const seccomp::Arch arch = *seccomp::kRecorderArches[index];
         for (std::size_t nr = 0; nr < trace::kSyscallsPerArch; ++nr) {
             if (recorded.entered[index][nr]) {
                 r.add(arch, static_cast<int>(nr));

@@ -6,6 +6,7 @@
 #include "core/proc_status.hpp"
 #include "core/scratch_dir.hpp"
 #include "record/capability_analysis.hpp"
+#include "seccomp/syscall_names.hpp"
 #include "trace/command.hpp"
 
 #include <cerrno>
@@ -22,8 +23,12 @@ namespace {
 // which is where the recorded profile must begin (before runc's own last calls when
 // noNewPrivileges is false). A filter with no rule at all runc does not install.
 nlohmann::json recording_filter() {
+    nlohmann::json arches = nlohmann::json::array();
+    for (seccomp::Arch arch : seccomp::family(seccomp::kNativeArch)) {
+        arches.push_back(seccomp::arch_token(arch));
+    }
     return nlohmann::json{{"defaultAction", "SCMP_ACT_ALLOW"},
-                          {"architectures", {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}},
+                          {"architectures", std::move(arches)},
                           {"syscalls", {{{"names", {"kexec_load"}}, {"action", "SCMP_ACT_LOG"}}}}};
 }
 

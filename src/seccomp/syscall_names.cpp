@@ -17,6 +17,10 @@ std::uint32_t token_of(Arch arch) {
         return SCMP_ARCH_X86;
     case Arch::X32:
         return SCMP_ARCH_X32;
+    case Arch::Aarch64:
+        return SCMP_ARCH_AARCH64;
+    case Arch::Arm:
+        return SCMP_ARCH_ARM;
     }
     return 0;
 }
@@ -31,6 +35,10 @@ std::string_view arch_token(Arch arch) {
         return "SCMP_ARCH_X86";
     case Arch::X32:
         return "SCMP_ARCH_X32";
+    case Arch::Aarch64:
+        return "SCMP_ARCH_AARCH64";
+    case Arch::Arm:
+        return "SCMP_ARCH_ARM";
     }
     return "";
 }
@@ -43,8 +51,23 @@ std::string_view arch_name(Arch arch) {
         return "x86";
     case Arch::X32:
         return "x32";
+    case Arch::Aarch64:
+        return "aarch64";
+    case Arch::Arm:
+        return "arm";
     }
     return "";
+}
+
+Arch family_native(Arch arch) {
+    return arch == Arch::Aarch64 || arch == Arch::Arm ? Arch::Aarch64 : Arch::X86_64;
+}
+
+std::vector<Arch> family(Arch native) {
+    if (family_native(native) == Arch::Aarch64) {
+        return {Arch::Aarch64, Arch::Arm};
+    }
+    return {Arch::X86_64, Arch::X86, Arch::X32};
 }
 
 std::optional<Arch> parse_arch_token(std::string_view token) {

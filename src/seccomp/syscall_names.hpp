@@ -8,21 +8,38 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace capwise::seccomp {
 
-// The architectures an x86_64 kernel runs system calls for; the order is the kernel recorder's
-// (capwise_syscall_arch).
-enum class Arch { X86_64 = 0, X86 = 1, X32 = 2 };
-inline constexpr std::array<Arch, 3> kArches{Arch::X86_64, Arch::X86, Arch::X32};
+// The architectures capwise records and writes profiles for: two families (x86_64 with its i386
+// and x32 system calls; aarch64 with its AArch32 ones), so that recordings from amd64 and arm64
+// nodes of one workload merge into one profile.
+enum class Arch { X86_64 = 0, X86 = 1, X32 = 2, Aarch64 = 3, Arm = 4 };
+inline constexpr std::array<Arch, 5> kArches{Arch::X86_64, Arch::X86, Arch::X32, Arch::Aarch64,
+                                             Arch::Arm};
+// The native architecture of each family, and that of the machine capwise was built for.
+Arch family_native(Arch arch);
+#if defined(__aarch64__)
+inline constexpr Arch kNativeArch = Arch::Aarch64;
+// The kernel recorder's slots (capwise_syscall_arch: native, compat, x32) on this machine.
+inline constexpr std::array<std::optional<Arch>, 3> kRecorderArches{Arch::Aarch64, Arch::Arm,
+                                                                    std::nullopt};
+#else
+inline constexpr Arch kNativeArch = Arch::X86_64;
+inline constexpr std::array<std::optional<Arch>, 3> kRecorderArches{Arch::X86_64, Arch::X86,
+                                                                    Arch::X32};
+#endif
+// The architectures of a family, native first: what a profile for it lists.
+std::vector<Arch> family(Arch native);
 
 // "SCMP_ARCH_X86_64", as OCI and Docker profiles spell it.
 std::string_view arch_token(Arch arch);
-// "x86_64", "x86", "x32": for people, and systemd's SystemCallArchitectures=.
+// "x86_64", "x86", "x32", "aarch64", "arm": libseccomp's names, for people and recordings.
 std::string_view arch_name(Arch arch);
 std::optional<Arch> parse_arch_token(std::string_view token);
 // libseccomp's token for an architecture token of a profile (any architecture it knows, not only
-// the three above); 0 when unknown.
+// the five above); 0 when unknown.
 std::uint32_t libseccomp_arch(std::string_view token);
 
 // "read" for (X86_64, 0); nullopt for a number libseccomp does not name on that architecture.

@@ -5,7 +5,7 @@
 
 namespace capwise::trace {
 
-// "chroot"; "syscall_N" for numbers the build's headers do not know; "" for -1 (no syscall).
+// "chroot"; "syscall_N" for numbers libseccomp does not name natively; "" for -1 (no syscall).
 std::string syscall_name(int number);
 
 } // namespace capwise::trace

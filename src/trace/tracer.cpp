@@ -78,7 +78,11 @@ std::size_t round_up_pow2(std::size_t v) {
 
 core::Error bpf_error(std::string_view what, int err) {
     std::string warning = take_libbpf_warning();
-    std::string message = fmt::format("{}: {}", what, std::strerror(err));
+    // ENOTSUPP (524) is the kernel's own and strerror does not know it: e.g. fexit on an arm64
+    // kernel before 6.4, which has no BPF trampolines for kernel functions.
+    std::string message = err == 524
+                              ? fmt::format("{}: this kernel does not support it (ENOTSUPP)", what)
+                              : fmt::format("{}: {}", what, std::strerror(err));
     if (!warning.empty()) {
         message += fmt::format(" ({})", warning);
     }
@@ -342,7 +346,8 @@ core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& o
                 paranoid > 2) {
                 error.message += fmt::format(
                     "; kernel.perf_event_paranoid is {}: kprobes need CAP_SYS_ADMIN there (set it "
-                    "to 2, or use the fentry hook)",
+                    "to 2, or use the fentry hook where the kernel attaches it: x86_64 5.5+, "
+                    "arm64 6.4+)",
                     paranoid);
             }
             return error;

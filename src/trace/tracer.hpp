@@ -55,7 +55,7 @@ struct TraceOptions {
     bool tally = false;
 };
 
-inline constexpr std::size_t kSyscallArches = 3; // x86_64, i386 (compat), x32
+inline constexpr std::size_t kSyscallArches = 3; // native, compat (32-bit), x32 (x86_64 only)
 inline constexpr std::size_t kSyscallsPerArch = 1024;
 
 // The system calls one workload made, by architecture (index as capwise_syscall_arch).

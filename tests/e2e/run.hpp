@@ -24,8 +24,13 @@ RunResult capwise(std::vector<std::string> args);
 // name: auto resolves to the tracepoint where the kernel has it, else fentry.
 std::string hook_under_test();
 std::string expected_hook();
+// The hook auto takes on this kernel.
+std::string auto_hook();
 // The running kernel is older than Linux MAJOR.MINOR (uname's release).
 bool kernel_before(int major, int minor);
+// The kernel's entry of a system call on this architecture: "__x64_sys_chroot",
+// "__arm64_sys_chroot".
+std::string syscall_wrapper(const std::string& name);
 RunResult shell(const std::string& command);
 
 std::vector<std::string> lines(const std::string& text);

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <thread>
@@ -112,7 +113,7 @@ TEST_F(TraceE2E, ReferenceTableAllowedAsRoot) {
     EXPECT_EQ(e["caps"].get<std::uint64_t>(), std::stoull(caps_hex, nullptr, 16));
     auto names = e["capsNames"];
     EXPECT_NE(std::find(names.begin(), names.end(), "sys_chroot"), names.end());
-    EXPECT_EQ(e["caller"], "__x64_sys_chroot");
+    EXPECT_EQ(e["caller"], syscall_wrapper("chroot"));
     EXPECT_EQ(e["hook"], expected_hook());
     EXPECT_FALSE(e.contains("kstack"));
     // Nothing from capwise itself or from other processes.
@@ -254,13 +255,24 @@ TEST_F(TraceE2E, NoNonAuditNoiseByDefaultAndClassifiedWhenAsked) {
     }
 }
 
+// auto takes the first hook this kernel attaches: the tracepoint (6.14+), else fentry, else
+// kprobe (arm64 before 6.4 refuses fentry's trampolines on kernel functions: ENOTSUPP).
+TEST_F(TraceE2E, AutoTakesTheFirstHookThisKernelAttaches) {
+    auto r = capwise({"trace", "--hook", "auto", "-o", "json", "--", "chroot", "/", "true"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto events = events_of(r);
+    const Json* e = find_event(events, "chroot", "chroot", "SYS_CHROOT");
+    ASSERT_NE(e, nullptr) << describe(events);
+    EXPECT_EQ((*e)["hook"], auto_hook());
+}
+
 TEST_F(TraceE2E, LowMmapIsSeenOnEveryHook) {
     // cap_mmap_addr calls cap_capable inline; kprobe and fentry see it through a hook of its own.
     // Address 0 is below vm.mmap_min_addr, which is never 0 on a sane machine.
     auto min_addr = run({"cat", "/proc/sys/vm/mmap_min_addr"});
     ASSERT_NE(std::stoull(min_addr.out), 0U) << "vm.mmap_min_addr is 0: no check to see";
-    const std::string mmap0 =
-        "my $r = syscall(9, 0, 4096, 3, 0x32, -1, 0); exit($r == 0 ? 0 : 3)"; // MAP_FIXED at 0
+    const std::string mmap0 = "my $r = syscall(" + std::to_string(SYS_mmap) +
+                              ", 0, 4096, 3, 0x32, -1, 0); exit($r == 0 ? 0 : 3)"; // MAP_FIXED at 0
     auto r = trace_json({"--", "perl", "-e", mmap0});
     ASSERT_EQ(r.status, 0) << r.err;
     auto events = events_of(r);
@@ -323,7 +335,8 @@ TEST_F(TraceE2E, KernelStackOnRequest) {
         << stack.dump();
     bool has_syscall = false;
     for (const auto& frame : stack) {
-        has_syscall = has_syscall || frame.get<std::string>().rfind("__x64_sys_chroot", 0) == 0;
+        has_syscall =
+            has_syscall || frame.get<std::string>().rfind(syscall_wrapper("chroot"), 0) == 0;
     }
     EXPECT_TRUE(has_syscall) << stack.dump();
 }

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 #include <linux/audit.h>
+#include <sys/syscall.h>
 
 namespace capwise {
 namespace {
@@ -186,6 +187,39 @@ TEST(SeccompAdvice, CloneRestrictedClone3EnosysAndTiedToCapabilities) {
     EXPECT_TRUE(seccomp::compile_profile(b.profile));
 }
 
+// A workload on amd64 and arm64 nodes: each node's recording names its calls under its own
+// architecture, and the merged profile lists both families (arm64's numbers are not x86_64's).
+TEST(SeccompAdvice, AmdAndArmRecordingsMergeIntoOneProfile) {
+    EXPECT_EQ(seccomp::syscall_name(Arch::Aarch64, 51), "chroot");
+    EXPECT_EQ(seccomp::syscall_name(Arch::Arm, 20), "getpid");
+    EXPECT_EQ(seccomp::parse_arch_token("SCMP_ARCH_AARCH64"), Arch::Aarch64);
+    seccomp::Recording amd;
+    amd.add(Arch::X86_64, 161); // chroot
+    seccomp::Recording arm;
+    arm.add(Arch::Aarch64, 51); // chroot
+    arm.add(Arch::Aarch64, 56); // openat
+    seccomp::merge(amd, arm);
+    auto back =
+        seccomp::parse_recording(nlohmann::json::parse(seccomp::recording_json(amd).dump()));
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(back->used[Arch::Aarch64]["openat"], 1u);
+    auto a = advise::make_seccomp_advice(*back, core::CapSet(), "web");
+    EXPECT_EQ(a.profile.architectures,
+              (std::vector<std::string>{"SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64"}));
+    EXPECT_TRUE(back->names().contains("openat"));
+    auto filter = seccomp::compile_profile(a.profile);
+    ASSERT_TRUE(filter) << filter.error().message;
+    seccomp_data data{};
+    data.arch = AUDIT_ARCH_AARCH64;
+    data.nr = 51; // chroot, by arm64's number
+    EXPECT_TRUE(core::seccomp_allows(core::seccomp_verdict(*filter, data)));
+    data.arch = AUDIT_ARCH_X86_64;
+    data.nr = 161;
+    EXPECT_TRUE(core::seccomp_allows(core::seccomp_verdict(*filter, data)));
+    data.nr = 51; // x86_64's 51 is getsockname: not recorded
+    EXPECT_FALSE(core::seccomp_allows(core::seccomp_verdict(*filter, data)));
+}
+
 TEST(SeccompAdvice, EveryFormatCarriesTheProfile) {
     advise::GroupAdvice g;
     g.group = "web";
@@ -265,6 +299,12 @@ TEST(SeccompAdvice, RefusalsRuntimeCallsAndPartialCoverage) {
 namespace capwise {
 namespace {
 
+#if defined(__aarch64__)
+constexpr std::uint32_t kNative = AUDIT_ARCH_AARCH64;
+#else
+constexpr std::uint32_t kNative = AUDIT_ARCH_X86_64;
+#endif
+
 // The filter's answer computed in user space must be the kernel's: libseccomp's own program for
 // a profile, run on seccomp_data as the kernel fills it.
 TEST(SeccompVerdict, TheCompiledProfileAnswersAsTheKernelWould) {
@@ -277,21 +317,22 @@ TEST(SeccompVerdict, TheCompiledProfileAnswersAsTheKernelWould) {
     ASSERT_TRUE(profile) << profile.error().message;
     auto filter = seccomp::compile_profile(*profile);
     ASSERT_TRUE(filter) << filter.error().message;
-    auto verdict = [&](int nr, std::uint64_t arg0 = 0, std::uint32_t arch = AUDIT_ARCH_X86_64) {
+    // No "architectures": the native one, with its own numbers.
+    auto verdict = [&](long nr, std::uint64_t arg0 = 0, std::uint32_t arch = kNative) {
         seccomp_data data{};
-        data.nr = nr;
+        data.nr = static_cast<int>(nr);
         data.arch = arch;
         data.args[0] = arg0;
         return core::seccomp_verdict(*filter, data);
     };
-    EXPECT_TRUE(core::seccomp_allows(verdict(0)));  // read
-    EXPECT_TRUE(core::seccomp_allows(verdict(59))); // execve
-    EXPECT_EQ(verdict(1), SECCOMP_RET_ERRNO | 38U); // write: the default
-    EXPECT_EQ(core::seccomp_verdict_text(verdict(1)), "returns ENOSYS");
-    EXPECT_EQ(verdict(62), SECCOMP_RET_KILL_PROCESS);   // kill
-    EXPECT_TRUE(core::seccomp_allows(verdict(135, 8))); // personality(8)
-    EXPECT_FALSE(core::seccomp_allows(verdict(135, 0)));
-    EXPECT_FALSE(core::seccomp_allows(verdict(0, 0, 0x12345678))); // an unknown architecture
+    EXPECT_TRUE(core::seccomp_allows(verdict(SYS_read)));
+    EXPECT_TRUE(core::seccomp_allows(verdict(SYS_execve)));
+    EXPECT_EQ(verdict(SYS_write), SECCOMP_RET_ERRNO | 38U); // the default
+    EXPECT_EQ(core::seccomp_verdict_text(verdict(SYS_write)), "returns ENOSYS");
+    EXPECT_EQ(verdict(SYS_kill), SECCOMP_RET_KILL_PROCESS);
+    EXPECT_TRUE(core::seccomp_allows(verdict(SYS_personality, 8)));
+    EXPECT_FALSE(core::seccomp_allows(verdict(SYS_personality, 0)));
+    EXPECT_FALSE(core::seccomp_allows(verdict(SYS_read, 0, 0x12345678))); // an unknown architecture
 }
 
 TEST(SeccompVerdict, AProgramTheKernelWouldRefuseNeverAllows) {

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sys/syscall.h>
 #include <thread>
 
 namespace capwise::trace {
@@ -180,7 +181,7 @@ TEST(Events, DecodeAndResolve) {
     raw.ret = -1;
     raw.audit = 1;
     raw.hook = CAPWISE_HOOK_TRACEPOINT;
-    raw.syscall = 161;
+    raw.syscall = SYS_chroot;
     raw.cap_effective = 0x3;
     raw.caller_ip = 0xffffffff81100410ULL;
     std::memcpy(raw.comm, "chroot\0junk", 11);
@@ -193,7 +194,7 @@ TEST(Events, DecodeAndResolve) {
     auto syms = KernelSymbols::parse(kKallsyms);
     resolve(*e, *syms);
     EXPECT_EQ(e->caller, "__x64_sys_chroot");
-    EXPECT_EQ(syscall_name(161), "chroot");
+    EXPECT_EQ(syscall_name(SYS_chroot), "chroot"); // the native number (161 on x86_64, 51 on arm64)
     EXPECT_EQ(syscall_name(-1), "");
     EXPECT_EQ(syscall_name(99999), "syscall_99999");
 }
@@ -233,7 +234,7 @@ TEST(Render, JsonLinesUseInspektorGadgetFieldNames) {
     e.tid = 3277678;
     e.ppid = 1;
     e.comm = std::string("ch\"root\x01\xff", 9);
-    e.syscall = 161;
+    e.syscall = SYS_chroot;
     e.cap = 18;
     e.ret = 0;
     e.caps = core::CapSet(0x3fffffffffULL);

@@ -8,8 +8,16 @@
 # this test (its own sources list, lists and cache under CAPWISE_VM_DIR); the machine's apt
 # sources are never touched.
 #
+# With CAPWISE_VM_ARCH=arm64 the kernel is linux-image-arm64, booted by qemu-system-aarch64 (virt
+# machine, TCG), and the guest's root is an arm64 Debian root (CAPWISE_VM_ROOT, made by
+# tests/vm/arm64.sh) with the checkout bound into it at its own path: E2E_BINARY is then a cross
+# build.
+#
 # usage: tests/vm/run.sh E2E_BINARY [GTEST_FILTER]
 # env:   CAPWISE_VM_SUITE   the Debian suite whose kernel boots (default bookworm)
+#        CAPWISE_VM_ARCH    amd64 (default) or arm64
+#        CAPWISE_VM_ROOT    arm64 only: the guest's root directory
+#        CAPWISE_VM_UNIT    a unit-test binary the guest runs first (verdict: hook=unit)
 #        CAPWISE_VM_DIR     cache for the kernel package and the initramfs (default build/vm)
 #        CAPWISE_VM_HOOKS   hooks to run the tests with (default "kprobe fentry auto")
 #        CAPWISE_VM_TIMEOUT seconds before the guest is killed (default 1500)
@@ -28,13 +36,25 @@ hooks=${CAPWISE_VM_HOOKS:-kprobe fentry auto}
 timeout_s=${CAPWISE_VM_TIMEOUT:-1500}
 accel=${CAPWISE_VM_ACCEL:-tcg}
 boots=${CAPWISE_VM_BOOTS:-1}
+arch=${CAPWISE_VM_ARCH:-amd64}
+tag=; [ "$arch" = amd64 ] || tag=-$arch # the cache's names, amd64's as they always were
 mkdir -p "$dir"
 dir=$(realpath "$dir")
 
 say() { echo "vm: $*"; }
 [ "$(id -u)" -eq 0 ] || { say "needs root (9p passthrough of /, and the tests trace)"; exit 1; }
-command -v qemu-system-x86_64 >/dev/null || { say "qemu-system-x86_64 missing (make deps)"; exit 1; }
+case $arch in
+  amd64) qemu=qemu-system-x86_64 guest_root=/ busybox=/bin/busybox ;;
+  arm64)
+    qemu=qemu-system-aarch64
+    guest_root=$(realpath "${CAPWISE_VM_ROOT:?CAPWISE_VM_ROOT: the arm64 root (tests/vm/arm64.sh)}")
+    busybox=$guest_root/bin/busybox
+    ;;
+  *) say "unknown arch '$arch' (amd64, arm64)"; exit 1 ;;
+esac
+command -v $qemu >/dev/null || { say "$qemu missing (make deps)"; exit 1; }
 [ -x /bin/busybox ] || { say "busybox (busybox-static) missing (make deps)"; exit 1; }
+[ -f "$busybox" ] || { say "$busybox missing (busybox-static of the guest's root)"; exit 1; }
 
 # 1. The kernel: the package the suite's linux-image-amd64 points at, unpacked, never installed.
 case $suite in
@@ -46,17 +66,17 @@ mirror=${CAPWISE_VM_MIRROR:-$(grep -rhoE 'https?://[^ ]+/debian/?( |$)' /etc/apt
 mirror=${mirror:-http://deb.debian.org/debian}
 mirror=${mirror%/}
 security_mirror=${mirror%/debian}/debian-security
-apt_dir=$dir/apt-$suite
+apt_dir=$dir/apt-$suite$tag
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
 printf 'deb %s %s main\ndeb %s %s main\n' "$mirror" "$suite" "$security_mirror" "$security" \
   >"$apt_dir/sources.list"
 apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o Dir::Etc::SourceParts=/nonexistent
-  -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache" -o APT::Architecture=amd64
+  -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache" -o APT::Architecture=$arch
   -o APT::Sandbox::User=root)
 # apt on the network, bounded: a mirror that stops answering fails the test, it does not hang it.
 apt_get() { timeout -k 10 300 apt-get "${apt_opts[@]}" "$@"; }
 newest_image() {
-  apt-cache "${apt_opts[@]}" depends linux-image-amd64 2>/dev/null |
+  apt-cache "${apt_opts[@]}" depends linux-image-$arch 2>/dev/null |
     awk '/Depends: linux-image-/ {print $2; exit}' || true
 }
 pkg=$(newest_image)
@@ -64,7 +84,7 @@ if [ -z "$pkg" ]; then
   apt_get update -qq || { say "apt update of $suite from $mirror failed"; exit 1; }
   pkg=$(newest_image)
 fi
-[ -n "$pkg" ] || { say "$suite has no linux-image-amd64"; exit 1; }
+[ -n "$pkg" ] || { say "$suite has no linux-image-$arch"; exit 1; }
 kdir=$dir/$pkg
 if [ ! -f "$kdir/.unpacked" ]; then
   rm -rf "$kdir" && mkdir -p "$kdir/deb"
@@ -86,7 +106,7 @@ moddir=$kdir/root/lib/modules/$kver
 stage=$(mktemp -d "$dir/initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/modules"
-cp /bin/busybox "$stage/bin/busybox"
+cp "$busybox" "$stage/bin/busybox"
 cp "$here/init.sh" "$stage/init"
 # The 9p root and its virtio transport, with what each module depends on (read from its
 # .modinfo, dependencies first); what the kernel has built in needs nothing. No kmod needed.
@@ -121,17 +141,17 @@ add_module() {
 : >"$stage/modules/order"
 for m in virtio_pci 9pnet_virtio 9p; do add_module "$m"; done
 echo "${CAPWISE_VM_SCRIPT:-$here/guest.sh}" >"$stage/guest-script"
-echo "$e2e $filter $hooks" >"$stage/guest-args"
+echo "$e2e $filter ${CAPWISE_VM_UNIT:--} $hooks" >"$stage/guest-args"
 # Paths the guest must see although its /tmp, /run and /root are its own: the checkout (a CI
 # clone may live under /tmp) and the test binary's directory.
 repo=$(realpath "$here/../..")
 printf '%s\n' "$repo" "$(dirname "$e2e")" >"$stage/binds"
-(cd "$stage" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$dir/initramfs-$suite.gz"
+(cd "$stage" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$dir/initramfs-$suite$tag.gz"
 
 # 3. Boot, as many times as asked; every boot must pass every hook, with no kernel complaint.
 failed=0
 for boot in $(seq "$boots"); do
-  log=$dir/console-$suite-$boot.log
+  log=$dir/console-$suite$tag-$boot.log
   say "boot $boot/$boots: $suite $pkg, $accel, hooks: $hooks (console: $log)"
   start=$(date +%s)
   # softlockup_panic: a CPU stuck at teardown fails the run with its backtrace instead of
@@ -146,14 +166,27 @@ for boot in $(seq "$boots"); do
   # still SMP.
   accel_opts=$accel
   [ "$accel" = tcg ] && accel_opts="tcg,thread=single"
-  timeout -k 10 "$timeout_s" qemu-system-x86_64 -accel "$accel_opts" -cpu max -smp 2 -m 2048 \
-    -nodefaults -display none -no-reboot -monitor none -serial "file:$log" \
-    -kernel "$vmlinuz" -initrd "$dir/initramfs-$suite.gz" \
-    -append "console=ttyS0 rdinit=/init panic=-1 softlockup_panic=1 watchdog_thresh=30 hung_task_panic=1 mitigations=off loglevel=4" \
-    -virtfs local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap ||
+  common=(-smp 2 -m 2048 -nodefaults -display none -no-reboot -monitor none -serial "file:$log"
+    -kernel "$vmlinuz" -initrd "$dir/initramfs-$suite$tag.gz")
+  append="rdinit=/init panic=-1 softlockup_panic=1 watchdog_thresh=30 hung_task_panic=1 mitigations=off loglevel=4"
+  share="local,path=$guest_root,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap"
+  if [ "$arch" = amd64 ]; then
+    timeout -k 10 "$timeout_s" qemu-system-x86_64 -accel "$accel_opts" -cpu max "${common[@]}" \
+      -append "console=ttyS0 $append" -virtfs "$share"
+  else
+    # The checkout and the test binary's directory, bound into the arm64 root at their own paths
+    # in a mount namespace of QEMU's alone (gone with it; nothing stays mounted on this machine).
+    binds=""
+    for path in "$repo" "$(dirname "$e2e")"; do
+      binds+="mkdir -p '$guest_root$path' && mount --bind '$path' '$guest_root$path' && "
+    done
+    timeout -k 10 "$timeout_s" unshare -m --propagation private sh -c "$binds exec \"\$@\"" sh \
+      qemu-system-aarch64 -machine virt -accel "$accel_opts" -cpu max "${common[@]}" \
+      -append "console=ttyAMA0 $append" -virtfs "$share"
+  fi ||
     say "qemu exited $? after $(($(date +%s) - start)) s"
   say "boot $boot took $(($(date +%s) - start)) s"
-  for hook in $hooks; do
+  for hook in ${CAPWISE_VM_UNIT:+unit} $hooks; do
     line=$(grep -a "^CAPWISE-VM-RESULT hook=$hook " "$log" || true)
     if [ -z "$line" ]; then
       say "boot $boot: no result for hook $hook"

@@ -30,6 +30,7 @@ int main(int argc, char **argv) {
         printf("joined\n");
         return 0;
     }
+#if defined(__x86_64__)
     if (strcmp(argv[1], "int80") == 0) {
         long r;
         __asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");
@@ -46,5 +47,11 @@ int main(int argc, char **argv) {
         printf(r == (long)getpgrp() ? "int80-getpgrp ok\n" : "int80-getpgrp: %ld\n", r);
         return 0;
     }
+#else
+    if (strncmp(argv[1], "int80", 5) == 0) {
+        fprintf(stderr, "%s: the 32-bit int 0x80 entry is x86_64's\n", argv[1]);
+        return 3;
+    }
+#endif
     return 2;
 }
