@@ -12,8 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(realpath ./build/capwise)
 storm=$(realpath ./build/cap_storm)
-n=${N:-300000}
-cycles=${CYCLES:-3}
+n=${N:-1000000}
+cycles=${CYCLES:-5}
 [ "$(id -u)" -eq 0 ] || { echo "trace_bench: needs root"; exit 1; }
 kind=setuid
 . bench/storm_lib.sh

@@ -42,6 +42,10 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_CLONE 56
 #define NR_PRCTL 157
 #define NR_SECCOMP 317
+#define NR_EXECVE 59
+#define NR_EXECVEAT 322
+#define NR_COMPAT_EXECVE 11 /* i386's */
+#define NR_COMPAT_EXECVEAT 358
 #define X32_SYSCALL_BIT 0x40000000
 #define TS_COMPAT 0x0002 /* thread_info.status: in an int 0x80 / sysenter / 32-bit syscall */
 #define in_compat_syscall(task) ((TASK_READ(task, thread_info.status) & TS_COMPAT) != 0)
@@ -52,6 +56,10 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_CLONE 220
 #define NR_PRCTL 167
 #define NR_SECCOMP 277
+#define NR_EXECVE 221
+#define NR_EXECVEAT 281
+#define NR_COMPAT_EXECVE 11 /* arm's */
+#define NR_COMPAT_EXECVEAT 387
 #define TIF_32BIT 22 /* thread_info.flags: an AArch32 process (compat syscalls only) */
 #define in_compat_syscall(task) ((TASK_READ(task, thread_info.flags) & (1UL << TIF_32BIT)) != 0)
 #endif
@@ -261,6 +269,19 @@ struct {
 	__type(value, struct classification);
 } classified SEC(".maps");
 
+/* Each CPU's last classification, asked before `classified`: a storm repeats one key, and an
+ * array lookup the verifier inlines costs a fraction of hashing the key. */
+struct last_classification {
+	struct classify_key key;
+	struct classification c;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct last_classification);
+} last_classified SEC(".maps");
+
 /* Cgroups that have had an event (with wake_new_cgroup): the first one wakes the reader at once,
  * so user space learns of a container while its runtime still keeps its state. */
 struct {
@@ -419,9 +440,11 @@ static __always_inline __u64 current_mntns(struct task_struct *task)
 }
 
 /* The task's cgroup on the v2 hierarchy; where it sits at the v2 root (a v1 or hybrid host whose
- * runtime does not use the unified hierarchy), its cgroup in the v1 pids hierarchy. */
-static __always_inline struct kernfs_node *task_cgroup(struct task_struct *task,
-							struct capwise_event *e)
+ * runtime does not use the unified hierarchy), its cgroup in the v1 pids hierarchy. Returns the
+ * address of the cgroup's directory name, read only for checks that cross the ring buffer. The
+ * chain is plain loads from the current task, where the kernel allows them: as probe reads, its
+ * five steps cost a streamed check more than the rest of its program. */
+static __always_inline const char *task_cgroup(struct task_struct *task, struct capwise_event *e)
 {
 	struct css_set *cgroups = TASK_READ(task, cgroups);
 	struct cgroup *cgrp = TASK_READ(cgroups, dfl_cgrp);
@@ -430,22 +453,21 @@ static __always_inline struct kernfs_node *task_cgroup(struct task_struct *task,
 	    bpf_core_enum_value_exists(enum cgroup_subsys_id, pids_cgrp_id)) {
 		int id = bpf_core_enum_value(enum cgroup_subsys_id, pids_cgrp_id);
 		struct cgroup_subsys_state *css = 0;
-		if (id >= 0 && id < 16)
-			css = BPF_CORE_READ(cgroups, subsys[id]);
+		if (id >= 0 && id < 16) /* a constant once loaded: a fixed offset the verifier allows */
+			css = TASK_READ(cgroups, subsys[id]);
 		if (css) {
-			cgrp = BPF_CORE_READ(css, cgroup);
+			cgrp = TASK_READ(css, cgroup);
 			mark = CAPWISE_CGROUP_V1;
 		}
 	}
-	struct kernfs_node *kn = BPF_CORE_READ(cgrp, kn);
-	e->cgroup_id = BPF_CORE_READ(kn, id) | mark;
-	return kn;
+	struct kernfs_node *kn = TASK_READ(cgrp, kn);
+	e->cgroup_id = TASK_READ(kn, id) | mark;
+	return TASK_READ(kn, name);
 }
 
 /* The cgroup's directory name: read only for checks that cross the ring buffer. */
-static __always_inline void cgroup_name(struct kernfs_node *kn, struct capwise_event *e)
+static __always_inline void cgroup_name(const char *name, struct capwise_event *e)
 {
-	const char *name = BPF_CORE_READ(kn, name);
 	if (bpf_probe_read_kernel_str(e->cgroup, sizeof(e->cgroup), name) < 0)
 		e->cgroup[0] = 0;
 }
@@ -458,6 +480,28 @@ static __always_inline __s32 current_syscall(struct task_struct *task)
 	if (!regs)
 		return -1;
 	return (__s32)REGS_READ(regs, REG_NR);
+}
+
+/* The architecture and number of the current system call: 1024 numbers per architecture. */
+static __always_inline bool syscall_slot(struct task_struct *task, long id, __u32 *arch,
+					 __u32 *nr)
+{
+	if (id < 0)
+		return false;
+	*arch = CAPWISE_ARCH_NATIVE;
+	if (in_compat_syscall(task))
+		*arch = CAPWISE_ARCH_COMPAT;
+#if defined(__TARGET_ARCH_x86)
+	else if (id & X32_SYSCALL_BIT)
+		*arch = CAPWISE_ARCH_X32;
+	*nr = (__u32)id & ~X32_SYSCALL_BIT;
+#else
+	*nr = (__u32)id;
+	if (*arch == CAPWISE_ARCH_COMPAT && id >= CAPWISE_ARM_PRIVATE_BASE &&
+	    id < CAPWISE_ARM_PRIVATE_BASE + 16)
+		*nr = CAPWISE_ARM_PRIVATE_SLOT + (__u32)(id - CAPWISE_ARM_PRIVATE_BASE);
+#endif
+	return true;
 }
 
 /* Binary search of the sorted ranges: the kind of the function holding ip, 0 if none.
@@ -541,9 +585,22 @@ static __always_inline __u32 classify(void *ctx, struct capwise_event_with_stack
 				      bool from_stack_audit, const struct classify_key *key)
 {
 	bool reuse = !want_stack && !exact_stacks;
+	__u32 zero = 0;
+	struct last_classification *last = reuse ? bpf_map_lookup_elem(&last_classified, &zero) : 0;
+	if (last && last->key.tgid == key->tgid && last->key.syscall == key->syscall &&
+	    last->key.cap == key->cap && last->key.ret == key->ret) {
+		buf->event.caller_ip = last->c.caller_ip;
+		buf->event.kstack_len = 0;
+		apply_kinds(&buf->event, last->c.kinds, from_stack_audit);
+		return last->c.kinds;
+	}
 	if (reuse) {
 		struct classification *known = bpf_map_lookup_elem(&classified, key);
 		if (known) {
+			if (last) {
+				last->key = *key;
+				last->c = *known;
+			}
 			buf->event.caller_ip = known->caller_ip;
 			buf->event.kstack_len = 0;
 			apply_kinds(&buf->event, known->kinds, from_stack_audit);
@@ -578,6 +635,10 @@ static __always_inline __u32 classify(void *ctx, struct capwise_event_with_stack
 	if (reuse) {
 		struct classification c = {.caller_ip = caller, .kinds = kinds};
 		bpf_map_update_elem(&classified, key, &c, BPF_ANY);
+		if (last) {
+			last->key = *key;
+			last->c = c;
+		}
 	}
 	return kinds;
 }
@@ -642,13 +703,22 @@ static __always_inline int handle_check(void *ctx, const struct cred *cred,
 		return 0;
 	}
 	struct task_struct *task = current_task();
-	__u64 mntns = current_mntns(task);
+	/* Before the dedup only where a filter or the dedup's key needs it: a followed tree's
+	 * repeats, most of a --unique storm, are dropped without it. */
+	bool mntns_first = filter_mntns || (unique && !follow_tree);
+	__u64 mntns = mntns_first ? current_mntns(task) : 0;
 	bool in_set = filter_mntns && bpf_map_lookup_elem(&mntns_set, &mntns);
 	if (filter_mntns && in_set == exclude_mntns) {
 		count(CAPWISE_COUNT_FILTERED);
 		return 0;
 	}
 	__s32 syscall = current_syscall(task);
+
+	/* A 32-bit task's calls have numbers of their own (i386's 213 is setuid32, x86_64's is
+	 * epoll_create): the event says which table names its syscall. */
+	__u32 arch = CAPWISE_ARCH_NATIVE, nr;
+	if (!syscall_slot(task, syscall, &arch, &nr))
+		arch = CAPWISE_ARCH_NATIVE;
 
 	struct capwise_unique_key key = {};
 	__u64 *tree_word = 0, tree_bit = 0;
@@ -657,12 +727,18 @@ static __always_inline int handle_check(void *ctx, const struct cred *cred,
 		key.cap = cap;
 		key.syscall = syscall;
 		key.verdict = ret == 0;
-		tree_word = follow_tree ? tree_seen_word(cap, syscall, ret == 0, &tree_bit) : 0;
+		key.arch = arch;
+		tree_word = follow_tree && arch == CAPWISE_ARCH_NATIVE
+				    ? tree_seen_word(cap, syscall, ret == 0, &tree_bit)
+				    : 0;
 		if (tree_word ? (*tree_word & tree_bit) != 0 : !!bpf_map_lookup_elem(&seen, &key)) {
 			count(CAPWISE_COUNT_DEDUPED);
 			return 0;
 		}
 	}
+
+	if (!mntns_first)
+		mntns = current_mntns(task);
 
 	__u32 zero = 0;
 	struct capwise_event_with_stack *buf = bpf_map_lookup_elem(&scratch, &zero);
@@ -729,7 +805,7 @@ static __always_inline int handle_check(void *ctx, const struct cred *cred,
 		e->borrowed = (eff.val & ~CRED_CAPS(real, cap_permitted)) != 0 ||
 			      checked_ns != TASK_READ(real, user_ns);
 	}
-	struct kernfs_node *kn = task_cgroup(task, e);
+	const char *cgroup_dir = task_cgroup(task, e);
 	/* Compared through a copy the compiler cannot see through: knowing the two equal, it would
 	 * read through either, and only `own` is a pointer the verifier lets it load from. */
 	__u64 own_address = (__u64)own;
@@ -754,6 +830,7 @@ static __always_inline int handle_check(void *ctx, const struct cred *cred,
 	else
 		e->target_userns = BPF_CORE_READ(target_ns, ns.inum);
 	e->syscall = syscall;
+	e->syscall_arch = arch;
 	e->cap = cap;
 	e->ret = ret;
 	e->hook = hook;
@@ -761,9 +838,10 @@ static __always_inline int handle_check(void *ctx, const struct cred *cred,
 	/* A repeat of an allowed check already sent is one added to its tally. A key enters the
 	 * tally only once its first check is in the ring buffer (so user space knows whose count it
 	 * is); a check racing it on another CPU is sent whole, which counts it just as well. */
-	struct capwise_tally_key tkey = {};
+	struct capwise_tally_key tkey; /* zeroed (padding too, it is a hash key) only when used */
 	bool tallied = tally && ret == 0;
 	if (tallied) {
+		__builtin_memset(&tkey, 0, sizeof(tkey));
 		tally_key(&tkey, e);
 		__u64 *repeats = bpf_map_lookup_elem(&tallies, &tkey);
 		if (repeats) {
@@ -772,7 +850,7 @@ static __always_inline int handle_check(void *ctx, const struct cred *cred,
 			return 0;
 		}
 	}
-	cgroup_name(kn, e);
+	cgroup_name(cgroup_dir, e);
 	if (want_results && ret != 0 && syscall >= 0) {
 		__u32 tid = (__u32)pid_tgid;
 		bpf_map_update_elem(&pending_denies, &tid, &syscall, BPF_ANY);
@@ -943,25 +1021,6 @@ static __always_inline struct capwise_syscall_set *syscall_set(__u64 key)
 	if (!set)
 		count(CAPWISE_COUNT_UNRECORDED);
 	return set;
-}
-
-/* The architecture and number of the current system call: 1024 numbers per architecture. */
-static __always_inline bool syscall_slot(struct task_struct *task, long id, __u32 *arch,
-					 __u32 *nr)
-{
-	if (id < 0)
-		return false;
-	*arch = CAPWISE_ARCH_NATIVE;
-	if (in_compat_syscall(task))
-		*arch = CAPWISE_ARCH_COMPAT;
-#if defined(__TARGET_ARCH_x86)
-	else if (id & X32_SYSCALL_BIT)
-		*arch = CAPWISE_ARCH_X32;
-	*nr = (__u32)id & ~X32_SYSCALL_BIT;
-#else
-	*nr = (__u32)id;
-#endif
-	return true;
 }
 
 /* Read first: after warm-up every call is a plain load, and no cache line is dirtied. */
@@ -1142,7 +1201,16 @@ int BPF_PROG(follow__exec, struct task_struct *task)
 		__u32 arch, nr;
 		struct task_struct *self = current_task();
 		struct pt_regs *regs = record_syscalls ? task_regs(self) : 0;
-		if (regs && syscall_slot(self, (long)REGS_READ(regs, REG_NR), &arch, &nr)) {
+		long id = regs ? (long)REGS_READ(regs, REG_NR) : -1;
+		if (regs && syscall_slot(self, id, &arch, &nr)) {
+			/* The exec was called in its caller's mode, which the exec itself may have
+			 * changed (an AArch64 process that execs an AArch32 program is TIF_32BIT by
+			 * now, and the reverse): its number tells, as no native exec number is a
+			 * compat one's exec and the reverse. */
+			if (id == NR_EXECVE || id == NR_EXECVEAT)
+				arch = CAPWISE_ARCH_NATIVE;
+			else if (id == NR_COMPAT_EXECVE || id == NR_COMPAT_EXECVEAT)
+				arch = CAPWISE_ARCH_COMPAT;
 			struct capwise_syscall_set *set = syscall_set(0);
 			if (set)
 				record_nr(set, arch, nr, false);

@@ -72,7 +72,8 @@ struct capwise_event {
 	 * capabilities beyond its own permitted set, or another user namespace. overlayfs checks its
 	 * mounter's credentials this way (override_creds); such checks are not the task's needs. */
 	__u8 borrowed;
-	__u8 pad[7];
+	__u8 syscall_arch; /* enum capwise_syscall_arch: the table that names `syscall` */
+	__u8 pad[6];
 	char comm[CAPWISE_COMM_LEN];
 	char cgroup[CAPWISE_CGROUP_LEN]; /* the cgroup's directory name (a container id is in it) */
 };
@@ -138,6 +139,11 @@ enum capwise_syscall_arch {
 	CAPWISE_ARCH_COUNT = 3,
 };
 #define CAPWISE_SYSCALLS_PER_ARCH 1024
+/* AArch32's private calls (__ARM_NR_BASE + 1..6: breakpoint, cacheflush, usr26, usr32, set_tls,
+ * get_tls; every AArch32 C library calls set_tls) sit far above its table, which ends near 470:
+ * the recorder keeps them in its compat table's last 16 slots. */
+#define CAPWISE_ARM_PRIVATE_BASE 0xf0000
+#define CAPWISE_ARM_PRIVATE_SLOT (CAPWISE_SYSCALLS_PER_ARCH - 16)
 /* Indexes of a set's `flags` bytes. */
 enum capwise_syscall_flag {
 	CAPWISE_SYSCALLS_CLONE_NS = 0,     /* clone with a CLONE_NEW* flag */
@@ -160,7 +166,7 @@ struct capwise_unique_key {
 	__s32 cap;
 	__s32 syscall;
 	__u32 verdict;
-	__u32 pad;
+	__u32 arch; /* enum capwise_syscall_arch */
 };
 
 /* Key of the node agent's tally: an allowed check in every detail its evidence keeps. The first

@@ -90,6 +90,10 @@ std::string cell(const trace::TraceEvent& e, const container::Container* ct, Tra
     case TraceColumn::Comm:
         return core::escape_controls(e.comm); // escaped when decoded; a guard for other sources
     case TraceColumn::Syscall:
+        if (e.syscall_arch != trace::SyscallArch::Native) {
+            return fmt::format("{} ({})", trace::syscall_name(e.syscall, e.syscall_arch),
+                               trace::syscall_arch_name(e.syscall_arch));
+        }
         return trace::syscall_name(e.syscall);
     case TraceColumn::Uid:
         return std::to_string(e.uid);
@@ -151,6 +155,12 @@ std::size_t utf8_length(std::string_view s, std::size_t i) {
         return 0; // overlong, beyond U+10FFFF, or a surrogate
     }
     return n;
+}
+
+template <typename Integer>
+void append_number(std::string& out, Integer value) {
+    const fmt::format_int text(value);
+    out.append(text.data(), text.size());
 }
 
 } // namespace
@@ -259,6 +269,19 @@ const std::string& TraceRenderer::caps_names_json(core::CapSet caps) {
     return caps_cache_.emplace(caps.bits(), std::move(out)).first->second;
 }
 
+const std::string& TraceRenderer::cap_name_json(int cap) {
+    auto index = static_cast<std::size_t>(cap);
+    if (cap < 0 || index >= cap_names_.size()) {
+        other_cap_name_.clear();
+        append_json_string(other_cap_name_, core::cap_k8s_name(cap));
+        return other_cap_name_;
+    }
+    if (cap_names_[index].empty()) {
+        append_json_string(cap_names_[index], core::cap_k8s_name(cap));
+    }
+    return cap_names_[index];
+}
+
 void TraceRenderer::render(const trace::TraceEvent& e, const container::Container* ct,
                            std::string& out) {
     if (!json_) {
@@ -274,33 +297,51 @@ void TraceRenderer::render(const trace::TraceEvent& e, const container::Containe
         out.push_back('\n');
         return;
     }
-    auto it = std::back_inserter(out);
-    fmt::format_to(it,
-                   "{{\"timestamp\":{},\"mountnsid\":{},\"pid\":{},\"tid\":{},\"ppid\":{},"
-                   "\"comm\":",
-                   e.timestamp_ns, e.mntns, e.pid, e.tid, e.ppid);
-    append_json_string(out, e.comm);
-    out += ",\"syscall\":";
-    append_json_string(out, trace::syscall_name(e.syscall));
-    fmt::format_to(it,
-                   ",\"uid\":{},\"gid\":{},\"cap\":{},\"capName\":\"{}\",\"audit\":{},"
-                   "\"verdict\":\"{}\",\"insetid\":{},\"targetuserns\":{},\"currentuserns\":{},"
-                   "\"caps\":{},\"capsNames\":",
-                   e.uid, e.gid, e.cap, core::cap_k8s_name(e.cap), e.audit ? 1 : 0,
-                   e.allowed() ? "Allow" : "Deny", e.insetid ? "true" : "false", e.target_userns,
-                   e.current_userns, e.caps.bits());
+    // Field by field: at a storm's 400,000 events a second, parsing format strings was half of
+    // the reader's time, and a reader that falls behind loses events. Each piece starts with its
+    // separator and key.
+    auto number = [&out](std::string_view key, auto value) {
+        out += key;
+        append_number(out, value);
+    };
+    auto text = [&out](std::string_view key, std::string_view value) {
+        out += key;
+        append_json_string(out, value);
+    };
+    number("{\"timestamp\":", e.timestamp_ns);
+    number(",\"mountnsid\":", e.mntns);
+    number(",\"pid\":", e.pid);
+    number(",\"tid\":", e.tid);
+    number(",\"ppid\":", e.ppid);
+    text(",\"comm\":", e.comm);
+    text(",\"syscall\":", trace::syscall_name_view(e.syscall, e.syscall_arch));
+    if (e.syscall_arch != trace::SyscallArch::Native) {
+        // A 32-bit task's call: named from its own table, which the field says.
+        text(",\"syscallArch\":", trace::syscall_arch_name(e.syscall_arch));
+    }
+    number(",\"uid\":", e.uid);
+    number(",\"gid\":", e.gid);
+    number(",\"cap\":", e.cap);
+    out += ",\"capName\":";
+    out += cap_name_json(e.cap);
+    out += e.audit ? ",\"audit\":1" : ",\"audit\":0";
+    out += e.allowed() ? ",\"verdict\":\"Allow\"" : ",\"verdict\":\"Deny\"";
+    out += e.insetid ? ",\"insetid\":true" : ",\"insetid\":false";
+    number(",\"targetuserns\":", e.target_userns);
+    number(",\"currentuserns\":", e.current_userns);
+    number(",\"caps\":", e.caps.bits());
+    out += ",\"capsNames\":";
     out += caps_names_json(e.caps);
-    out += ",\"caller\":";
-    append_json_string(out, e.caller);
-    fmt::format_to(it, ",\"hook\":\"{}\"", trace::hook_name(e.hook));
+    text(",\"caller\":", e.caller);
+    text(",\"hook\":", trace::hook_name(e.hook));
     if (e.borrowed) {
         // Made with credentials that were not the task's (see TraceEvent::borrowed): what the
         // task itself held is ownCaps.
-        fmt::format_to(it, ",\"borrowed\":true,\"ownCaps\":{}", e.own_caps.bits());
+        number(",\"borrowed\":true,\"ownCaps\":", e.own_caps.bits());
     }
     if (e.cgroup_id != 0) {
-        fmt::format_to(it, ",\"cgroupId\":{},\"cgroup\":", e.cgroup_id);
-        append_json_string(out, e.cgroup);
+        number(",\"cgroupId\":", e.cgroup_id);
+        text(",\"cgroup\":", e.cgroup);
     }
     if (ct != nullptr) {
         auto field = [&](std::string_view key, const std::string& value, bool first = false) {

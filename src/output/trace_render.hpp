@@ -6,6 +6,7 @@
 #include "container/container.hpp"
 #include "trace/event.hpp"
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -58,10 +59,13 @@ class TraceRenderer {
 
   private:
     const std::string& caps_names_json(core::CapSet caps);
+    const std::string& cap_name_json(int cap); // "SETUID", quoted
     bool json_;
     std::vector<TraceColumn> columns_;
     int last_cap_;
     std::unordered_map<std::uint64_t, std::string> caps_cache_;
+    std::array<std::string, 64> cap_names_;
+    std::string other_cap_name_;
 };
 
 // Appends s as a JSON string literal (quotes included); invalid UTF-8 bytes become U+FFFD.

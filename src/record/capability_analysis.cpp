@@ -15,7 +15,7 @@ advise::Observation observation_of(const trace::TraceEvent& event, std::string c
     o.tid = event.tid;
     o.uid = event.uid;
     o.comm = event.comm;
-    o.syscall = trace::syscall_name(event.syscall);
+    o.syscall = trace::syscall_name(event.syscall, event.syscall_arch);
     o.caller = std::move(caller);
     o.timestamp_ns = event.timestamp_ns;
     o.effective = event.own_caps; // what the task held, not what a borrowed credential did

@@ -1,5 +1,7 @@
 #include "record/session.hpp"
 
+#include "trace/syscalls.hpp"
+
 namespace capwise::record {
 
 core::Result<std::unique_ptr<Session>> Session::start(const trace::KernelSymbols& symbols,
@@ -72,12 +74,14 @@ seccomp::Recording to_recording(const trace::RecordedSyscalls& recorded, std::st
             continue; // a slot this machine's kernel never fills
         }
         const seccomp::Arch arch = *seccomp::kRecorderArches[index];
-        for (std::size_t nr = 0; nr < trace::kSyscallsPerArch; ++nr) {
-            if (recorded.entered[index][nr]) {
-                r.add(arch, static_cast<int>(nr));
+        const auto slot_arch = static_cast<trace::SyscallArch>(index);
+        for (std::size_t slot = 0; slot < trace::kSyscallsPerArch; ++slot) {
+            const int nr = trace::recorded_number(slot_arch, slot);
+            if (recorded.entered[index][slot]) {
+                r.add(arch, nr);
             }
-            if (recorded.refused[index][nr]) {
-                r.add_refused(arch, static_cast<int>(nr));
+            if (recorded.refused[index][slot]) {
+                r.add_refused(arch, nr);
             }
         }
     }

@@ -68,6 +68,9 @@ core::Result<TraceEvent> decode_event(std::span<const std::uint8_t> record,
     e.target_userns = raw.target_userns;
     e.current_userns = raw.current_userns;
     e.syscall = raw.syscall;
+    e.syscall_arch = raw.syscall_arch == CAPWISE_ARCH_COMPAT ? SyscallArch::Compat
+                     : raw.syscall_arch == CAPWISE_ARCH_X32  ? SyscallArch::X32
+                                                             : SyscallArch::Native;
     e.caps = core::CapSet(raw.cap_effective);
     e.own_caps = core::CapSet(raw.own_cap_effective);
     e.borrowed = raw.borrowed != 0;

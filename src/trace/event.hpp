@@ -3,6 +3,7 @@
 
 #include "core/capability.hpp"
 #include "trace/hook.hpp"
+#include "trace/syscalls.hpp"
 
 #include <cstdint>
 #include <span>
@@ -33,7 +34,8 @@ struct TraceEvent {
     std::uint32_t target_userns = 0;
     std::uint32_t current_userns = 0;
     int syscall = -1;
-    core::CapSet caps;     // effective set of the checked credentials
+    SyscallArch syscall_arch = SyscallArch::Native; // the table its number is from
+    core::CapSet caps;                              // effective set of the checked credentials
     core::CapSet own_caps; // the task's own effective set (differs under borrowed credentials)
     // The checked credentials were not the task's own and granted more than it could hold
     // (overlayfs's mounter, see capwise_event.h): not a need of the task.

@@ -128,6 +128,31 @@ std::string syscall_wrapper(const std::string& name) {
 #endif
 }
 
+CompatCommand compat_command(const std::vector<std::string>& x86_helper_args,
+                             const std::vector<std::string>& arm_busybox_args,
+                             std::string* missing) {
+    CompatCommand out;
+#if defined(__aarch64__)
+    (void)x86_helper_args;
+    const char* busybox = std::getenv("CAPWISE_E2E_ARMHF_BUSYBOX");
+    if (busybox == nullptr || ::access(busybox, X_OK) != 0) {
+        *missing = "no AArch32 program: CAPWISE_E2E_ARMHF_BUSYBOX names none (tests/vm/arm64.sh "
+                   "unpacks busybox-static:armhf into the guest's root)";
+        return out;
+    }
+    out.argv = {busybox};
+    out.argv.insert(out.argv.end(), arm_busybox_args.begin(), arm_busybox_args.end());
+    out.arch = "arm";
+#else
+    (void)arm_busybox_args;
+    (void)missing;
+    out.argv = {SYSCALL_HELPER};
+    out.argv.insert(out.argv.end(), x86_helper_args.begin(), x86_helper_args.end());
+    out.arch = "x86";
+#endif
+    return out;
+}
+
 std::string auto_hook() {
     // auto picks the tracepoint where the kernel has it (Linux 6.14+), else fentry, which arm64
     // kernels before 6.4 cannot attach to a kernel function (no ftrace direct calls): kprobe.

@@ -31,6 +31,16 @@ bool kernel_before(int major, int minor);
 // The kernel's entry of a system call on this architecture: "__x64_sys_chroot",
 // "__arm64_sys_chroot".
 std::string syscall_wrapper(const std::string& name);
+// A 32-bit program on this 64-bit machine, run as argv + args: syscall_helper's int 0x80 modes on
+// x86_64; on aarch64 an AArch32 busybox (CAPWISE_E2E_ARMHF_BUSYBOX, which tests/vm/arm64.sh puts
+// in the guest's root) with its applet. Empty, with why in *missing, when there is none.
+struct CompatCommand {
+    std::vector<std::string> argv;
+    std::string arch; // libseccomp's name of its table: "x86", "arm"
+};
+CompatCommand compat_command(const std::vector<std::string>& x86_helper_args,
+                             const std::vector<std::string>& arm_busybox_args,
+                             std::string* missing);
 RunResult shell(const std::string& command);
 
 std::vector<std::string> lines(const std::string& text);

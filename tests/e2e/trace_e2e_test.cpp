@@ -411,6 +411,38 @@ TEST_F(TraceE2E, UniqueDeduplicatesInTheKernel) {
     EXPECT_GE(std::stoi(unique.err.substr(start, pos - start)), 1999) << unique.err;
 }
 
+// A 32-bit task's calls have numbers of their own: i386's 213 is setuid32 where x86_64's is
+// epoll_create, AArch32's 61 is chroot where aarch64's is getdents64. Its check is named from the
+// table of the call that made it, says which, and --unique keeps it apart from native calls.
+TEST_F(TraceE2E, ThirtyTwoBitCallsAreNamedFromTheirOwnTable) {
+    std::string missing;
+    const auto compat = compat_command({"int80-setuid"}, {"chroot", "/", "/bin/true"}, &missing);
+    ASSERT_FALSE(compat.argv.empty()) << missing;
+    const bool x86 = compat.arch == "x86";
+    const std::string syscall = x86 ? "setuid32" : "chroot";
+    const std::string cap = x86 ? "SETUID" : "SYS_CHROOT";
+    const std::string comm = x86 ? "syscall_helper" : "busybox";
+    for (const bool unique : {false, true}) {
+        std::vector<std::string> args{"--"};
+        if (unique) {
+            args.insert(args.begin(), "--unique");
+        }
+        args.insert(args.end(), compat.argv.begin(), compat.argv.end());
+        auto r = trace_json(args);
+        ASSERT_EQ(r.status, 0) << r.out << r.err;
+        auto events = events_of(r);
+        const Json* e = find_event(events, comm, syscall, cap);
+        ASSERT_NE(e, nullptr) << describe(events);
+        EXPECT_EQ((*e)["syscallArch"], compat.arch) << e->dump();
+        EXPECT_EQ((*e)["verdict"], "Allow") << e->dump();
+        for (const auto& other : events) { // native calls say nothing of an architecture
+            if (other["comm"] != comm) {
+                EXPECT_FALSE(other.contains("syscallArch")) << other.dump();
+            }
+        }
+    }
+}
+
 TEST_F(TraceE2E, FullRingBufferLossIsCountedAndReported) {
     // A 4 KiB ring buffer holds a few dozen events; a storm of 200k overflows it.
     auto r = capwise(

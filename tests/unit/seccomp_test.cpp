@@ -3,8 +3,10 @@
 #include "advise/formats.hpp"
 #include "advise/seccomp_advice.hpp"
 #include "advise/seccomp_groups.hpp"
+#include "capwise_event.h"
 #include "core/seccomp_verdict.hpp"
 #include "record/runtime_calls.hpp"
+#include "record/session.hpp"
 #include "seccomp/profile.hpp"
 #include "seccomp/profile_check.hpp"
 #include "seccomp/recording.hpp"
@@ -189,6 +191,29 @@ TEST(SeccompAdvice, CloneRestrictedClone3EnosysAndTiedToCapabilities) {
 
 // A workload on amd64 and arm64 nodes: each node's recording names its calls under its own
 // architecture, and the merged profile lists both families (arm64's numbers are not x86_64's).
+// The kernel recorder's slots become names of their own architecture: native, then the 32-bit
+// table (i386's 20 is getpid; AArch32's private set_tls, 0xf0005, sits in its last slots).
+TEST(SeccompRecording, RecorderSlotsNameEachArchitecturesCalls) {
+    trace::RecordedSyscalls recorded;
+    recorded.entered[0].set(SYS_getpid);
+#if defined(__aarch64__)
+    recorded.entered[1].set(CAPWISE_ARM_PRIVATE_SLOT + 5);
+    const std::string compat = "set_tls";
+#else
+    recorded.entered[1].set(20);
+    const std::string compat = "getpid";
+#endif
+    recorded.refused[1].set(1); // exit on both
+    auto r = record::to_recording(recorded, "g");
+    EXPECT_EQ(r.group, "g");
+    EXPECT_TRUE(r.used[seccomp::kNativeArch].contains("getpid"));
+    const auto compat_arch = *seccomp::kRecorderArches[1];
+    EXPECT_TRUE(r.used[compat_arch].contains(compat));
+    EXPECT_EQ(r.used[compat_arch].size(), 1U);
+    EXPECT_TRUE(r.refused[compat_arch].contains("exit"));
+    EXPECT_TRUE(r.unknown.empty());
+}
+
 TEST(SeccompAdvice, AmdAndArmRecordingsMergeIntoOneProfile) {
     EXPECT_EQ(seccomp::syscall_name(Arch::Aarch64, 51), "chroot");
     EXPECT_EQ(seccomp::syscall_name(Arch::Arm, 20), "getpid");

@@ -197,6 +197,22 @@ TEST(Events, DecodeAndResolve) {
     EXPECT_EQ(syscall_name(SYS_chroot), "chroot"); // the native number (161 on x86_64, 51 on arm64)
     EXPECT_EQ(syscall_name(-1), "");
     EXPECT_EQ(syscall_name(99999), "syscall_99999");
+    // A 32-bit task's numbers name calls of its own table.
+    raw.syscall_arch = CAPWISE_ARCH_COMPAT;
+    auto compat = decode_event(record(raw), 5);
+    ASSERT_TRUE(compat);
+    EXPECT_EQ(compat->syscall_arch, SyscallArch::Compat);
+#if defined(__aarch64__)
+    EXPECT_EQ(syscall_name(61, SyscallArch::Compat), "chroot"); // aarch64's 61 is getdents64
+    EXPECT_EQ(syscall_name(61), "getdents64");
+    EXPECT_EQ(syscall_arch_name(SyscallArch::Compat), "arm");
+#else
+    EXPECT_EQ(syscall_name(213, SyscallArch::Compat), "setuid32"); // x86_64's 213: epoll_create
+    EXPECT_EQ(syscall_name(213), "epoll_create");
+    EXPECT_EQ(syscall_name(0x40000000 | 105, SyscallArch::X32), "setuid");
+    EXPECT_EQ(syscall_arch_name(SyscallArch::Compat), "x86");
+#endif
+    EXPECT_EQ(syscall_name(5000, SyscallArch::Compat), "syscall_5000");
 }
 
 TEST(Events, MalformedRecordsAreErrors) {
@@ -261,6 +277,36 @@ TEST(Render, JsonLinesUseInspektorGadgetFieldNames) {
     EXPECT_EQ(j["capsNames"].size(), 38U);
     EXPECT_EQ(j["capsNames"][18], "sys_chroot");
     EXPECT_FALSE(j.contains("kstack"));
+    EXPECT_EQ(j["mountnsid"], 4026533307ULL);
+    EXPECT_EQ(j["pid"], 3277678);
+    EXPECT_EQ(j["tid"], 3277678);
+    EXPECT_EQ(j["ppid"], 1);
+    EXPECT_EQ(j["insetid"], false);
+    EXPECT_EQ(j["targetuserns"], 4026531837U);
+    EXPECT_EQ(j["currentuserns"], 4026531837U);
+    EXPECT_EQ(j["hook"], "tracepoint");
+    EXPECT_FALSE(j.contains("syscallArch")); // native calls say nothing of it
+    EXPECT_FALSE(j.contains("borrowed"));
+    EXPECT_FALSE(j.contains("cgroupId"));
+
+    // A 32-bit task's call, borrowed credentials and a cgroup: the optional fields.
+    e.syscall_arch = SyscallArch::Compat;
+    e.syscall = 61;
+    e.borrowed = true;
+    e.own_caps = core::CapSet(0x1);
+    e.cgroup_id = 0x8000000000000001ULL;
+    e.cgroup = "cri-containerd-abc.scope";
+    e.cap = 99; // beyond the known ones: a number, still a JSON string
+    line.clear();
+    json.render(e, nullptr, line);
+    j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["syscall"], syscall_name(61, SyscallArch::Compat));
+    EXPECT_EQ(j["syscallArch"], syscall_arch_name(SyscallArch::Compat));
+    EXPECT_EQ(j["borrowed"], true);
+    EXPECT_EQ(j["ownCaps"], 1);
+    EXPECT_EQ(j["cgroupId"], 0x8000000000000001ULL);
+    EXPECT_EQ(j["cgroup"], "cri-containerd-abc.scope");
+    EXPECT_EQ(j["capName"], "99");
 }
 
 TEST(Render, ColumnsAndParsing) {

@@ -12,12 +12,15 @@
 # kernel are cached under CAPWISE_VM_DIR, keyed by what they hold.
 #
 # usage: tests/vm/arm64.sh SOURCE_DIR BUILD_DIR [GTEST_FILTER]
-# env:   as tests/vm/run.sh (CAPWISE_VM_SUITE, CAPWISE_VM_HOOKS, CAPWISE_VM_TIMEOUT, ...)
+# env:   as tests/vm/run.sh (CAPWISE_VM_SUITE, CAPWISE_VM_HOOKS, CAPWISE_VM_TIMEOUT, ...);
+#        CAPWISE_VM_KERNEL_SUITE boots another suite's kernel with this root (trixie's 6.12, the
+#        first Debian arm64 kernel with fentry, under bookworm's userland and cross build)
 set -euo pipefail
 src=$(realpath "${1:?usage: arm64.sh SOURCE_DIR BUILD_DIR [GTEST_FILTER]}")
 build=${2:?usage: arm64.sh SOURCE_DIR BUILD_DIR [GTEST_FILTER]}
 filter=${3:-}
 suite=${CAPWISE_VM_SUITE:-bookworm}
+kernel_suite=${CAPWISE_VM_KERNEL_SUITE:-$suite}
 dir=${CAPWISE_VM_DIR:-$src/build/vm}
 say() { echo "arm64: $*"; }
 [ "$(id -u)" -eq 0 ] || { say "needs root (mmdebstrap's root mode, and the guest's tests trace)"; exit 1; }
@@ -33,23 +36,31 @@ packages=(libc6-dev libstdc++-12-dev libgcc-12-dev libbpf-dev libelf-dev zlib1g-
   libseccomp-dev libyaml-dev libfmt-dev libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev
   base-passwd busybox-static coreutils bash dash util-linux mount procps libcap2-bin
   iputils-ping findutils grep sed perl-base runc)
+# An AArch32 program for the 32-bit (compat) cases: Debian's armhf busybox, unpacked beside the
+# arm64 one (both are /bin/busybox in their packages) by a hook with the root's own apt (the
+# extract variant runs extract hooks, not customize ones).
+armhf_busybox=/opt/armhf/bin/busybox
+armhf_hook='d=$(mktemp -d) && mkdir -p "$1/opt/armhf" && (cd "$d" && \
+  APT_CONFIG=$MMDEBSTRAP_APT_CONFIG apt-get download -q -o APT::Sandbox::User=root \
+  busybox-static:armhf) && dpkg-deb -x "$d"/busybox-static_*_armhf.deb "$1/opt/armhf"; s=$?; \
+  rm -rf "$d"; exit $s'
 root=$dir/root-arm64-$suite
-want="$suite ${packages[*]}"
+want="$suite ${packages[*]} armhf:busybox-static"
 if [ "$(cat "$root.stamp" 2>/dev/null)" != "$want" ]; then
-  mirror=${CAPWISE_VM_MIRROR:-$(grep -rhoE 'https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list \
-    /etc/apt/sources.list.d/ 2>/dev/null | head -1 | tr -d ' ' || true)}
-  mirror=${mirror:-http://deb.debian.org/debian}
+  . "$src/tests/vm/mirror.sh"
   rm -rf "$root" "$root.stamp"
-  say "making the $suite arm64 root from ${mirror%/} (${#packages[@]} packages and what they need)"
+  say "making the $suite arm64 root from $mirror (${#packages[@]} packages and what they need)"
   include=$(IFS=,; echo "${packages[*]}")
   # Bounded: a mirror that stops answering fails the test, it does not hang it.
-  timeout -k 10 600 mmdebstrap --quiet --variant=extract --arch=arm64 --mode=root \
-    --include="$include" "$suite" "$root" "${mirror%/}" ||
+  timeout -k 10 600 mmdebstrap --quiet --variant=extract --architectures=arm64,armhf \
+    --mode=root --include="$include" --extract-hook="$armhf_hook" "$suite" "$root" "$mirror" ||
     { rm -rf "$root"; say "mmdebstrap of the arm64 root failed"; exit 1; }
   # What base-passwd's maintainer script would have written (the cases run as nobody).
   cp "$root/usr/share/base-passwd/passwd.master" "$root/etc/passwd"
   cp "$root/usr/share/base-passwd/group.master" "$root/etc/group"
   mkdir -p "$root/mnt" # a mount point the cases use, as on any installed system
+  file "$root$armhf_busybox" | grep -q 'ELF 32-bit.*ARM' ||
+    { rm -rf "$root"; say "no AArch32 busybox at $armhf_busybox in the root"; exit 1; }
   echo "$want" >"$root.stamp"
 fi
 
@@ -78,4 +89,5 @@ file "$build/tests/capwise_e2e_tests" | grep -q 'ARM aarch64' ||
 unit=
 [ "${CAPWISE_ARM64_UNIT:-0}" = 1 ] && unit=$build/tests/capwise_unit_tests
 exec env CAPWISE_VM_ARCH=arm64 CAPWISE_VM_ROOT="$root" CAPWISE_VM_UNIT="$unit" \
+  CAPWISE_VM_SUITE="$kernel_suite" \
   bash "$src/tests/vm/run.sh" "$build/tests/capwise_e2e_tests" ${filter:+"$filter"}

@@ -12,7 +12,10 @@ unit=$3
 shift 3
 echo "CAPWISE-VM: kernel $(uname -r), $(uname -m), $(nproc) cpus"
 # TCG emulates arm64 on x86 some 2-3x slower than it emulates x86: the tests' limits stretch.
-[ "$(uname -m)" = aarch64 ] && export CAPWISE_E2E_TIME_SCALE=3
+if [ "$(uname -m)" = aarch64 ]; then
+  export CAPWISE_E2E_TIME_SCALE=3
+  export CAPWISE_E2E_ARMHF_BUSYBOX=/opt/armhf/bin/busybox # tests/vm/arm64.sh unpacks it
+fi
 if mount | grep -qE ' type (tracefs|debugfs) '; then
   echo "CAPWISE-VM: tracefs or debugfs is mounted: the guest must start without them"
 fi

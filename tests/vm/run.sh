@@ -61,10 +61,7 @@ case $suite in
   bullseye|bookworm|trixie) security="$suite-security" ;;
   *) say "unknown suite '$suite' (bullseye, bookworm, trixie)"; exit 1 ;;
 esac
-mirror=${CAPWISE_VM_MIRROR:-$(grep -rhoE 'https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list \
-  /etc/apt/sources.list.d/ 2>/dev/null | head -1 | tr -d ' ' || true)}
-mirror=${mirror:-http://deb.debian.org/debian}
-mirror=${mirror%/}
+. "$here/mirror.sh"
 security_mirror=${mirror%/debian}/debian-security
 apt_dir=$dir/apt-$suite$tag
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"

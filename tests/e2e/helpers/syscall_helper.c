@@ -5,7 +5,10 @@
  *   syscall_helper int80     getpid through the 32-bit entry (int 0x80, i386's number 20);
  *                            prints "int80 ok" when it returns this process's pid
  *   syscall_helper int80-getpgrp  getpgrp through the 32-bit entry (i386's 65): another call of
- *                            the same entry; prints the error when it is refused */
+ *                            the same entry; prints the error when it is refused
+ *   syscall_helper int80-setuid   setuid32(0) through the 32-bit entry (i386's 213, x86_64's
+ *                            epoll_create): a CAP_SETUID check made in a compat call; silent
+ *                            unless it fails, so that a trace's JSON stream stays only JSON */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
@@ -45,6 +48,15 @@ int main(int argc, char **argv) {
             return 1;
         }
         printf(r == (long)getpgrp() ? "int80-getpgrp ok\n" : "int80-getpgrp: %ld\n", r);
+        return 0;
+    }
+    if (strcmp(argv[1], "int80-setuid") == 0) {
+        long r;
+        __asm__ volatile("int $0x80" : "=a"(r) : "a"(213L), "b"(0L) : "memory");
+        if (r < 0) {
+            fprintf(stderr, "int80-setuid: %s\n", strerror((int)-r));
+            return 1;
+        }
         return 0;
     }
 #else
