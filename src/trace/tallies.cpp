@@ -46,7 +46,9 @@ void Tallies::learn(std::span<const std::uint8_t> record, const TraceEvent& even
     std::memcpy(&raw, record.data(), sizeof(raw));
     // A second record of a known key is a check that raced its first on another CPU: it was
     // counted as itself; the template stays (and is not built: only a new key copies the event).
-    entries_.try_emplace(key_of(raw), event, 0, now);
+    if (auto [it, inserted] = entries_.try_emplace(key_of(raw)); inserted) {
+        it->second = Entry{event, 0, now};
+    }
 }
 
 core::Result<int> Tallies::read(const std::function<void(const TraceEvent&)>& sink,
