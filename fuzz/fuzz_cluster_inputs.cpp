@@ -5,6 +5,7 @@
 #include "cluster/workloads.hpp"
 #include "lint/manifest.hpp"
 #include "record/agent_store.hpp"
+#include "record/alerts.hpp"
 #include "record/runtime_calls.hpp"
 
 #include <cstdlib>
@@ -23,6 +24,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             }
         }
     }
+    for (const auto& alert : cluster::alerts_from_log(text, agent).alerts) {
+        if (!alert.is_object() || alert.value("node", "") != agent.node) {
+            std::abort();
+        }
+    }
     record::AgentStore store("node-a", record::AgentLimits{8, std::chrono::hours(1)});
     if (store.restore(text)) {
         (void)store.snapshot(1, {});
@@ -34,6 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)cluster::agents_from("capwise", j, j);
         if (j.is_object()) {
             (void)advise::parse_summary(j);
+            (void)record::parse_advice_baseline(j);
         }
     }
     // The runtime-calls cache (/var/cache/capwise/runtime-calls.json), for the binary its
@@ -48,5 +55,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     (void)lint::parse_acceptances(text);
     (void)cluster::parse_target(text);
+    (void)record::workload_key(text);
     return 0;
 }

@@ -5,6 +5,7 @@
 #include "advise/analysis.hpp"
 #include "advise/formats.hpp"
 #include "container/container.hpp"
+#include "output/agent_render.hpp"
 #include "output/trace_render.hpp"
 #include "record/agent_store.hpp"
 #include "report/html_report.hpp"
@@ -134,5 +135,65 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     input.groups = groups;
     input.title = p[7];
     (void)report::render_html(input);
+
+    // The agent's alert lines (every kind) and its Prometheus text, names from the input.
+    for (record::AlertKind kind : record::kAlertKinds) {
+        record::Alert a;
+        a.kind = kind;
+        a.timestamp_ns = size * 1'000'000'007ULL;
+        a.group = p[0];
+        a.k8s_namespace = p[5];
+        a.pod = p[6];
+        a.container = p[7];
+        a.container_id = p[3];
+        a.image = p[4];
+        a.cap = raw.cap;
+        a.syscall = p[1];
+        a.arch = p[2];
+        a.caller = p[2];
+        a.comm = p[0];
+        a.file = p[1];
+        a.parent_comm = p[2];
+        a.baseline = p[3];
+        a.seccomp_default_action = p[4];
+        a.gained = core::CapSet(size * 0x9e3779b97f4a7c15ULL);
+        const std::string alert = output::alert_json_line(a, p[5]);
+        must(alert.find('\n') == std::string::npos);
+        json_lines_parse(alert);
+    }
+    output::AgentMetrics m;
+    m.node = p[0];
+    output::ContainerMetrics cm;
+    cm.k8s_namespace = p[5];
+    cm.pod = p[6];
+    cm.container = p[7];
+    cm.checks[raw.cap] = size;
+    cm.denials[raw.cap] = 1;
+    cm.alerts[record::AlertKind::Drift] = 2;
+    m.containers.push_back(cm);
+    const std::string metrics = output::prometheus_text(m);
+    no_controls(metrics);
+    // Each sample line: a name, labels whose values hold no raw quote or newline, a value.
+    std::size_t start = 0;
+    while (start < metrics.size()) {
+        const auto nl = metrics.find('\n', start);
+        const std::string_view sample(metrics.data() + start, nl - start);
+        start = nl + 1;
+        if (sample.starts_with("#")) {
+            continue;
+        }
+        const auto open = sample.find('{');
+        const auto close = sample.rfind('}');
+        must(open != std::string_view::npos && close != std::string_view::npos && close > open);
+        bool in_value = false;
+        for (std::size_t i = open + 1; i < close; ++i) {
+            if (sample[i] == '\\' && in_value) {
+                ++i; // an escaped byte
+            } else if (sample[i] == '"') {
+                in_value = !in_value;
+            }
+        }
+        must(!in_value);
+    }
     return 0;
 }

@@ -19,6 +19,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # seccomp profiles: compiled and system calls named by libseccomp
   libseccomp-dev
+  # the agent's Prometheus endpoint
+  libmicrohttpd-dev
   # the tracer: BPF compiled by clang into bpftool skeletons, loaded with libbpf
   clang libbpf-dev bpftool libelf-dev zlib1g-dev
   # make install: the man page, generated from --help
@@ -44,6 +46,8 @@ if [ "$set_name" = all ]; then
   chromium tidy netpbm
   # the lint benchmark's reference (PyYAML on libyaml)
   python3-yaml
+  # the agent's metrics test queries Debian's Prometheus (fetched by the test, never installed)
+  curl
   # workloads for the advise ground-truth tests, and real daemons (started by the tests only)
   perl python3 nginx-light dnsmasq-base tcpdump
   # the older-kernel tests: Debian 12's kernel (fetched by apt-get download, never installed)

@@ -268,6 +268,53 @@ core::Result<TraceLine> parse_trace_line(std::string_view line, std::string_view
                                    seq->get<std::uint64_t>(), records->get<std::uint64_t>()};
         return out;
     }
+    if (str("type") == "alert") {
+        out.alert = true;
+        const std::string kind = str("kind");
+        const std::string group = str("group");
+        if (kind == "breakage" && !group.empty()) {
+            auto cap = core::parse_cap(str("capability"));
+            if (!cap) {
+                return core::make_error(
+                    fmt::format("a breakage alert for '{}', not a capability capwise knows",
+                                core::printable(str("capability"))),
+                    EDOM);
+            }
+            Observation o;
+            o.group = group;
+            o.cap = *cap;
+            o.allowed = false;
+            o.tid = o.pid = -1; // settled at once by its own result, nothing else's
+            o.syscall = str("syscall");
+            o.caller = str("caller");
+            if (auto p = j.find("process"); p != j.end() && p->is_object()) {
+                auto c = p->find("comm");
+                o.comm = c != p->end() && c->is_string() ? c->get<std::string>() : "";
+            }
+            auto k8s = j.find("k8s");
+            o.in_pod = k8s != j.end() && k8s->is_object();
+            if (o.in_pod) {
+                auto ns = k8s->find("namespace");
+                o.k8s_namespace = ns != k8s->end() && ns->is_string() ? ns->get<std::string>() : "";
+            }
+            out.check = std::move(o);
+        } else if (kind == "seccompRefusal" && !group.empty()) {
+            auto arch = seccomp::parse_arch_token(str("arch"));
+            const std::string name = str("syscall");
+            if (!arch || !seccomp::known_syscall(name)) {
+                return core::make_error(fmt::format("a seccomp refusal alert for '{}' ({}): not a "
+                                                    "system call capwise knows",
+                                                    core::printable(name),
+                                                    core::printable(str("arch"))),
+                                        EDOM);
+            }
+            seccomp::Recording r;
+            r.group = group;
+            r.used[*arch][name] = 1;
+            out.syscalls = std::move(r);
+        }
+        return out;
+    }
     if (str("type") == "exec") {
         auto pid = num("pid");
         auto ppid = num("ppid");

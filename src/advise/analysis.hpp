@@ -145,6 +145,10 @@ struct TraceLine {
         std::uint64_t records = 0;
     };
     std::optional<AgentMarker> agent_marker;
+    // A node agent's alert ({"type":"alert"}, record/alerts.hpp). A breakage alert is evidence of
+    // a need (check: the denied check, its call failed: feed it with add_result(tid, -EPERM)); a
+    // seccomp refusal, of a call (syscalls: a recording of that one call); the rest are not.
+    bool alert = false;
 };
 // Errors: a line that is not a trace event (a log line mixed in: the caller may skip it), or,
 // with errno_value EDOM, an event whose capability is unknown or misnamed (never to be skipped:

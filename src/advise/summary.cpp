@@ -341,6 +341,9 @@ core::Status evidence_by_cap(const Json& checks, bool borrowed, std::map<int, Ev
 } // namespace
 
 bool SnapshotCollector::offer(const TraceLine& parsed, std::string_view line) {
+    if (parsed.alert) {
+        return false; // written between snapshots, never part of one
+    }
     if (parsed.agent_marker) {
         const auto& m = *parsed.agent_marker;
         if (m.begin) {

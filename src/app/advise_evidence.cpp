@@ -258,7 +258,24 @@ class RecordReader {
                 fmt::format("{} input lines were not trace events and were skipped", skipped_));
         }
         Evidence e;
+        for (const auto& need : since_lockdown_) {
+            e.warnings.push_back("needed since the lock-down, from the agent's alerts: " + need);
+        }
         e.advice = analyzer_.finish();
+        // A call an alert says the profile refused is needed by every replica the recordings
+        // stand for.
+        for (const auto& calls : alert_calls_) {
+            auto [it, fresh] = syscalls_.emplace(calls.group, calls);
+            for (const auto& [arch, names] : calls.used) {
+                for (const auto& [name, count] : names) {
+                    it->second.used[arch][name] = it->second.recordings;
+                    it->second.refused[arch].erase(name); // allowed now, said in the warnings
+                }
+                if (it->second.refused[arch].empty()) {
+                    it->second.refused.erase(arch);
+                }
+            }
+        }
         for (auto& [group, recording] : syscalls_) {
             e.syscalls.push_back(std::move(recording));
         }
@@ -268,14 +285,29 @@ class RecordReader {
   private:
     void feed(const advise::TraceLine& parsed) {
         ++fed_;
+        if (parsed.alert && (parsed.check || parsed.syscalls)) {
+            since_lockdown_.insert(
+                parsed.check ? fmt::format("{}: {} (its call {} failed for want of it)",
+                                           core::printable(parsed.check->group, 253),
+                                           core::cap_k8s_name(parsed.check->cap),
+                                           core::printable(parsed.check->syscall))
+                             : fmt::format("{}: the system call {} (the profile refused it)",
+                                           core::printable(parsed.syscalls->group, 253),
+                                           core::printable(*parsed.syscalls->names().begin())));
+        }
         if (parsed.check) {
             analyzer_.add(*parsed.check);
+            if (parsed.alert) {
+                analyzer_.add_result(parsed.check->tid, -EPERM);
+            }
         } else if (parsed.result) {
             analyzer_.add_result(parsed.result->tid, parsed.result->ret);
         } else if (parsed.exec) {
             analyzer_.add_exec(parsed.exec->first, parsed.exec->second);
         } else if (parsed.summary) {
             analyzer_.add_summary(*parsed.summary);
+        } else if (parsed.syscalls && parsed.alert) {
+            alert_calls_.push_back(*parsed.syscalls); // joined at the end: not a replica
         } else if (parsed.syscalls) {
             auto [it, fresh] = syscalls_.emplace(parsed.syscalls->group, *parsed.syscalls);
             if (!fresh) {
@@ -290,6 +322,8 @@ class RecordReader {
     std::uint64_t skipped_ = 0;
     std::uint64_t used_ = 0;
     std::uint64_t fed_ = 0; // records advice is made from (not snapshot markers or pieces)
+    std::set<std::string> since_lockdown_;        // what the agents' alerts add, said in the advice
+    std::vector<seccomp::Recording> alert_calls_; // calls refused after the lock-down
 };
 
 } // namespace

@@ -1,8 +1,11 @@
 #include "app/agent.hpp"
 
+#include "app/agent_baseline.hpp"
+#include "app/metrics_server.hpp"
 #include "container/registry.hpp"
 #include "core/atomic_file.hpp"
 #include "core/text.hpp"
+#include "output/agent_render.hpp"
 #include "record/agent_recorder.hpp"
 #include "record/agent_state.hpp"
 #include "record/agent_store.hpp"
@@ -119,12 +122,90 @@ class Agent {
     std::unique_ptr<container::Registry> registry_;
     std::unique_ptr<container::StateWatch> watch_;
     std::unique_ptr<record::AgentRecorder> recorder_;
+    std::unique_ptr<record::AlertKeeper> alerts_;
+    std::unique_ptr<MetricsServer> metrics_;
+    std::uint64_t state_bytes_ = 0;
+    Outcome<core::Ok> start_alerts();
+    void render_metrics();
     std::uint64_t started_ns_ = wall_ns();
     std::uint64_t seq_ = 0, published_ = 0, persisted_ = 0;
     bool persist_failed_ = false;
     using Clock = std::chrono::steady_clock;
-    Clock::time_point begin_, next_persist_, next_publish_, next_heartbeat_;
+    Clock::time_point begin_, next_persist_, next_publish_, next_heartbeat_, next_metrics_;
 };
+
+// Alerts go out as they are found, between snapshots (never inside one: the same thread writes
+// both, a snapshot in one piece).
+Outcome<core::Ok> Agent::start_alerts() {
+    if (r_.metrics_address) {
+        auto server = MetricsServer::start(*r_.metrics_address);
+        if (!server) {
+            return failure(server.error());
+        }
+        metrics_ = std::move(*server);
+    }
+    if (!r_.alerts) {
+        return core::Ok{};
+    }
+    record::Baseline baseline;
+    if (r_.baseline) {
+        auto loaded = load_baseline(*r_.baseline, control_);
+        if (!loaded) {
+            return loaded.error();
+        }
+        baseline = std::move(*loaded);
+    }
+    record::AlertOptions options;
+    options.learning = r_.learning;
+    options.per_minute = r_.alerts_per_minute;
+    options.burst = 2 * r_.alerts_per_minute;
+    alerts_ = std::make_unique<record::AlertKeeper>(
+        options, std::move(baseline), [this](const record::Alert& a) {
+            if (r_.publish) {
+                publish_(output::alert_json_line(a, discovery_.node) + "\n");
+            }
+        });
+    store_->on_evict([this](const std::string& group) { alerts_->forget(group); });
+    return core::Ok{};
+}
+
+// The text the next scrape gets, from the loop's own thread (the store is not shared).
+void Agent::render_metrics() {
+    output::AgentMetrics m;
+    m.node = discovery_.node;
+    const auto* by_group = alerts_ ? &alerts_->by_group() : nullptr;
+    store_->visit_counts([&](const std::string& group, const advise::WorkloadMeta& meta,
+                             const std::map<int, record::CapCounts>& counts) {
+        output::ContainerMetrics c;
+        c.k8s_namespace = meta.k8s_namespace;
+        c.pod = meta.pod;
+        c.container = meta.container.empty() ? meta.container_name : meta.container;
+        c.live = !meta.ended;
+        for (const auto& [cap, n] : counts) {
+            c.checks[cap] = n.checks;
+            if (n.denials != 0) {
+                c.denials[cap] = n.denials;
+            }
+        }
+        if (by_group != nullptr) {
+            if (auto it = by_group->find(group); it != by_group->end()) {
+                c.alerts = it->second;
+            }
+        }
+        m.containers.push_back(std::move(c));
+    });
+    if (alerts_) {
+        m.alerts = alerts_->counts().emitted;
+        m.alerts_dropped = alerts_->counts().dropped;
+    }
+    m.lost = session_->tracer().counters().lost;
+    m.host_checks = store_->counters().host_checks;
+    m.unattributed = recorder_->unattributed();
+    m.state_bytes = state_bytes_;
+    m.cpu_seconds = cpu_seconds();
+    m.rss_bytes = rss_bytes();
+    metrics_->publish(output::prometheus_text(m));
+}
 
 // The state directory (a hostPath in the DaemonSet): private, never through a link. A state file
 // this agent cannot read is kept for a human, never overwritten.
@@ -181,6 +262,8 @@ Outcome<core::Ok> Agent::start_session() {
     options.hook = r_.hook;
     options.syscall_results = true;
     options.record_syscalls = r_.seccomp;
+    options.record_by_cgroup = true;
+    options.watch_privilege = r_.alerts;
     options.exclude_mntns = true;
     options.wake_on_new_cgroup = true;
     options.tally = true;
@@ -203,6 +286,9 @@ Outcome<core::Ok> Agent::open() {
     if (auto started = start_session(); !started) {
         return started;
     }
+    if (auto alerts = start_alerts(); !alerts) {
+        return alerts;
+    }
     // One line at start: what the agent found, for whoever reads its log first.
     control_.notice(fmt::format(
         "agent on node {}: hook {}, runtime state in {}; state file {} ({} restored); {}",
@@ -216,8 +302,8 @@ Outcome<core::Ok> Agent::open() {
     recorder_ = std::make_unique<record::AgentRecorder>(*store_, *registry_, *symbols_, own_ns_,
                                                         2 * r_.max_containers);
     recorder_->watch_runtimes(*watch_);
-    if (r_.seccomp) {
-        recorder_->follow_syscalls(*session_);
+    if (alerts_) {
+        recorder_->raise_alerts(*alerts_);
     }
     recorder_->tick(wall_ns());
     session_->add_sink(recorder_->sink());
@@ -244,19 +330,36 @@ nlohmann::ordered_json Agent::figures() const {
     f["rssBytes"] = rss_bytes();
     f["cpuSeconds"] = cpu_seconds();
     f["heartbeatSeconds"] = r_.heartbeat.count() / 1000;
+    if (alerts_) {
+        const auto& a = alerts_->counts();
+        nlohmann::ordered_json said = nlohmann::ordered_json::object();
+        for (record::AlertKind kind : record::kAlertKinds) {
+            const auto it = a.emitted.find(kind);
+            said[std::string(record::alert_kind_name(kind))] =
+                it == a.emitted.end() ? 0 : it->second;
+        }
+        f["alerts"] = {{"said", said},
+                       {"dropped", a.dropped},
+                       {"repeats", a.repeats},
+                       {"unsettled", a.unsettled}};
+    }
+    if (metrics_) {
+        f["metricsPort"] = metrics_->port();
+    }
     return f;
 }
 
 bool Agent::save() {
     if (r_.seccomp) {
-        recorder_->take_syscalls(*session_);
+        recorder_->take_syscalls(*session_, wall_ns());
     }
     if (store_->changes() == persisted_) {
         return true;
     }
     const std::uint64_t changes = store_->changes();
-    if (auto w = core::write_file_atomically(state_file_, store_->snapshot(++seq_, figures()));
-        !w) {
+    const std::string state = store_->snapshot(++seq_, figures());
+    state_bytes_ = state.size();
+    if (auto w = core::write_file_atomically(state_file_, state); !w) {
         control_.notice(fmt::format("cannot persist {}: {}", state_file_, w.error().message));
         return false;
     }
@@ -287,6 +390,10 @@ std::optional<int> Agent::round() {
         }
         next_publish_ = now + r_.publish_interval;
     }
+    if (metrics_ && now >= next_metrics_) {
+        render_metrics();
+        next_metrics_ = now + std::chrono::seconds(1);
+    }
     if (control_.stop_pending() || (r_.timeout && now - begin_ >= *r_.timeout)) {
         return 0;
     }
@@ -298,6 +405,7 @@ Outcome<AgentResult> Agent::run() {
     next_persist_ = begin_ + r_.persist_interval;
     next_publish_ = begin_; // a first snapshot at once: the plugin sees the agent is up
     next_heartbeat_ = begin_ + r_.heartbeat;
+    next_metrics_ = begin_;
     // The runtimes' create steps wake the loop too.
     auto ran = session_->run(
         watch_->fd(), [this] { return round(); }, nullptr, {}, 50);

@@ -26,6 +26,13 @@ struct AgentRequest {
     std::size_t max_containers = 2048;
     bool seccomp = false;
     bool publish = true; // snapshots to `publish`
+    // Alerts (record/alerts.hpp) on the same stream as the snapshots.
+    bool alerts = true;
+    std::optional<std::string> baseline;   // advised sets drift is judged against
+    std::chrono::milliseconds learning{0}; // else each workload's first checks on the node
+    double alerts_per_minute = 6;          // per container, after a burst of twice as many
+    // Prometheus' endpoint (app/metrics_server.hpp); none when unset.
+    std::optional<std::string> metrics_address;
     trace::HookChoice hook = trace::HookChoice::Auto;
 };
 
@@ -34,7 +41,7 @@ struct AgentResult {
 };
 
 // Runs until a stop signal or the time limit; nothing seen is lost when it stops. `publish`
-// receives each snapshot (the CLI writes it to stdout).
+// receives each snapshot and each alert line (the CLI writes them to stdout).
 Outcome<AgentResult> run_agent(const AgentRequest& request, const Control& control,
                                const std::function<void(const std::string&)>& publish);
 

@@ -112,6 +112,21 @@ Failure no_evidence(const PluginAdviseRequest& r, const cluster::WorkloadEvidenc
                                         : "no agent's log could be read")};
 }
 
+// A watch's pause between rounds: false when a stop signal or the time limit says to end.
+bool next_round(const Control& control, std::chrono::steady_clock::time_point begin,
+                std::chrono::milliseconds interval,
+                const std::optional<std::chrono::milliseconds>& timeout) {
+    const auto wake = std::chrono::steady_clock::now() + interval;
+    while (std::chrono::steady_clock::now() < wake) {
+        if (control.stop_pending() ||
+            (timeout && std::chrono::steady_clock::now() - begin >= *timeout)) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return true;
+}
+
 } // namespace
 
 Outcome<std::string> deploy_manifests(const DeployRequest& r) {
@@ -124,6 +139,10 @@ Outcome<std::string> deploy_manifests(const DeployRequest& r) {
     if (!image_reference(m.image)) {
         return usage_error(
             fmt::format("--image '{}' is not an image reference", core::printable(m.image)));
+    }
+    if (!m.baseline_configmap.empty() && !cluster::valid_namespace(m.baseline_configmap)) {
+        return usage_error(fmt::format("--baseline-configmap '{}' is not a valid ConfigMap name",
+                                       core::printable(m.baseline_configmap)));
     }
     if (!r.json) {
         return cluster::manifest_yaml(m);
@@ -272,13 +291,98 @@ watch_checks(const cluster::Kubectl& k, const PluginTraceRequest& r, const Contr
         if (!r.watch) {
             return core::Ok{};
         }
-        const auto wake = std::chrono::steady_clock::now() + r.interval;
-        while (std::chrono::steady_clock::now() < wake) {
-            if (control.stop_pending() ||
-                (r.timeout && std::chrono::steady_clock::now() - begin >= *r.timeout)) {
-                return core::Ok{};
+        if (!next_round(control, begin, r.interval, r.timeout)) {
+            return core::Ok{};
+        }
+    }
+}
+
+Outcome<core::Ok> watch_alerts(const cluster::Kubectl& k, const PluginAlertsRequest& r,
+                               const Control& control,
+                               const std::function<void(const std::vector<nlohmann::json>&)>& fn) {
+    static const std::set<std::string> kinds = {"breakage", "drift", "seccompRefusal",
+                                                "privilegeChange"};
+    if (r.kind && kinds.count(*r.kind) == 0) {
+        return usage_error("--kind is breakage, drift, seccompRefusal or privilegeChange");
+    }
+    auto ns = namespace_of(r.scope, k);
+    if (!ns) {
+        return ns.error();
+    }
+    const auto str = [](const nlohmann::json& j, const char* a, const char* b = nullptr) {
+        const nlohmann::json* v = &j;
+        for (const char* key : {a, b}) {
+            if (key == nullptr) {
+                break;
             }
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            auto it = v->find(key);
+            if (!v->is_object() || it == v->end()) {
+                return std::string();
+            }
+            v = &*it;
+        }
+        return v->is_string() ? v->get<std::string>() : std::string();
+    };
+    const auto begin = std::chrono::steady_clock::now();
+    // Alerts shown, and when: a watch re-reads a window longer than its interval, so an alert
+    // is remembered for twice that window, then forgotten (the memory stays bounded).
+    std::map<std::string, std::chrono::steady_clock::time_point> shown;
+    const auto window = std::chrono::seconds(
+        2 * std::chrono::duration_cast<std::chrono::seconds>(r.interval).count() + 60);
+    std::optional<long> since;
+    if (r.since) {
+        since = static_cast<long>(r.since->count());
+    }
+    for (bool first = true;; first = false) {
+        auto agents = cluster::find_agents(k, r.scope.agent_ns);
+        if (!agents) {
+            return failure(agents.error());
+        }
+        for (const auto& m : agents->ignored) {
+            control.notice(m);
+        }
+        cluster::Unread unread;
+        auto by_node = cluster::fetch_all_alerts(k, *agents, since, unread);
+        for (const auto& m : unread.lines) {
+            control.notice(m);
+        }
+        if (first && !unread.lines.empty() && unread.forbidden == unread.lines.size()) {
+            return Failure{"the API refused every agent's log (pods/log in the agents' "
+                           "namespace: see the capwise-reader Role)",
+                           kExitForbidden};
+        }
+        std::vector<nlohmann::json> fresh;
+        const auto now = std::chrono::steady_clock::now();
+        for (auto& [node, found] : by_node) {
+            if (found.foreign != 0) {
+                control.notice(fmt::format("node {}: {} alert lines naming another node ignored",
+                                           node, found.foreign));
+            }
+            for (auto& a : found.alerts) {
+                if ((!r.scope.all_namespaces && str(a, "k8s", "namespace") != *ns) ||
+                    (r.pod && str(a, "k8s", "pod") != *r.pod) ||
+                    (r.kind && str(a, "kind") != *r.kind)) {
+                    continue;
+                }
+                std::string key = a.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+                if (!shown.emplace(std::move(key), now).second) {
+                    continue;
+                }
+                fresh.push_back(std::move(a));
+            }
+        }
+        std::stable_sort(fresh.begin(), fresh.end(), [&](const auto& x, const auto& y) {
+            return str(x, "time") < str(y, "time");
+        });
+        fn(fresh);
+        if (!r.watch) {
+            return core::Ok{};
+        }
+        std::erase_if(shown, [&](const auto& e) { return now - e.second > 2 * window; });
+        // The next rounds read twice the interval back (and a minute for clock and log delays).
+        since = static_cast<long>(window.count());
+        if (!next_round(control, begin, r.interval, r.timeout)) {
+            return core::Ok{};
         }
     }
 }

@@ -70,6 +70,23 @@ watch_checks(const cluster::Kubectl& kubectl, const PluginTraceRequest& request,
              const Control& control,
              const std::function<void(const std::vector<cluster::CheckRow>&)>& rows);
 
+// ---- alerts
+struct PluginAlertsRequest {
+    PodScope scope;
+    std::optional<std::string> pod, kind;
+    // The agents' logs since this long ago (nullopt: their whole current logs).
+    std::optional<std::chrono::seconds> since;
+    bool watch = false;
+    std::chrono::milliseconds interval{std::chrono::seconds(10)};
+    std::optional<std::chrono::milliseconds> timeout;
+};
+// The agents' alerts in the scope, oldest first; with watch, every interval the ones not shown
+// yet, until a stop or the time limit. `alerts` gets each round's.
+Outcome<core::Ok>
+watch_alerts(const cluster::Kubectl& kubectl, const PluginAlertsRequest& request,
+             const Control& control,
+             const std::function<void(const std::vector<nlohmann::json>&)>& alerts);
+
 // ---- status
 struct AgentsStatus {
     cluster::Agents agents;

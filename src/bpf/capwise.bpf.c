@@ -104,6 +104,11 @@ const volatile __u64 cap_mask = 0;        /* 0: every capability */
 const volatile int verdict_filter = 0;    /* 0 all, 1 allow only, 2 deny only */
 const volatile bool filter_mntns = false; /* mount namespace must be in `mntns_set` */
 const volatile bool exclude_mntns = false; /* ... or, for --host, must not be */
+/* System calls recorded per cgroup, not per mount namespace (the node agent): a mount namespace's
+ * inode goes to the next container the moment one ends, a cgroup's id never. */
+const volatile bool record_by_cgroup = false;
+/* Report execs that raise a process's privileges beyond its parent's (the node agent). */
+const volatile bool watch_privilege = false;
 const volatile bool follow_tree = false;  /* tgid must be ACTIVE in `follow` */
 const volatile bool audit_only = true;
 const volatile bool unique = false;
@@ -444,11 +449,11 @@ static __always_inline __u64 current_mntns(struct task_struct *task)
  * address of the cgroup's directory name, read only for checks that cross the ring buffer. The
  * chain is plain loads from the current task, where the kernel allows them: as probe reads, its
  * five steps cost a streamed check more than the rest of its program. */
-static __always_inline const char *task_cgroup(struct task_struct *task, struct capwise_event *e)
+static __always_inline struct kernfs_node *task_cgroup_node(struct task_struct *task, __u64 *mark)
 {
 	struct css_set *cgroups = TASK_READ(task, cgroups);
 	struct cgroup *cgrp = TASK_READ(cgroups, dfl_cgrp);
-	__u64 mark = 0;
+	*mark = 0;
 	if (TASK_READ(cgrp, level) == 0 &&
 	    bpf_core_enum_value_exists(enum cgroup_subsys_id, pids_cgrp_id)) {
 		int id = bpf_core_enum_value(enum cgroup_subsys_id, pids_cgrp_id);
@@ -457,10 +462,16 @@ static __always_inline const char *task_cgroup(struct task_struct *task, struct 
 			css = TASK_READ(cgroups, subsys[id]);
 		if (css) {
 			cgrp = TASK_READ(css, cgroup);
-			mark = CAPWISE_CGROUP_V1;
+			*mark = CAPWISE_CGROUP_V1;
 		}
 	}
-	struct kernfs_node *kn = TASK_READ(cgrp, kn);
+	return TASK_READ(cgrp, kn);
+}
+
+static __always_inline const char *task_cgroup(struct task_struct *task, struct capwise_event *e)
+{
+	__u64 mark;
+	struct kernfs_node *kn = task_cgroup_node(task, &mark);
 	e->cgroup_id = TASK_READ(kn, id) | mark;
 	return TASK_READ(kn, name);
 }
@@ -483,17 +494,32 @@ static __always_inline __s32 current_syscall(struct task_struct *task)
 }
 
 /* The architecture and number of the current system call: 1024 numbers per architecture. */
+/* The table a system call's number is from (enum capwise_syscall_arch). */
+static __always_inline __u32 syscall_arch_of(struct task_struct *task, long id)
+{
+	if (in_compat_syscall(task))
+		return CAPWISE_ARCH_COMPAT;
+#if defined(__TARGET_ARCH_x86)
+	if (id & X32_SYSCALL_BIT)
+		return CAPWISE_ARCH_X32;
+#endif
+	return CAPWISE_ARCH_NATIVE;
+}
+
+/* The classification cache's name for a call: its number, with a 32-bit call's table folded into
+ * bits no number uses (all are below 2^20), so a compat call never takes a native one's. */
+static __always_inline __s32 classify_syscall(__u32 arch, __s32 id)
+{
+	return id >= 0 && arch == CAPWISE_ARCH_COMPAT ? id | (1 << 28) : id;
+}
+
 static __always_inline bool syscall_slot(struct task_struct *task, long id, __u32 *arch,
 					 __u32 *nr)
 {
 	if (id < 0)
 		return false;
-	*arch = CAPWISE_ARCH_NATIVE;
-	if (in_compat_syscall(task))
-		*arch = CAPWISE_ARCH_COMPAT;
+	*arch = syscall_arch_of(task, id);
 #if defined(__TARGET_ARCH_x86)
-	else if (id & X32_SYSCALL_BIT)
-		*arch = CAPWISE_ARCH_X32;
 	*nr = (__u32)id & ~X32_SYSCALL_BIT;
 #else
 	*nr = (__u32)id;
@@ -687,6 +713,7 @@ static __always_inline void tally_key(struct capwise_tally_key *k, const struct 
 	k->syscall = e->syscall;
 	k->uid = e->uid;
 	k->borrowed = e->borrowed;
+	k->syscall_arch = e->syscall_arch;
 	__builtin_memcpy(k->comm, e->comm, sizeof(k->comm));
 }
 
@@ -716,9 +743,7 @@ static __always_inline int handle_check(void *ctx, const struct cred *cred,
 
 	/* A 32-bit task's calls have numbers of their own (i386's 213 is setuid32, x86_64's is
 	 * epoll_create): the event says which table names its syscall. */
-	__u32 arch = CAPWISE_ARCH_NATIVE, nr;
-	if (!syscall_slot(task, syscall, &arch, &nr))
-		arch = CAPWISE_ARCH_NATIVE;
+	__u32 arch = syscall >= 0 ? syscall_arch_of(task, syscall) : CAPWISE_ARCH_NATIVE;
 
 	struct capwise_unique_key key = {};
 	__u64 *tree_word = 0, tree_bit = 0;
@@ -751,7 +776,10 @@ static __always_inline int handle_check(void *ctx, const struct cred *cred,
 	e->kstack_len = 0;
 	e->kstack_skip = 0;
 	if (hook == CAPWISE_HOOK_TRACEPOINT || want_stack || !known_caller) {
-		struct classify_key ckey = {.tgid = tgid, .syscall = syscall, .cap = cap, .ret = ret};
+		struct classify_key ckey = {.tgid = tgid,
+					    .syscall = classify_syscall(arch, syscall),
+					    .cap = cap,
+					    .ret = ret};
 		__u32 kinds = classify(ctx, buf, audit_opt < 0, &ckey);
 		if (known_caller)
 			e->caller_ip = known_caller;
@@ -894,8 +922,13 @@ int BPF_KPROBE(capable__kprobe, const struct cred *cred, struct user_namespace *
 			: 0;
 	if (buf) {
 		/* The verdict is not known yet: such classifications are cached apart. */
+		struct task_struct *task = current_task();
+		__s32 syscall = current_syscall(task);
 		struct classify_key key = {.tgid = pid_tgid >> 32,
-					   .syscall = current_syscall(current_task()),
+					   .syscall = classify_syscall(
+						   syscall >= 0 ? syscall_arch_of(task, syscall)
+								: CAPWISE_ARCH_NATIVE,
+						   syscall),
 					   .cap = cap,
 					   .ret = CLASSIFIED_AT_ENTRY};
 		args.kinds = classify(ctx, buf, false, &key);
@@ -1000,8 +1033,26 @@ static __always_inline bool recording_key(struct task_struct *task, __u64 pid_tg
 	bool in_set = bpf_map_lookup_elem(&mntns_set, &mntns) != NULL;
 	if (in_set == exclude_mntns)
 		return false;
-	*key = mntns;
+	if (record_by_cgroup) {
+		__u64 mark;
+		struct kernfs_node *kn = task_cgroup_node(task, &mark);
+		*key = TASK_READ(kn, id) | mark;
+	} else {
+		*key = mntns;
+	}
 	return true;
+}
+
+/* A set keyed by cgroup learns, when made, the cgroup's name and mount namespace: what user space
+ * finds its container by, even once the container is gone. */
+static __always_inline void name_set(struct capwise_syscall_set *set, struct task_struct *task)
+{
+	if (!record_by_cgroup || set->mntns)
+		return;
+	__u64 mark;
+	struct kernfs_node *kn = task_cgroup_node(task, &mark);
+	bpf_probe_read_kernel_str(set->cgroup, sizeof(set->cgroup), TASK_READ(kn, name));
+	set->mntns = current_mntns(task);
 }
 
 /* The set of `key`, created empty on first use; 0 (counted) when the map is full. */
@@ -1070,6 +1121,7 @@ int BPF_PROG(syscall__enter, struct pt_regs *regs, long id)
 	struct capwise_syscall_set *set = syscall_set(key);
 	if (!set)
 		return 0;
+	name_set(set, task);
 	record_nr(set, arch, nr, false);
 	if (arch == CAPWISE_ARCH_NATIVE && nr == NR_CLONE && !set->flags[CAPWISE_SYSCALLS_CLONE_NS]) {
 		struct pt_regs *own = task_regs(task);
@@ -1226,6 +1278,54 @@ int BPF_PROG(follow__exec, struct task_struct *task)
 		if (bpf_ringbuf_output(&events, &r, sizeof(r), 0))
 			count(CAPWISE_COUNT_LOST);
 	}
+	return 0;
+}
+
+/* An exec in a container that leaves the process more privileged than its parent: reported with
+ * both sides (the node agent's privilege-change alert). Rare next to the checks: its cost is in
+ * the reads of the exec path alone. */
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(privilege__exec, struct task_struct *task, int old_pid, struct linux_binprm *bprm)
+{
+	if (!watch_privilege)
+		return 0;
+	struct task_struct *self = current_task();
+	struct task_struct *parent = TASK_READ(self, real_parent);
+	const struct cred *cred = TASK_READ(self, cred);
+	const struct cred *parent_cred = TASK_READ(parent, cred);
+	__u64 caps = CRED_CAPS(cred, cap_effective);
+	__u64 parent_caps = CRED_CAPS(parent_cred, cap_effective);
+	__u32 euid = TASK_READ(cred, euid.val);
+	__u32 parent_euid = TASK_READ(parent_cred, euid.val);
+	if ((caps & ~parent_caps) == 0 && !(euid == 0 && parent_euid != 0))
+		return 0;
+	__u64 mntns = current_mntns(self);
+	/* The host's and the agent's own namespaces are not containers. */
+	if (filter_mntns && (bpf_map_lookup_elem(&mntns_set, &mntns) != NULL) == exclude_mntns)
+		return 0;
+	struct capwise_privilege_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count(CAPWISE_COUNT_LOST);
+		return 0;
+	}
+	__u64 mark;
+	struct kernfs_node *kn = task_cgroup_node(self, &mark);
+	r->timestamp_ns = bpf_ktime_get_boot_ns();
+	r->cgroup_id = TASK_READ(kn, id) | mark;
+	bpf_probe_read_kernel_str(r->cgroup, sizeof(r->cgroup), TASK_READ(kn, name));
+	r->mntns = mntns;
+	r->caps = caps;
+	r->parent_caps = parent_caps;
+	r->pid = TASK_READ(self, tgid);
+	r->ppid = TASK_READ(parent, tgid);
+	r->uid = TASK_READ(cred, uid.val);
+	r->euid = euid;
+	r->parent_euid = parent_euid;
+	r->pad = 0;
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	bpf_probe_read_kernel_str(r->parent_comm, sizeof(r->parent_comm), &parent->comm);
+	bpf_probe_read_kernel_str(r->file, sizeof(r->file), BPF_CORE_READ(bprm, filename));
+	bpf_ringbuf_submit(r, 0);
 	return 0;
 }
 

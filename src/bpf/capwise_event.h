@@ -8,6 +8,7 @@
 #endif
 
 #define CAPWISE_COMM_LEN 16
+#define CAPWISE_FILE_LEN 160 /* an exec'd program's path, cut */
 #define CAPWISE_CGROUP_LEN 112 /* "cri-containerd-" + a 64-hex id + ".scope", and then some */
 /* cgroup_id of a task at the root of the v2 hierarchy, read from the v1 pids hierarchy instead
  * (hybrid hosts): v1 ids are unique only within their hierarchy, so they are marked. */
@@ -102,6 +103,27 @@ struct capwise_exec_record {
 	__u32 ppid;
 };
 
+/* An exec that left a process with more privilege than its parent holds: a capability the parent's
+ * effective set lacks, or an effective uid of 0 where the parent's was not (a setuid-root or
+ * file-capability program). The node agent's privilege-change alert; told apart by its size. */
+struct capwise_privilege_record {
+	__u64 timestamp_ns;
+	__u64 cgroup_id;
+	__u64 mntns;
+	__u64 caps;        /* effective set after the exec */
+	__u64 parent_caps; /* the parent's effective set */
+	__u32 pid;
+	__u32 ppid;
+	__u32 uid; /* real uid after the exec */
+	__u32 euid;
+	__u32 parent_euid;
+	__u32 pad;
+	char comm[16];
+	char parent_comm[16];
+	char cgroup[CAPWISE_CGROUP_LEN];
+	char file[CAPWISE_FILE_LEN];
+};
+
 /* Per-CPU counters, summed by user space. */
 enum capwise_counter {
 	CAPWISE_COUNT_SEEN = 0,     /* checks the hook saw: the sum of the others, by user space */
@@ -158,6 +180,9 @@ struct capwise_syscall_set {
 	__u8 entered[CAPWISE_ARCH_COUNT][CAPWISE_SYSCALLS_PER_ARCH];
 	__u8 refused[CAPWISE_ARCH_COUNT][CAPWISE_SYSCALLS_PER_ARCH];
 	__u8 flags[CAPWISE_SYSCALLS_FLAG_COUNT];
+	/* Keyed by cgroup (record_by_cgroup): who the cgroup was when the set was made. */
+	__u64 mntns;
+	char cgroup[CAPWISE_CGROUP_LEN];
 };
 
 /* Key of --unique: one event per (tree or mount namespace, cap, verdict, syscall). */
@@ -182,7 +207,8 @@ struct capwise_tally_key {
 	__s32 syscall;
 	__u32 uid;
 	__u8 borrowed;
-	__u8 pad[3];
+	__u8 syscall_arch; /* a compat call and a native one with one number are different calls */
+	__u8 pad[2];
 	char comm[CAPWISE_COMM_LEN];
 };
 

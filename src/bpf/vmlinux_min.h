@@ -71,6 +71,7 @@ typedef struct {
 struct cred {
 	kuid_t uid;
 	kgid_t gid;
+	kuid_t euid;
 	kernel_cap_t cap_permitted;
 	kernel_cap_t cap_effective;
 	struct user_namespace *user_ns;
@@ -101,6 +102,11 @@ struct css_set {
 	struct cgroup *dfl_cgrp;
 } __attribute__((preserve_access_index));
 
+/* What an exec ran: its path as the caller named it. */
+struct linux_binprm {
+	const char *filename;
+} __attribute__((preserve_access_index));
+
 struct thread_info {
 	unsigned long flags; /* arm64: TIF_32BIT for an AArch32 process */
 	__u32 status;        /* x86: TS_COMPAT while the task is in a 32-bit system call */
@@ -117,6 +123,7 @@ struct task_struct {
 	const struct cred *cred;      /* subjective: what checks are made with (override_creds) */
 	struct css_set *cgroups;
 	void *stack; /* the kernel stack; the user registers sit at its top */
+	char comm[16];
 } __attribute__((preserve_access_index));
 
 #if defined(__TARGET_ARCH_x86)

@@ -1,6 +1,6 @@
-// `capwise agent`: the node agent of cluster mode (app/agent.hpp). It serves nothing to the
-// network and needs no Kubernetes API: its snapshots go to stdout, the container log
-// `kubectl capwise` reads.
+// `capwise agent`: the node agent of cluster mode (app/agent.hpp). It needs no Kubernetes API:
+// its snapshots and alerts go to stdout, the container log `kubectl capwise` reads; it serves
+// nothing to the network unless asked for Prometheus metrics.
 #include "app/agent.hpp"
 #include "cli/command.hpp"
 #include "cli/options.hpp"
@@ -33,6 +33,10 @@ void add_interval_options(CLI::App& cmd, app::AgentRequest& r) {
     add_interval_option(
         cmd, "--timeout", [&r](milliseconds d) { r.timeout = d; },
         "stop after this long (default: until SIGTERM)");
+    add_interval_option(
+        cmd, "--learning-period", [&r](milliseconds d) { r.learning = d; },
+        "drift alerts without --baseline: what each workload checks this long after its first "
+        "check on the node is its baseline (default: no drift alerts without --baseline)");
 }
 
 int run_agent(const app::AgentRequest& r) {
@@ -71,11 +75,27 @@ void add_agent_command(CLI::App& app, Context& ctx) {
                   "also record each container's system calls (costs every system call on the "
                   "node: see the README)");
     cmd->add_flag_callback(
-        "--no-publish", [o] { o->publish = false; }, "do not write snapshots to stdout");
+        "--no-publish", [o] { o->publish = false; }, "do not write snapshots or alerts to stdout");
+    cmd->add_flag_callback(
+        "--no-alerts", [o] { o->alerts = false; },
+        "write no alerts (breakage, drift, seccomp refusals) between the snapshots");
+    cmd->add_option("--baseline", o->baseline,
+                    "each workload's advised capabilities, for drift alerts: advise --format "
+                    "json of several workloads, or evidence advise --from reads (a state file, "
+                    "snapshots)");
+    cmd->add_option("--alerts-per-minute", o->alerts_per_minute,
+                    "alerts per container and minute at most (after a burst of twice as many); "
+                    "the rest are counted as dropped")
+        ->check(CLI::Range(0.1, 6000.0))
+        ->capture_default_str();
+    cmd->add_option("--metrics-address", o->metrics_address,
+                    "serve Prometheus metrics at http://ADDRESS/metrics (HOST:PORT; :9464 for "
+                    "every address); off by default");
     add_hook_option(*cmd, o->hook, "auto, tracepoint, kprobe or fentry");
     cmd->footer("Examples:\n"
                 "  capwise agent --state-dir /var/lib/capwise --proc /host/proc\n"
                 "  capwise agent --state-dir /tmp/cw --timeout 1m --no-publish\n"
+                "  capwise agent --learning-period 10m --metrics-address 127.0.0.1:9464\n"
                 "  capwise advise --from /var/lib/capwise/summaries.ndjson --by-owner");
     cmd->callback([o, &ctx] { ctx.exit_code = run_agent(*o); });
 }

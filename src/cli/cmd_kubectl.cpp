@@ -1,5 +1,6 @@
 // kubectl-capwise, the kubectl plugin (the capwise binary under that name): `kubectl capwise
-// deploy | advise | trace | status`, each in its own kubectl_*.cpp; the flows are app/plugin's.
+// deploy | advise | trace | alerts | status`, each in its own kubectl_*.cpp; the flows are
+// app/plugin's.
 #include "cli/kubectl_scope.hpp"
 #include "cli/options.hpp"
 #include "core/stop_signal.hpp"
@@ -19,6 +20,16 @@ cluster::Kubectl KubectlFlags::make() const {
     c.timeout = request_timeout.value_or(std::chrono::seconds(60));
     c.stop = [] { return core::stop_signal_pending(); };
     return cluster::Kubectl(c);
+}
+
+void add_watch_flags(CLI::App& cmd, bool& watch, std::chrono::milliseconds& interval,
+                     std::optional<std::chrono::milliseconds>& timeout, const std::string& what) {
+    cmd.add_flag("-w,--watch", watch, "keep printing " + what + ", every --interval");
+    add_interval_option(
+        cmd, "--interval", [&interval](std::chrono::milliseconds d) { interval = d; },
+        "with --watch: how often")
+        ->default_str("10s");
+    add_duration_option(cmd, "--timeout", timeout, "with --watch: stop after this long");
 }
 
 void add_kubectl_flags(CLI::App& cmd, KubectlFlags& g, bool selection) {
@@ -49,6 +60,7 @@ int kubectl_capwise_main(int argc, char** argv) {
     add_kubectl_deploy(app, ctx);
     add_kubectl_advise(app, ctx);
     add_kubectl_trace(app, ctx);
+    add_kubectl_alerts(app, ctx);
     add_kubectl_status(app, ctx);
     add_version_command(app, ctx);
     add_completion_command(app, ctx);

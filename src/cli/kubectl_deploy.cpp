@@ -1,6 +1,7 @@
 // `kubectl capwise deploy`: the agents' manifests (namespace, service account, reader Role,
 // DaemonSet), printed or applied with the user's kubectl.
 #include "cli/kubectl_scope.hpp"
+#include "core/duration.hpp"
 
 #include <memory>
 
@@ -57,6 +58,18 @@ void add_kubectl_deploy(CLI::App& app, Context& ctx) {
                 "CAP_SYS_ADMIN");
     d->add_flag("--seccomp", o->request.manifest.seccomp,
                 "the agents also record each container's system calls (for seccomp profiles)");
+    d->add_option("--metrics-port", o->request.manifest.metrics_port,
+                  "the agents serve Prometheus metrics on this port of their pod's IP")
+        ->check(CLI::Range(1, 65535));
+    d->add_option("--baseline-configmap", o->request.manifest.baseline_configmap,
+                  "drift alerts: the ConfigMap (in the agents' namespace) whose key "
+                  "baseline.json holds advise --format json of the workloads");
+    d->add_option("--learning-period", o->request.manifest.learning_period,
+                  "drift alerts: what a workload checks this long after it first appears on a "
+                  "node is its baseline (10m, 1h)")
+        ->check([](const std::string& text) {
+            return core::parse_duration(text) ? std::string() : "not a duration (10m, 1h)";
+        });
     d->footer("Examples:\n  kubectl capwise deploy --print-only > capwise.yaml\n"
               "  kubectl capwise deploy --image registry.example/capwise:0.1.0");
     d->callback([o, &ctx] { ctx.exit_code = run_deploy(*o); });

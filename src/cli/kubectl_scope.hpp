@@ -24,9 +24,14 @@ struct KubectlFlags {
 // selection: also -n, -A and -l.
 void add_kubectl_flags(CLI::App& cmd, KubectlFlags& flags, bool selection);
 
+// -w/--watch, --interval and --timeout: a subcommand that can keep printing what is new.
+void add_watch_flags(CLI::App& cmd, bool& watch, std::chrono::milliseconds& interval,
+                     std::optional<std::chrono::milliseconds>& timeout, const std::string& what);
+
 void add_kubectl_deploy(CLI::App& app, Context& ctx);
 void add_kubectl_advise(CLI::App& app, Context& ctx);
 void add_kubectl_trace(CLI::App& app, Context& ctx);
+void add_kubectl_alerts(CLI::App& app, Context& ctx);
 void add_kubectl_status(CLI::App& app, Context& ctx);
 
 } // namespace capwise::cli

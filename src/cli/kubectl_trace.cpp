@@ -102,12 +102,7 @@ void add_kubectl_trace(CLI::App& app, Context& ctx) {
     t->add_option("-o,--output", o->output, "text or json (one object per line)")
         ->check(CLI::IsMember({"text", "json"}))
         ->capture_default_str();
-    t->add_flag("-w,--watch", o->request.watch, "keep printing what changes, every --interval");
-    add_interval_option(
-        *t, "--interval", [o](std::chrono::milliseconds d) { o->request.interval = d; },
-        "with --watch: how often")
-        ->default_str("10s");
-    add_duration_option(*t, "--timeout", o->request.timeout, "with --watch: stop after this long");
+    add_watch_flags(*t, o->request.watch, o->request.interval, o->request.timeout, "what changes");
     t->footer("Examples:\n  kubectl capwise trace -n shop\n"
               "  kubectl capwise trace -A --verdict Deny\n"
               "  kubectl capwise trace -n shop -l app=web --caps NET_RAW,SYS_ADMIN -w");

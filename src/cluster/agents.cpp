@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <fmt/format.h>
+#include <functional>
+#include <set>
 
 namespace capwise::cluster {
 namespace {
@@ -23,6 +25,21 @@ std::string str(const Json& j, const char* a, const char* b = nullptr) {
         return str(*it, b);
     }
     return it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// Each line of a log (without its "\n"), until fn returns false.
+void for_each_line(std::string_view log, const std::function<bool(std::string_view)>& fn) {
+    std::size_t start = 0;
+    while (start < log.size()) {
+        auto nl = log.find('\n', start);
+        if (nl == std::string_view::npos) {
+            nl = log.size();
+        }
+        if (!fn(log.substr(start, nl - start))) {
+            return;
+        }
+        start = nl + 1;
+    }
 }
 
 bool pod_ready(const Json& pod) {
@@ -122,27 +139,27 @@ core::Result<Agents> find_agents(const Kubectl& kubectl, const std::string& ns) 
 
 core::Result<NodeEvidence> evidence_from_log(std::string_view log, const AgentPod& agent) {
     advise::SnapshotCollector collector;
-    std::size_t start = 0;
-    while (start < log.size()) {
-        auto nl = log.find('\n', start);
-        if (nl == std::string_view::npos) {
-            nl = log.size();
-        }
-        const std::string_view line = log.substr(start, nl - start);
-        start = nl + 1;
+    std::optional<core::Error> error;
+    for_each_line(log, [&](std::string_view line) {
         if (core::trim(line).empty() || line.size() > (1u << 20)) {
-            continue;
+            return true;
         }
         auto parsed = advise::parse_trace_line(line, "");
         if (!parsed) {
             if (parsed.error().errno_value == EDOM) {
-                return core::make_error(fmt::format("the log of agent {} on node {}: {}",
-                                                    agent.name, agent.node, parsed.error().message),
-                                        EDOM);
+                error =
+                    core::make_error(fmt::format("the log of agent {} on node {}: {}", agent.name,
+                                                 agent.node, parsed.error().message),
+                                     EDOM);
+                return false;
             }
-            continue; // the agent's own messages
+            return true; // the agent's own messages
         }
         collector.offer(*parsed, line);
+        return true;
+    });
+    if (error) {
+        return *error;
     }
     NodeEvidence out;
     out.node = agent.node;
@@ -193,6 +210,46 @@ core::Result<NodeEvidence> fetch_evidence(const Kubectl& kubectl, const Agents& 
         return whole.error();
     }
     return evidence_from_log(*whole, agent);
+}
+
+NodeAlerts alerts_from_log(std::string_view log, const AgentPod& agent) {
+    static const std::set<std::string> kinds = {"breakage", "drift", "seccompRefusal",
+                                                "privilegeChange"};
+    NodeAlerts out;
+    out.node = agent.node;
+    out.agent = agent.name;
+    for_each_line(log, [&](std::string_view line) {
+        // Cheap test first: most lines are snapshots.
+        if (line.size() > (1u << 16) || line.find("\"type\":\"alert\"") == std::string::npos) {
+            return true;
+        }
+        auto j = Json::parse(line, nullptr, false);
+        if (!j.is_object() || str(j, "type") != "alert" || kinds.count(str(j, "kind")) == 0 ||
+            str(j, "time").empty()) {
+            return true; // not an alert this capwise reads
+        }
+        if (str(j, "node") != agent.node) {
+            ++out.foreign; // an agent speaks for its own node only
+            return true;
+        }
+        out.alerts.push_back(std::move(j));
+        return true;
+    });
+    return out;
+}
+
+core::Result<NodeAlerts> fetch_alerts(const Kubectl& kubectl, const Agents& agents,
+                                      const AgentPod& agent, std::optional<long> since_seconds) {
+    std::string path = fmt::format("/api/v1/namespaces/{}/pods/{}/log?container={}",
+                                   url_encode(agents.ns), url_encode(agent.name), kAgentContainer);
+    if (since_seconds) {
+        path += fmt::format("&sinceSeconds={}", std::max(1L, *since_seconds));
+    }
+    auto log = kubectl.get_text(path);
+    if (!log) {
+        return log.error();
+    }
+    return alerts_from_log(*log, agent);
 }
 
 } // namespace capwise::cluster

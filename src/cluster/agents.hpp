@@ -10,6 +10,7 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,5 +48,18 @@ core::Result<NodeEvidence> fetch_evidence(const Kubectl& kubectl, const Agents& 
                                           const AgentPod& agent);
 // Pure part: the last complete snapshot of a log's text, checked against the agent's node.
 core::Result<NodeEvidence> evidence_from_log(std::string_view log, const AgentPod& agent);
+
+// The alerts an agent wrote (record/alerts.hpp), for its own node only: each a JSON object with
+// "type":"alert", a known kind and a time; lines naming another node are counted, not kept.
+struct NodeAlerts {
+    std::string node, agent;
+    std::vector<nlohmann::json> alerts; // oldest first, as written
+    std::uint64_t foreign = 0;
+};
+// since: the log's last so many seconds (nullopt: the whole current log).
+core::Result<NodeAlerts> fetch_alerts(const Kubectl& kubectl, const Agents& agents,
+                                      const AgentPod& agent, std::optional<long> since_seconds);
+// Pure part of fetch_alerts.
+NodeAlerts alerts_from_log(std::string_view log, const AgentPod& agent);
 
 } // namespace capwise::cluster

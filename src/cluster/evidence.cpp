@@ -17,21 +17,18 @@ using Json = nlohmann::json;
 
 } // namespace
 
-std::map<std::string, NodeEvidence> fetch_nodes(const Kubectl& kubectl, const Agents& agents,
-                                                const std::set<std::string>& nodes, bool all,
-                                                Unread& unread) {
-    std::vector<const AgentPod*> wanted;
-    for (const auto& [node, agent] : agents.by_node) {
-        if (all || nodes.count(node) != 0) {
-            wanted.push_back(&agent);
-        }
-    }
-    // Each read is a kubectl process bounded by its request limit: run a few at once.
-    std::vector<std::optional<core::Result<NodeEvidence>>> results(wanted.size());
+namespace {
+
+// One read per agent, a few at once (each a kubectl process bounded by its request limit: one
+// hung node costs that limit once, not per node); what failed is said in unread.
+template <class T, class Read>
+std::map<std::string, T> read_agents(const std::vector<const AgentPod*>& wanted, Read read,
+                                     Unread& unread) {
+    std::vector<std::optional<core::Result<T>>> results(wanted.size());
     std::atomic<std::size_t> next{0};
     auto worker = [&] {
         for (std::size_t i = next++; i < wanted.size(); i = next++) {
-            results[i] = fetch_evidence(kubectl, agents, *wanted[i]);
+            results[i] = read(*wanted[i]);
         }
     };
     std::vector<std::thread> threads;
@@ -41,26 +38,56 @@ std::map<std::string, NodeEvidence> fetch_nodes(const Kubectl& kubectl, const Ag
     for (auto& t : threads) {
         t.join();
     }
-    std::map<std::string, NodeEvidence> out;
+    std::map<std::string, T> out;
     for (std::size_t i = 0; i < wanted.size(); ++i) {
-        auto& evidence = *results[i];
+        auto& result = *results[i];
         const std::string& node = wanted[i]->node;
-        if (!evidence) {
-            const int err = evidence.error().errno_value;
+        if (!result) {
+            const int err = result.error().errno_value;
             ++(err == EACCES      ? unread.forbidden
                : err == ETIMEDOUT ? unread.timed_out
                                   : unread.other);
-            unread.lines.push_back(fmt::format("node {}: {}", node, evidence.error().message));
+            unread.lines.push_back(fmt::format("node {}: {}", node, result.error().message));
             continue;
         }
-        out.emplace(node, std::move(*evidence));
+        out.emplace(node, std::move(*result));
+    }
+    return out;
+}
+
+std::vector<const AgentPod*> agents_on(const Agents& agents, const std::set<std::string>& nodes,
+                                       bool all, Unread& unread) {
+    std::vector<const AgentPod*> wanted;
+    for (const auto& [node, agent] : agents.by_node) {
+        if (all || nodes.count(node) != 0) {
+            wanted.push_back(&agent);
+        }
     }
     for (const auto& node : nodes) {
         if (agents.by_node.count(node) == 0) {
             unread.lines.push_back(fmt::format("node {}: no capwise agent runs there", node));
         }
     }
-    return out;
+    return wanted;
+}
+
+} // namespace
+
+std::map<std::string, NodeEvidence> fetch_nodes(const Kubectl& kubectl, const Agents& agents,
+                                                const std::set<std::string>& nodes, bool all,
+                                                Unread& unread) {
+    return read_agents<NodeEvidence>(
+        agents_on(agents, nodes, all, unread),
+        [&](const AgentPod& agent) { return fetch_evidence(kubectl, agents, agent); }, unread);
+}
+
+std::map<std::string, NodeAlerts> fetch_all_alerts(const Kubectl& kubectl, const Agents& agents,
+                                                   std::optional<long> since_seconds,
+                                                   Unread& unread) {
+    return read_agents<NodeAlerts>(
+        agents_on(agents, {}, true, unread),
+        [&](const AgentPod& agent) { return fetch_alerts(kubectl, agents, agent, since_seconds); },
+        unread);
 }
 
 WorkloadEvidence select_evidence(const std::vector<WorkloadPods>& workloads,

@@ -30,6 +30,11 @@ std::map<std::string, NodeEvidence> fetch_nodes(const Kubectl& kubectl, const Ag
                                                 const std::set<std::string>& nodes, bool all,
                                                 Unread& unread);
 
+// Every agent's alerts (cluster::fetch_alerts), by node.
+std::map<std::string, NodeAlerts> fetch_all_alerts(const Kubectl& kubectl, const Agents& agents,
+                                                   std::optional<long> since_seconds,
+                                                   Unread& unread);
+
 struct WorkloadEvidence {
     std::vector<std::string> records; // summary and syscalls records, for advise
     std::vector<std::string> missing; // "pod shop/web-x on node n3: ..." (partial evidence)

@@ -25,6 +25,14 @@ struct ManifestOptions {
     // with CAP_PERFMON. CRI-O's (containers-common) allows both only with CAP_SYS_ADMIN: there
     // the agent needs Unconfined (or SYS_ADMIN: worse).
     bool unconfined = false;
+    // The agent serves Prometheus metrics on this port of its pod's IP (0: none).
+    int metrics_port = 0;
+    // Drift alerts: what each workload checks this long after it first appears on a node is its
+    // baseline ("10m"; empty: no drift alerts).
+    std::string learning_period;
+    // Drift alerts: the advised sets (advise --format json of several workloads) in this
+    // ConfigMap's key baseline.json, mounted read-only into the agent (empty: none).
+    std::string baseline_configmap;
 };
 
 // The names every other piece agrees on.

@@ -30,6 +30,8 @@ struct OciProcess {
     bool has_capabilities = false;
     std::optional<unsigned> uid;
     std::optional<unsigned> gid;
+    // linux.seccomp's defaultAction ("SCMP_ACT_ERRNO"); empty when no filter was asked for.
+    std::string seccomp_default_action;
 };
 
 struct Container {

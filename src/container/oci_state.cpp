@@ -124,6 +124,14 @@ core::Result<OciConfig> parse_oci_config(std::string_view json_text) {
             }
         }
     }
+    if (const Json* lx = member(*j, "linux"); lx != nullptr && lx->is_object()) {
+        if (const Json* seccomp = member(*lx, "seccomp");
+            seccomp != nullptr && seccomp->is_object()) {
+            const Json* action = member(*seccomp, "defaultAction");
+            cfg.process.seccomp_default_action =
+                action != nullptr && action->is_string() ? action->get<std::string>() : "?";
+        }
+    }
     return cfg;
 }
 

@@ -43,9 +43,20 @@ void AgentRecorder::apply(const Waiting& w) {
     switch (e.kind) {
     case trace::TraceEvent::Kind::SyscallResult:
         store_.add_result(e.tid, e.syscall_ret);
+        if (alerts_ != nullptr) {
+            alerts_->add_result(e.tid, e.syscall_ret, e.timestamp_ns);
+        }
         return;
     case trace::TraceEvent::Kind::Exec:
         store_.add_exec(e.pid, e.ppid);
+        return;
+    case trace::TraceEvent::Kind::Privilege:
+        if (const container::Container* c = container_of(e);
+            alerts_ != nullptr && c != nullptr && c->mntns != own_mntns_) {
+            if (const std::string group = AgentStore::group_of(*c); !group.empty()) {
+                alerts_->add_privilege(e, *c, group);
+            }
+        }
         return;
     case trace::TraceEvent::Kind::Check:
         break;
@@ -63,6 +74,29 @@ void AgentRecorder::apply(const Waiting& w) {
         }
     }
     store_.add_check(e, w.caller, c);
+    if (alerts_ != nullptr && c != nullptr) {
+        if (const std::string group = AgentStore::group_of(*c); !group.empty()) {
+            alerts_->add_check(e, w.caller, *c, group);
+        }
+    }
+}
+
+void AgentRecorder::set_syscalls(const container::Container& c, const seccomp::Recording& recorded,
+                                 std::uint64_t wall_ns) {
+    // Its OCI config says whether a filter was in force: only then are calls seen only at their
+    // end refusals (else they began before the recording).
+    seccomp::Recording r = recorded;
+    r.filtered = !c.process.seccomp_default_action.empty();
+    store_.set_syscalls(c, r, wall_ns);
+    const std::string group = AgentStore::group_of(c);
+    if (alerts_ == nullptr || group.empty() || r.refused.empty()) {
+        return;
+    }
+    std::map<std::string, std::set<std::string>> refused;
+    for (const auto& [arch, names] : r.refused) {
+        refused[std::string(seccomp::arch_name(arch))] = names;
+    }
+    alerts_->add_refusals(c, group, refused, wall_ns);
 }
 
 void AgentRecorder::add(const trace::TraceEvent& event) {
@@ -109,35 +143,11 @@ void AgentRecorder::rescan(std::uint64_t wall_ns) {
     }
     last_rescan_ = std::chrono::steady_clock::now();
     std::vector<container::Container> live;
-    std::map<std::uint64_t, container::Container> now_by_mntns;
     for (const auto& c : registry_.containers()) {
         if (c.mntns != own_mntns_) {
             live.push_back(c);
-            now_by_mntns.emplace(c.mntns, c);
         }
     }
-    if (session_ != nullptr) {
-        std::set<std::uint64_t> ended;
-        for (const auto& [mntns, c] : live_by_mntns_) {
-            if (auto it = now_by_mntns.find(mntns);
-                it == now_by_mntns.end() || it->second.id != c.id) {
-                ended.insert(mntns);
-            }
-        }
-        if (!ended.empty()) {
-            for (const auto& r :
-                 session_->syscalls([](std::uint64_t key) { return std::to_string(key); })) {
-                const std::uint64_t key = std::stoull(r.group);
-                if (ended.count(key) != 0) {
-                    store_.set_syscalls(live_by_mntns_.at(key), r);
-                }
-            }
-            for (std::uint64_t key : ended) {
-                session_->forget_syscalls(key);
-            }
-        }
-    }
-    live_by_mntns_ = std::move(now_by_mntns);
     store_.mark_live(live, wall_ns);
 }
 
@@ -168,14 +178,36 @@ void AgentRecorder::tick(std::uint64_t wall_ns, bool force) {
     }
 }
 
-void AgentRecorder::take_syscalls(const Session& session) {
-    for (const auto& r : session.syscalls([](std::uint64_t key) { return std::to_string(key); })) {
-        // The kernel keys recordings by mount namespace: only a live container's is its own.
-        if (const container::Container* c = registry_.by_mntns(std::stoull(r.group));
-            c != nullptr && c->mntns != own_mntns_) {
-            store_.set_syscalls(*c, r);
+void AgentRecorder::take_syscalls(Session& session, std::uint64_t wall_ns) {
+    std::set<std::string> live_ids;
+    for (const auto& c : registry_.containers()) {
+        live_ids.insert(c.id);
+    }
+    std::set<std::uint64_t> unresolved;
+    for (const auto& recorded : session.tracer().recorded_syscalls()) {
+        // Keyed by cgroup (never reused): the container its name or its first caller's mount
+        // namespace says, bound as a check's cgroup is.
+        const container::Container* c =
+            registry_.resolve_task(recorded.key, recorded.cgroup, recorded.mntns, wall_ns);
+        if (c == nullptr) {
+            // Not a container's (a service's private mount namespace), or not known yet: given
+            // up on when still nobody's at the next take.
+            if (unresolved_syscalls_.count(recorded.key) != 0) {
+                session.forget_syscalls(recorded.key);
+            } else {
+                unresolved.insert(recorded.key);
+            }
+            continue;
+        }
+        if (c->mntns != own_mntns_) {
+            set_syscalls(*c, to_recording(recorded, std::to_string(recorded.key)), wall_ns);
+        }
+        // Ended: its recording is whole and kept by the store; the kernel's entry goes.
+        if (live_ids.count(c->id) == 0) {
+            session.forget_syscalls(recorded.key);
         }
     }
+    unresolved_syscalls_ = std::move(unresolved);
 }
 
 } // namespace capwise::record

@@ -12,6 +12,7 @@
 #include "container/registry.hpp"
 #include "container/state_watch.hpp"
 #include "record/agent_store.hpp"
+#include "record/alerts.hpp"
 #include "record/session.hpp"
 #include "trace/event.hpp"
 #include "trace/kernel_symbols.hpp"
@@ -39,15 +40,14 @@ class AgentRecorder {
     // Each round of the run loop: looks at the runtime state when due, settles waiting checks,
     // marks ended containers and forgets those past retention. force: look now (at the end).
     void tick(std::uint64_t wall_ns, bool force = false);
-    // The kernel's system call recordings, by mount namespace, handed to their live containers.
-    void take_syscalls(const Session& session);
-    // With system calls recorded: at each look at the runtime state, a container that ended
-    // since the last look gets its recording now, and the kernel's entry for its mount namespace
-    // is dropped (its inode goes to the next container).
-    void follow_syscalls(Session& session) { session_ = &session; }
+    // The kernel's system call recordings, by cgroup (TraceOptions::record_by_cgroup), handed to
+    // their containers; an ended container's entry is dropped once taken.
+    void take_syscalls(Session& session, std::uint64_t wall_ns);
     // Learns of containers at their runtime's create step (the watch's fd should wake the run
     // loop): one that ends and is deleted before its first check is read is still known.
     void watch_runtimes(container::StateWatch& watch) { watch_ = &watch; }
+    // Each check, outcome and refusal attributed to a container is also judged for alerts.
+    void raise_alerts(AlertKeeper& alerts) { alerts_ = &alerts; }
 
     std::uint64_t runtime_checks() const { return runtime_checks_; }
     std::uint64_t waited() const { return waited_; }          // checks that waited for a rescan
@@ -74,10 +74,12 @@ class AgentRecorder {
     const trace::KernelSymbols& symbols_;
     std::uint64_t own_mntns_;
     std::size_t max_known_;
-    Session* session_ = nullptr;
     container::StateWatch* watch_ = nullptr;
+    AlertKeeper* alerts_ = nullptr;
     void take_created();
-    std::map<std::uint64_t, container::Container> live_by_mntns_; // at the last look
+    void set_syscalls(const container::Container& c, const seccomp::Recording& r,
+                      std::uint64_t wall_ns);
+    std::set<std::uint64_t> unresolved_syscalls_; // recordings of no container at the last take
     std::deque<Waiting> waiting_;
     std::set<int> waiting_tids_;
     std::chrono::steady_clock::time_point last_rescan_{}, next_rescan_{};

@@ -51,6 +51,9 @@ std::string rfc3339(std::uint64_t wall_ns) {
 }
 
 std::string AgentStore::group_of(const container::Container& c) {
+    if (is_sandbox(c)) {
+        return "";
+    }
     if (!c.k8s.empty()) {
         return c.k8s.namespace_ + "/" + c.k8s.pod + "/" + c.k8s.container;
     }
@@ -116,6 +119,17 @@ void AgentStore::evict(std::string group) {
     analyzer_.erase(group);
     ++counters_.evicted;
     ++changes_;
+    if (on_evict_) {
+        on_evict_(group);
+    }
+}
+
+void AgentStore::visit_counts(
+    const std::function<void(const std::string&, const advise::WorkloadMeta&,
+                             const std::map<int, CapCounts>&)>& fn) const {
+    for (const auto& [group, e] : entries_) {
+        fn(group, e.meta, e.counts);
+    }
 }
 
 void AgentStore::add_check(const trace::TraceEvent& event, const std::string& caller,
@@ -136,18 +150,23 @@ void AgentStore::add_check(const trace::TraceEvent& event, const std::string& ca
     o.k8s_namespace = c->k8s.namespace_;
     o.owner = c->k8s.owner;
     analyzer_.add(o);
+    CapCounts& n = e->counts[event.cap];
+    n.checks += event.count;
+    n.denials += event.allowed() ? 0 : event.count;
     counters_.checks += event.count;
     ++changes_;
 }
 
-void AgentStore::set_syscalls(const container::Container& c, const seccomp::Recording& recording) {
-    auto it = entries_.find(group_of(c));
-    if (it == entries_.end()) {
-        return; // not kept (the bound)
+void AgentStore::set_syscalls(const container::Container& c, const seccomp::Recording& recording,
+                              std::uint64_t now_ns) {
+    // A container that made no capability check has a record for its calls alone.
+    Entry* e = entry_for(c, now_ns, false);
+    if (e == nullptr) {
+        return; // a sandbox, or not kept (the bound)
     }
     seccomp::Recording r = recording;
-    r.group = it->first;
-    auto& current = it->second.syscalls;
+    r.group = group_of(c);
+    auto& current = e->syscalls;
     if (!current || current->names() != r.names() || current->unknown != r.unknown) {
         ++changes_;
     }

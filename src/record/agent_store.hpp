@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -34,9 +35,25 @@ struct AgentCounters {
     std::uint64_t restored = 0;    // summaries read back at start
 };
 
+// One container's checks by capability since the agent started (the metrics' counters).
+struct CapCounts {
+    std::uint64_t checks = 0;  // audited checks, repeats included
+    std::uint64_t denials = 0; // of them, denied
+};
+
 class AgentStore {
   public:
     AgentStore(std::string node, AgentLimits limits) : node_(std::move(node)), limits_(limits) {}
+
+    // The record a container's evidence is kept under: namespace/pod/container for a pod's
+    // container, the runtime's name otherwise; empty for a pod's sandbox (never kept).
+    static std::string group_of(const container::Container& c);
+    // Told of every record forgotten (the bound, retention), so what follows a record forgets it.
+    void on_evict(std::function<void(const std::string&)> fn) { on_evict_ = std::move(fn); }
+    // Each kept record's identity and counts.
+    void
+    visit_counts(const std::function<void(const std::string& group, const advise::WorkloadMeta&,
+                                          const std::map<int, CapCounts>&)>& fn) const;
 
     // One check of a container (nullptr: the host, counted and dropped).
     void add_check(const trace::TraceEvent& event, const std::string& caller,
@@ -45,7 +62,8 @@ class AgentStore {
     void add_exec(int pid, int ppid) { analyzer_.add_exec(pid, ppid); }
     // A container's system calls since the agent started: replaces what this run recorded before
     // for it (the kernel's set only grows), merged with what earlier runs persisted.
-    void set_syscalls(const container::Container& c, const seccomp::Recording& recording);
+    void set_syscalls(const container::Container& c, const seccomp::Recording& recording,
+                      std::uint64_t now_ns);
     // Containers the runtime no longer knows are marked ended (kept until retention passes).
     void mark_live(const std::vector<container::Container>& live, std::uint64_t now_ns);
     void expire(std::uint64_t now_ns);
@@ -73,13 +91,14 @@ class AgentStore {
         std::string container_id;
         std::optional<seccomp::Recording> restored_syscalls; // from earlier runs
         std::optional<seccomp::Recording> syscalls;          // this run's
+        std::map<int, CapCounts> counts;
     };
-    static std::string group_of(const container::Container& c);
     Entry* entry_for(const container::Container& c, std::uint64_t now_ns, bool live);
     void evict(std::string group); // by value: callers pass keys of entries_ it erases
 
     std::string node_;
     AgentLimits limits_;
+    std::function<void(const std::string&)> on_evict_;
     advise::Analyzer analyzer_;
     std::map<std::string, Entry> entries_;
     AgentCounters counters_;

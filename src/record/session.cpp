@@ -69,12 +69,14 @@ Session::syscalls(const std::function<std::string(std::uint64_t)>& name) const {
 seccomp::Recording to_recording(const trace::RecordedSyscalls& recorded, std::string group) {
     seccomp::Recording r;
     r.group = std::move(group);
-    for (std::size_t index = 0; index < seccomp::kRecorderArches.size(); ++index) {
-        if (!seccomp::kRecorderArches[index]) {
+    for (std::size_t index = 0; index < trace::kSyscallArches; ++index) {
+        const auto slot_arch = static_cast<trace::SyscallArch>(index);
+        // The recorder's slots are trace's tables; their libseccomp names are seccomp's arches.
+        const auto named = seccomp::parse_arch_token(trace::syscall_arch_name(slot_arch));
+        if (!trace::syscall_arch_exists(slot_arch) || !named) {
             continue; // a slot this machine's kernel never fills
         }
-        const seccomp::Arch arch = *seccomp::kRecorderArches[index];
-        const auto slot_arch = static_cast<trace::SyscallArch>(index);
+        const seccomp::Arch arch = *named;
         for (std::size_t slot = 0; slot < trace::kSyscallsPerArch; ++slot) {
             const int nr = trace::recorded_number(slot_arch, slot);
             if (recorded.entered[index][slot]) {

@@ -22,13 +22,8 @@ inline constexpr std::array<Arch, 5> kArches{Arch::X86_64, Arch::X86, Arch::X32,
 Arch family_native(Arch arch);
 #if defined(__aarch64__)
 inline constexpr Arch kNativeArch = Arch::Aarch64;
-// The kernel recorder's slots (capwise_syscall_arch: native, compat, x32) on this machine.
-inline constexpr std::array<std::optional<Arch>, 3> kRecorderArches{Arch::Aarch64, Arch::Arm,
-                                                                    std::nullopt};
 #else
 inline constexpr Arch kNativeArch = Arch::X86_64;
-inline constexpr std::array<std::optional<Arch>, 3> kRecorderArches{Arch::X86_64, Arch::X86,
-                                                                    Arch::X32};
 #endif
 // The architectures of a family, native first: what a profile for it lists.
 std::vector<Arch> family(Arch native);

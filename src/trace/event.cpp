@@ -41,6 +41,29 @@ core::Result<TraceEvent> decode_event(std::span<const std::uint8_t> record,
         e.ppid = static_cast<int>(r.ppid);
         return e;
     }
+    static_assert(sizeof(capwise_privilege_record) != sizeof(capwise_event) &&
+                  sizeof(capwise_privilege_record) != sizeof(capwise_event_with_stack));
+    if (record.size() == sizeof(capwise_privilege_record)) {
+        capwise_privilege_record r{};
+        TraceEvent e = small(r, TraceEvent::Kind::Privilege);
+        e.pid = e.tid = static_cast<int>(r.pid);
+        e.ppid = static_cast<int>(r.ppid);
+        e.uid = r.uid;
+        e.euid = r.euid;
+        e.parent_euid = r.parent_euid;
+        e.caps = core::CapSet(r.caps);
+        e.parent_caps = core::CapSet(r.parent_caps);
+        e.mntns = r.mntns;
+        e.cgroup_id = r.cgroup_id;
+        auto text = [](const char* bytes, std::size_t n) {
+            return core::escape_bytes(std::string_view(bytes, strnlen(bytes, n)));
+        };
+        e.comm = text(r.comm, sizeof r.comm);
+        e.parent_comm = text(r.parent_comm, sizeof r.parent_comm);
+        e.cgroup = text(r.cgroup, sizeof r.cgroup);
+        e.file = text(r.file, sizeof r.file);
+        return e;
+    }
     capwise_event raw{};
     if (record.size() < sizeof(raw)) {
         return core::make_error(fmt::format("short trace record: {} bytes", record.size()));

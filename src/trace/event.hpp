@@ -15,8 +15,10 @@ namespace capwise::trace {
 struct TraceEvent {
     // A capability check, or (with syscall results on) how the syscall of a denied check ended
     // (then only timestamp_ns, tid, syscall and syscall_ret are set), or that a followed process
-    // exec'd (timestamp_ns, pid, ppid).
-    enum class Kind { Check, SyscallResult, Exec };
+    // exec'd (timestamp_ns, pid, ppid), or that an exec left a process more privileged than its
+    // parent (Privilege: pid, ppid, uid, euid, caps, comm, cgroup, mntns and the parent_* and
+    // file fields).
+    enum class Kind { Check, SyscallResult, Exec, Privilege };
     Kind kind = Kind::Check;
     long syscall_ret = 0;
     std::uint64_t timestamp_ns = 0; // wall clock, ns since the epoch
@@ -50,6 +52,12 @@ struct TraceEvent {
     // Filled by resolve(): names for the addresses above.
     std::string caller;                      // "__x64_sys_chroot"; empty if unknown
     std::vector<std::string> kstack_symbols; // "cap_capable+0x83", innermost first
+
+    // Privilege: the parent's side, and the program exec'd (escaped).
+    unsigned euid = 0, parent_euid = 0;
+    core::CapSet parent_caps;
+    std::string parent_comm;
+    std::string file;
 
     // The checks this event stands for: 1, or with a tally (TraceOptions::tally) the repeats of
     // one allowed check the kernel counted since they were last read.

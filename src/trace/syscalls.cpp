@@ -102,4 +102,8 @@ std::string_view syscall_arch_name(SyscallArch arch) {
     return kTables[index_of(arch)].name;
 }
 
+bool syscall_arch_exists(SyscallArch arch) {
+    return kTables[index_of(arch)].scmp_arch != 0;
+}
+
 } // namespace capwise::trace

@@ -20,6 +20,8 @@ std::string syscall_name(int number, SyscallArch arch = SyscallArch::Native);
 std::string_view syscall_name_view(int number, SyscallArch arch = SyscallArch::Native);
 // libseccomp's name of the table: "x86_64", "x86", "x32"; "aarch64", "arm".
 std::string_view syscall_arch_name(SyscallArch arch);
+// Whether this machine's kernel has that table (arm64 has no x32): the recorder's slot is used.
+bool syscall_arch_exists(SyscallArch arch);
 // The number a slot of the kernel's syscall recorder stands for: the slot itself, except for
 // AArch32's private calls (set_tls is 0xf0005), which it keeps in its compat table's last slots.
 int recorded_number(SyscallArch arch, std::size_t slot);

@@ -28,6 +28,7 @@ std::array<std::uint8_t, 64> key_of(const capwise_event& e) {
     k.syscall = e.syscall;
     k.uid = e.uid;
     k.borrowed = e.borrowed;
+    k.syscall_arch = e.syscall_arch;
     std::memcpy(k.comm, e.comm, sizeof(k.comm));
     std::array<std::uint8_t, 64> out{};
     std::memcpy(out.data(), &k, sizeof(k));

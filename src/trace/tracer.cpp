@@ -120,7 +120,8 @@ struct Tracer::State {
                               &skel->links.mmap__fexit,         &skel->links.mmap__kprobe,
                               &skel->links.mmap__kretprobe,     &skel->links.syscall__exit,
                               &skel->links.syscall__enter,      &skel->links.follow__fork,
-                              &skel->links.follow__exec,        &skel->links.follow__exit};
+                              &skel->links.follow__exec,        &skel->links.follow__exit,
+                              &skel->links.privilege__exec};
         for (bpf_link** link : links) {
             if (*link != nullptr) {
                 bpf_link__destroy(std::exchange(*link, nullptr));
@@ -224,6 +225,8 @@ core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& o
     ro->exact_stacks = options.exact_stacks;
     ro->want_results = options.syscall_results;
     ro->record_syscalls = options.record_syscalls;
+    ro->record_by_cgroup = options.record_by_cgroup;
+    ro->watch_privilege = options.watch_privilege;
     ro->wake_new_cgroup = options.wake_on_new_cgroup;
     ro->tally = options.tally;
     if (!options.tally) {
@@ -267,6 +270,7 @@ core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& o
     bpf_program__set_autoload(skel->progs.follow__fork, options.follow);
     bpf_program__set_autoload(skel->progs.follow__exec, options.follow);
     bpf_program__set_autoload(skel->progs.follow__exit, options.follow);
+    bpf_program__set_autoload(skel->progs.privilege__exec, options.watch_privilege);
     const bool sys_exit =
         options.syscall_results || (options.record_syscalls && options.watch_seccomp);
     bpf_program__set_autoload(skel->progs.syscall__exit, sys_exit);
@@ -318,6 +322,7 @@ core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& o
         {skel->progs.follow__fork, &skel->links.follow__fork, options.follow},
         {skel->progs.follow__exec, &skel->links.follow__exec, options.follow},
         {skel->progs.follow__exit, &skel->links.follow__exit, options.follow},
+        {skel->progs.privilege__exec, &skel->links.privilege__exec, options.watch_privilege},
         {skel->progs.syscall__exit, &skel->links.syscall__exit, sys_exit},
         {skel->progs.syscall__enter, &skel->links.syscall__enter, options.record_syscalls},
         {skel->progs.mmap__fexit, &skel->links.mmap__fexit, mmap_hook && hook == Hook::Fentry},
@@ -515,6 +520,9 @@ RecordedSyscalls to_recorded(std::uint64_t key, const capwise_syscall_set& set) 
     r.clone_namespaces = set.flags[CAPWISE_SYSCALLS_CLONE_NS] != 0;
     r.out_of_range = set.flags[CAPWISE_SYSCALLS_OUT_OF_RANGE] != 0;
     r.from_seccomp = set.flags[CAPWISE_SYSCALLS_SECCOMP] != 0;
+    r.cgroup =
+        core::escape_bytes(std::string_view(set.cgroup, strnlen(set.cgroup, sizeof set.cgroup)));
+    r.mntns = set.mntns;
     return r;
 }
 } // namespace

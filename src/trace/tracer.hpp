@@ -42,6 +42,13 @@ struct TraceOptions {
     // Record the system calls of each workload (the followed tree, or each mount namespace of
     // the mntns filter) in the kernel, for seccomp profiles.
     bool record_syscalls = false;
+    // With record_syscalls and the mntns filter: each cgroup's calls apart, not each mount
+    // namespace's (the node agent: a namespace's inode is reused by the next container at once,
+    // a cgroup's id never is). RecordedSyscalls then carries the cgroup's name.
+    bool record_by_cgroup = false;
+    // Report execs that leave a process more privileged than its parent (TraceEvent::Kind::
+    // Privilege; outside the mount namespaces the mntns filter excludes).
+    bool watch_privilege = false;
     // Wake the reader at the first check of every cgroup, not after a batch: the node agent then
     // reads a short-lived container's state while its runtime still keeps it.
     bool wake_on_new_cgroup = false;
@@ -60,7 +67,11 @@ inline constexpr std::size_t kSyscallsPerArch = 1024;
 
 // The system calls one workload made, by architecture (index as capwise_syscall_arch).
 struct RecordedSyscalls {
-    std::uint64_t key = 0; // 0: the followed process tree; else its mount namespace
+    std::uint64_t key = 0; // 0: the followed process tree; else its mount namespace or cgroup
+    // record_by_cgroup: the cgroup's directory name (escaped: core::escape_bytes) and the mount
+    // namespace of the task that first made a call in it.
+    std::string cgroup;
+    std::uint64_t mntns = 0;
     std::array<std::bitset<kSyscallsPerArch>, kSyscallArches> entered;
     // Calls that ended without entering: refused by a seccomp filter.
     std::array<std::bitset<kSyscallsPerArch>, kSyscallArches> refused;

@@ -710,6 +710,20 @@ TEST_F(ClusterE2E, AgentRunsWithExactlyTheDaemonSetCapabilitiesOnEveryHook) {
     EXPECT_EQ(snap[""]["agent"]["hook"], expected_hook());
     EXPECT_GE(snap[""]["agent"]["hostChecks"].get<int>(), 2) << all.out;
     EXPECT_GE(snap[""]["agent"]["tallied"].get<int>(), 1) << all.out;
+    // Its alerts' exec hook and, with --seccomp, system calls recorded per cgroup load and attach
+    // on this kernel and hook too.
+    {
+        TempDir s;
+        auto recording =
+            run({CAPWISE_BINARY, "agent", "--hook", hook_under_test(), "--seccomp", "--state-dir",
+                 (s / "state").string(), "--timeout", "4s", "--publish-interval", "1s"},
+                120);
+        ASSERT_EQ(recording.status, 0) << recording.err;
+        auto header = last_snapshot(recording.out);
+        ASSERT_EQ(header.count(""), 1U) << recording.out;
+        EXPECT_EQ(header[""]["agent"]["syscalls"], true);
+        EXPECT_TRUE(header[""]["agent"].contains("alerts")) << recording.out;
+    }
     // Debian 11's 5.10 lets a root process without CAP_SYS_PTRACE read another root process's
     // namespace links (6.1 and later do not): there the agent needs no SYS_PTRACE either.
     const bool ptrace_needed = run({"setpriv", "--inh-caps=-all", "--ambient-caps=-all",

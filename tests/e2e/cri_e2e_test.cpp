@@ -6,6 +6,7 @@
 // names no JSON or terminal should take raw.
 #include "e2e/agent_log.hpp"
 #include "e2e/api_server.hpp"
+#include "e2e/cri_pods.hpp"
 #include "e2e/run.hpp"
 #include "support/temp_dir.hpp"
 
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <thread>
 
@@ -23,119 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 using capwise::testing::TempDir;
 using Json = nlohmann::json;
-
-const std::string kCri = std::string(CAPWISE_SOURCE_DIR) + "/tests/e2e/cri";
-const std::string kImage = "localhost/capwise-busybox:e2e";
-
-// A private containerd for one test, stopped with everything it started when the test ends,
-// also when it fails.
-class Containerd {
-  public:
-    explicit Containerd(const fs::path& dir) : dir_(dir.string()) {
-        auto r = run({"bash", kCri + "/containerd.sh", "start", dir_}, 240);
-        started_ = r.status == 0;
-        EXPECT_TRUE(started_) << r.out << r.err;
-        socket_ = dir_ + "/containerd.sock";
-    }
-    ~Containerd() { run({"bash", kCri + "/containerd.sh", "stop", dir_}, 120); }
-    Containerd(const Containerd&) = delete;
-    Containerd& operator=(const Containerd&) = delete;
-    bool started() const { return started_; }
-
-    // Runs a scenario (see cri.py) to its end: one JSON object per container run.
-    std::vector<Json> run_pods(const Json& scenario, int timeout_s = 600) const {
-        const std::string file = dir_ + "/scenario.json";
-        std::ofstream(file) << scenario.dump();
-        auto r = run({"/usr/bin/python3", kCri + "/cri.py", socket_, file}, timeout_s);
-        EXPECT_EQ(r.status, 0) << r.err;
-        std::vector<Json> out;
-        for (const auto& line : lines(r.out)) {
-            out.push_back(Json::parse(line, nullptr, false));
-        }
-        return out;
-    }
-
-  private:
-    std::string dir_, socket_;
-    bool started_ = false;
-};
-
-// The agent on the host, as its DaemonSet runs it, stopped with SIGTERM (its final state written).
-class Agent {
-  public:
-    explicit Agent(const fs::path& dir, const std::string& node = "cri-node", bool seccomp = false)
-        : dir_(dir.string()) {
-        fs::create_directories(dir_ + "/state");
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::setpgid(0, 0);
-            const std::string log = dir_ + "/agent.log";
-            std::freopen(log.c_str(), "w", stdout);
-            std::freopen((dir_ + "/agent.err").c_str(), "w", stderr);
-            ::execl(CAPWISE_BINARY, "capwise", "agent", "--node", node.c_str(), "--state-dir",
-                    (dir_ + "/state").c_str(), "--publish-interval", "1s", "--timeout", "900s",
-                    seccomp ? "--seccomp" : nullptr, nullptr);
-            ::_exit(127);
-        }
-        // Ready when its first snapshot is out (the tracer attached).
-        for (int i = 0; i < 300 && !ready(); ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
-        EXPECT_TRUE(ready()) << err();
-    }
-    ~Agent() { stop(); }
-    Agent(const Agent&) = delete;
-    Agent& operator=(const Agent&) = delete;
-
-    // SIGTERM, then SIGKILL past 30 s; the exit status.
-    int stop() {
-        if (pid_ <= 0) {
-            return status_;
-        }
-        ::kill(pid_, SIGTERM);
-        int st = 0;
-        for (int i = 0; i < 300; ++i) {
-            if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-                pid_ = -1;
-                status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-                return status_;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
-        ::kill(-pid_, SIGKILL);
-        ::waitpid(pid_, &st, 0);
-        pid_ = -1;
-        status_ = 137;
-        return status_;
-    }
-    bool alive() const { return pid_ > 0 && ::kill(pid_, 0) == 0; }
-    std::string log() const { return slurp(dir_ + "/agent.log"); }
-    std::string err() const { return slurp(dir_ + "/agent.err"); }
-    std::string state() const { return slurp(dir_ + "/state/summaries.ndjson"); }
-
-  private:
-    bool ready() const { return log().find("agentSnapshotEnd") != std::string::npos; }
-    static std::string slurp(const std::string& path) {
-        std::ifstream in(path);
-        return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-    }
-    std::string dir_;
-    pid_t pid_ = -1;
-    int status_ = -1;
-};
-
-Json container(const std::string& name, const std::string& script) {
-    return {{"name", name}, {"image", kImage}, {"command", {"sh", "-c", script}}};
-}
-
-Json pod(const std::string& ns, const std::string& name, const std::string& uid, Json containers,
-         Json init = Json::array()) {
-    return {{"namespace", ns},
-            {"name", name},
-            {"uid", uid},
-            {"init", init},
-            {"containers", containers}};
-}
 
 // The capabilities a summary holds checks for.
 std::set<std::string> caps_of(const Json& summary, const char* key = "checks") {
@@ -163,7 +52,7 @@ Recorded record_pods(const fs::path& dir, const Json& scenario, int timeout_s = 
     if (!containerd.started()) {
         return out;
     }
-    Agent agent(dir / "agent", node);
+    HostAgent agent(dir / "agent", node);
     out.runs = containerd.run_pods(scenario, timeout_s);
     EXPECT_TRUE(!out.runs.empty() && out.runs.back().contains("done")) << out.runs.size();
     std::this_thread::sleep_for(std::chrono::seconds(2));
@@ -392,48 +281,6 @@ TEST_F(CriE2E, AStormOfChecksIsCountedToTheLastOne) {
 
 namespace capwise::e2e {
 namespace {
-
-// An API object's metadata, with a controller when one is named.
-Json meta(const std::string& ns, const std::string& name, const std::string& uid,
-          const std::string& owner_kind = "", const std::string& owner_name = "",
-          const std::string& owner_uid = "") {
-    Json m{{"namespace", ns}, {"name", name}, {"uid", uid}};
-    if (!owner_kind.empty()) {
-        m["ownerReferences"] = Json::array({Json{{"apiVersion", "apps/v1"},
-                                                 {"kind", owner_kind},
-                                                 {"name", owner_name},
-                                                 {"uid", owner_uid},
-                                                 {"controller", true}}});
-    }
-    return m;
-}
-
-Json api_pod(Json metadata, const std::string& node, const std::string& phase,
-             const std::vector<std::string>& init, const std::vector<std::string>& containers) {
-    Json spec{{"containers", Json::array()}};
-    if (!node.empty()) {
-        spec["nodeName"] = node;
-    }
-    for (const auto& c : containers) {
-        spec["containers"].push_back({{"name", c}, {"image", kImage}});
-    }
-    for (const auto& c : init) {
-        spec["initContainers"].push_back({{"name", c}, {"image", kImage}});
-    }
-    Json status{{"phase", phase}};
-    if (phase == "Running") {
-        status["conditions"] = Json::array({{{"type", "Ready"}, {"status", "True"}}});
-    }
-    return {{"apiVersion", "v1"},
-            {"kind", "Pod"},
-            {"metadata", std::move(metadata)},
-            {"spec", spec},
-            {"status", status}};
-}
-
-Json list(const std::vector<Json>& items) {
-    return {{"apiVersion", "v1"}, {"kind", "List"}, {"items", items}};
-}
 
 // kubectl capwise through the real kubectl, against a loopback API server that serves, as the
 // agent pod's log, what a real agent wrote while real containerd ran a Deployment's pod (an init
@@ -766,7 +613,7 @@ TEST_F(CriE2E, APodStartsUnderTheLocalhostProfileTheAgentsRecordingGave) {
     {
         Containerd containerd(t / "record");
         ASSERT_TRUE(containerd.started());
-        Agent agent(t / "agent", "cri-node", /*seccomp=*/true);
+        HostAgent agent(t / "agent", "cri-node", /*seccomp=*/true);
         auto runs = containerd.run_pods(
             {{"pods", Json::array({pod("shop", "web-7d4b9c6f8-x2kq9", "uid-web",
                                        Json::array({container("app", work)}))})}});
@@ -822,7 +669,7 @@ TEST_F(CriE2E, APodStartsUnderTheLocalhostProfileTheAgentsRecordingGave) {
 
 TEST_F(CriE2E, ASecondAgentOnTheSameStateDirectoryRefuses) {
     TempDir t;
-    Agent first(t / "agent");
+    HostAgent first(t / "agent");
     auto second = capwise(
         {"agent", "--state-dir", (t / "agent/state").string(), "--timeout", "5s", "--no-publish"});
     EXPECT_EQ(second.status, 1);

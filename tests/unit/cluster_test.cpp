@@ -14,6 +14,7 @@
 #include "output/lint_render.hpp"
 #include "record/agent_store.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -512,6 +513,48 @@ TEST(Manifest, TheDaemonSetAddsExactlyTheProvenCapabilities) {
     }
     EXPECT_NE(cluster::manifest_yaml(memlock).find("SYS_RESOURCE  # kernels before 5.11 charge"),
               std::string::npos);
+}
+
+TEST(Manifest, MetricsAndLearningAreArgumentsAndTheMetricsPortIsDeclared) {
+    auto daemonset = [](const cluster::ManifestOptions& o) {
+        auto list = cluster::manifest_json(o);
+        EXPECT_TRUE(list) << list.error().message;
+        for (const auto& item : (*list)["items"]) {
+            if (item["kind"] == "DaemonSet") {
+                return Json(item["spec"]["template"]["spec"]["containers"][0]);
+            }
+        }
+        return Json();
+    };
+    const Json plain = daemonset({});
+    EXPECT_FALSE(plain.contains("ports")) << "nothing is served unless asked";
+    cluster::ManifestOptions o;
+    o.metrics_port = 9464;
+    o.learning_period = "10m";
+    const Json c = daemonset(o);
+    EXPECT_EQ(c["ports"],
+              (Json::array({{{"name", "metrics"}, {"containerPort", 9464}, {"protocol", "TCP"}}})));
+    const auto args = c["args"].get<std::vector<std::string>>();
+    const auto at = [&](const std::string& flag) {
+        const auto it = std::find(args.begin(), args.end(), flag);
+        return it == args.end() || it + 1 == args.end() ? std::string() : *(it + 1);
+    };
+    EXPECT_EQ(at("--metrics-address"), ":9464");
+    EXPECT_EQ(at("--learning-period"), "10m");
+    cluster::ManifestOptions b;
+    b.baseline_configmap = "capwise-baseline";
+    const Json with_baseline = daemonset(b);
+    const auto bargs = with_baseline["args"].get<std::vector<std::string>>();
+    EXPECT_NE(std::find(bargs.begin(), bargs.end(), "/etc/capwise/baseline/baseline.json"),
+              bargs.end());
+    bool mounted = false;
+    for (const auto& m : with_baseline["volumeMounts"]) {
+        mounted = mounted || (m["name"] == "baseline" && m["readOnly"] == true);
+    }
+    EXPECT_TRUE(mounted) << with_baseline.dump();
+    EXPECT_EQ(daemonset(o)["securityContext"]["capabilities"]["add"],
+              (Json{"BPF", "PERFMON", "SYS_PTRACE", "SYSLOG"}))
+        << "serving metrics needs no capability (a port above 1024)";
 }
 
 } // namespace

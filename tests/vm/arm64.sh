@@ -33,7 +33,7 @@ dir=$(realpath "$dir")
 # 1. The root: what building capwise needs (the same libraries as `make deps-build`, arm64) and
 # what the end-to-end cases run.
 packages=(libc6-dev libstdc++-12-dev libgcc-12-dev libbpf-dev libelf-dev zlib1g-dev
-  libseccomp-dev libyaml-dev libfmt-dev libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev
+  libseccomp-dev libmicrohttpd-dev libyaml-dev libfmt-dev libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev
   base-passwd busybox-static coreutils bash dash util-linux mount procps libcap2-bin
   iputils-ping findutils grep sed perl-base runc)
 # An AArch32 program for the 32-bit (compat) cases: Debian's armhf busybox, unpacked beside the
