@@ -166,6 +166,7 @@ Outcome<core::Ok> Agent::start_alerts() {
             }
         });
     store_->on_evict([this](const std::string& group) { alerts_->forget(group); });
+    alerts_->seed_learned(store_->first_allowed());
     return core::Ok{};
 }
 

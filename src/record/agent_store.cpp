@@ -124,6 +124,18 @@ void AgentStore::evict(std::string group) {
     }
 }
 
+std::map<std::string, std::map<int, std::uint64_t>> AgentStore::first_allowed() const {
+    std::map<std::string, std::map<int, std::uint64_t>> out;
+    for (const auto& g : analyzer_.finish()) {
+        for (const auto& [cap, e] : g.evidence) {
+            if (e.allowed > 0) {
+                out[g.group][cap] = e.first_ns;
+            }
+        }
+    }
+    return out;
+}
+
 void AgentStore::visit_counts(
     const std::function<void(const std::string&, const advise::WorkloadMeta&,
                              const std::map<int, CapCounts>&)>& fn) const {

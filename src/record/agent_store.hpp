@@ -50,6 +50,8 @@ class AgentStore {
     static std::string group_of(const container::Container& c);
     // Told of every record forgotten (the bound, retention), so what follows a record forgets it.
     void on_evict(std::function<void(const std::string&)> fn) { on_evict_ = std::move(fn); }
+    // Per record, when each capability was first allowed (wall ns): what earlier runs learned.
+    std::map<std::string, std::map<int, std::uint64_t>> first_allowed() const;
     // Each kept record's identity and counts.
     void
     visit_counts(const std::function<void(const std::string& group, const advise::WorkloadMeta&,

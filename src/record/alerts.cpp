@@ -47,6 +47,14 @@ std::string finding_of(AlertKind kind, std::string_view what, std::string_view s
     return fmt::format("{}/{}/{}", alert_kind_name(kind), what, syscall);
 }
 
+// A check's finding (kind, capability, system call and its table) as one number: never 0.
+std::uint64_t check_finding(AlertKind kind, const trace::TraceEvent& e) {
+    return (std::uint64_t{static_cast<unsigned>(kind) + 1} << 56) |
+           (std::uint64_t{static_cast<std::uint8_t>(e.syscall_arch)} << 48) |
+           (std::uint64_t{static_cast<std::uint8_t>(e.cap)} << 32) |
+           static_cast<std::uint32_t>(e.syscall);
+}
+
 Alert alert_for(AlertKind kind, const container::Container& c, const std::string& group,
                 std::uint64_t now_ns) {
     Alert a;
@@ -64,11 +72,10 @@ Alert alert_for(AlertKind kind, const container::Container& c, const std::string
 
 // An alert about one check: what was checked, where and by whom.
 Alert check_alert(AlertKind kind, const trace::TraceEvent& e, const std::string& caller,
-                  const container::Container& c, const std::string& group,
-                  const std::string& syscall) {
+                  const container::Container& c, const std::string& group) {
     Alert a = alert_for(kind, c, group, e.timestamp_ns);
     a.cap = e.cap;
-    a.syscall = syscall;
+    a.syscall = trace::syscall_name(e.syscall, e.syscall_arch);
     a.caller = caller;
     a.pid = e.pid;
     a.uid = e.uid;
@@ -143,6 +150,9 @@ AlertKeeper::PerGroup& AlertKeeper::group_state(const std::string& group,
                                                 std::uint64_t now_ns) {
     auto [it, fresh] = groups_.try_emplace(group);
     PerGroup& g = it->second;
+    if (fresh) {
+        g.workload = workload_key(group);
+    }
     if (fresh || g.container_id != c.id) {
         // A new container under the record's name (a restart, the next Job run): its own
         // bucket, while what was said of the workload stays said.
@@ -153,13 +163,14 @@ AlertKeeper::PerGroup& AlertKeeper::group_state(const std::string& group,
     return g;
 }
 
-void AlertKeeper::say(const Alert& alert, const std::string& finding) {
+void AlertKeeper::say(const Alert& alert, std::uint64_t check_finding, const std::string& finding) {
     auto it = groups_.find(alert.group);
     if (it == groups_.end()) {
         return;
     }
     PerGroup& g = it->second;
-    if (g.findings.count(finding) != 0) {
+    if (check_finding != 0 ? g.said_checks.count(check_finding) != 0
+                           : g.findings.count(finding) != 0) {
         ++counts_.repeats;
         return;
     }
@@ -169,20 +180,24 @@ void AlertKeeper::say(const Alert& alert, const std::string& finding) {
                                                            60e9 * options_.per_minute);
         g.refilled_ns = now;
     }
-    if (g.tokens < 1 || g.findings.size() >= options_.max_findings) {
+    if (g.tokens < 1 || g.said_checks.size() + g.findings.size() >= options_.max_findings) {
         ++counts_.dropped;
         return;
     }
     g.tokens -= 1;
-    g.findings.insert(finding);
+    if (check_finding != 0) {
+        g.said_checks.insert(check_finding);
+    } else {
+        g.findings.insert(finding);
+    }
     ++counts_.emitted[alert.kind];
     ++by_group_[alert.group][alert.kind];
     emit_(alert);
 }
 
-std::optional<core::CapSet> AlertKeeper::baseline_of(const std::string& group, std::uint64_t now_ns,
-                                                     int cap, std::string& which) {
-    const std::string key = workload_key(group);
+std::optional<core::CapSet> AlertKeeper::baseline_of(PerGroup& g, std::uint64_t now_ns, int cap,
+                                                     std::string& which) {
+    const std::string& key = g.workload;
     if (auto it = baseline_.find(key); it != baseline_.end()) {
         which = "advised";
         return it->second;
@@ -212,20 +227,18 @@ void AlertKeeper::add_check(const trace::TraceEvent& e, const std::string& calle
         return;
     }
     PerGroup& g = group_state(group, c, e.timestamp_ns);
-    const std::string syscall = trace::syscall_name(e.syscall, e.syscall_arch);
     if (e.allowed()) {
         std::string which;
-        const auto base = baseline_of(group, e.timestamp_ns, e.cap, which);
+        const auto base = baseline_of(g, e.timestamp_ns, e.cap, which);
         if (!base || base->contains(e.cap)) {
             return;
         }
-        const std::string finding =
-            finding_of(AlertKind::Drift, core::cap_k8s_name(e.cap), syscall);
-        if (g.findings.count(finding) != 0) {
+        const std::uint64_t finding = check_finding(AlertKind::Drift, e);
+        if (g.said_checks.count(finding) != 0) {
             ++counts_.repeats;
             return;
         }
-        Alert a = check_alert(AlertKind::Drift, e, caller, c, group, syscall);
+        Alert a = check_alert(AlertKind::Drift, e, caller, c, group);
         a.baseline = which;
         say(a, finding);
         return;
@@ -233,12 +246,12 @@ void AlertKeeper::add_check(const trace::TraceEvent& e, const std::string& calle
     if (e.caps.contains(e.cap)) {
         return; // held, denied by a user namespace it does not own: not a dropped capability
     }
-    const std::string finding = finding_of(AlertKind::Breakage, core::cap_k8s_name(e.cap), syscall);
-    if (g.findings.count(finding) != 0) {
+    const std::uint64_t finding = check_finding(AlertKind::Breakage, e);
+    if (g.said_checks.count(finding) != 0) {
         ++counts_.repeats;
         return;
     }
-    Alert a = check_alert(AlertKind::Breakage, e, caller, c, group, syscall);
+    Alert a = check_alert(AlertKind::Breakage, e, caller, c, group);
     a.granted = c.process.has_capabilities && c.process.bounding.contains(e.cap);
     if (pending_.size() >= options_.max_pending) {
         ++counts_.unsettled;
@@ -284,7 +297,7 @@ void AlertKeeper::add_refusals(const container::Container& c, const std::string&
             a.syscall = name;
             a.arch = arch;
             a.seccomp_default_action = c.process.seccomp_default_action;
-            say(a, finding_of(AlertKind::SeccompRefusal, arch, name));
+            say(a, 0, finding_of(AlertKind::SeccompRefusal, arch, name));
         }
     }
 }
@@ -303,8 +316,41 @@ void AlertKeeper::add_privilege(const trace::TraceEvent& e, const container::Con
     a.file = e.file;
     a.gained = e.caps - e.parent_caps;
     a.became_root = e.euid == 0 && e.parent_euid != 0;
-    say(a, fmt::format("{}/{}/{:x}/{}", alert_kind_name(a.kind), a.file, a.gained.bits(),
-                       a.became_root));
+    say(a, 0,
+        fmt::format("{}/{}/{:x}/{}", alert_kind_name(a.kind), a.file, a.gained.bits(),
+                    a.became_root));
+}
+
+void AlertKeeper::seed_learned(const std::map<std::string, FirstUses>& restored) {
+    if (options_.learning.count() <= 0) {
+        return;
+    }
+    const auto learning = static_cast<std::uint64_t>(options_.learning.count()) * 1'000'000ULL;
+    // First: each workload's first check over all its restored replicas.
+    std::map<std::string, std::uint64_t> first;
+    for (const auto& [group, uses] : restored) {
+        for (const auto& [cap, ns] : uses) {
+            auto [it, fresh] = first.try_emplace(workload_key(group), ns);
+            if (ns != 0 && (fresh || ns < it->second)) {
+                it->second = ns;
+            }
+        }
+    }
+    // Then what was first used within its period.
+    for (const auto& [group, uses] : restored) {
+        const std::string key = workload_key(group);
+        const auto start = first.find(key);
+        if (start == first.end() || start->second == 0) {
+            continue;
+        }
+        Workload& w = learning_[key];
+        w.learn_until_ns = start->second + learning;
+        for (const auto& [cap, ns] : uses) {
+            if (ns != 0 && ns < w.learn_until_ns) {
+                w.learned.add(cap);
+            }
+        }
+    }
 }
 
 void AlertKeeper::forget(const std::string& group) {

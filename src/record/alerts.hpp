@@ -114,6 +114,12 @@ class AlertKeeper {
     // An exec that raised a process's privileges (trace::TraceEvent::Kind::Privilege).
     void add_privilege(const trace::TraceEvent& e, const container::Container& c,
                        const std::string& group);
+    // What earlier runs of the agent saw (its restored evidence: per record, when each
+    // capability was first allowed): a workload's learning period runs from its first check
+    // then, not from this start, and holds only what was first used within it — a restart
+    // neither reopens the period nor lets it absorb what drifted since.
+    using FirstUses = std::map<int, std::uint64_t>; // capability → first allowed, wall ns
+    void seed_learned(const std::map<std::string, FirstUses>& restored);
     // The record is gone (evicted): its findings and bucket with it.
     void forget(const std::string& group);
 
@@ -131,18 +137,24 @@ class AlertKeeper {
     struct PerGroup {
         double tokens = 0;
         std::uint64_t refilled_ns = 0;
+        // Findings said: a check's as a number (a denial storm builds no string per check),
+        // the others by name.
+        std::set<std::uint64_t> said_checks;
         std::set<std::string> findings;
         std::string container_id;
+        std::string workload; // workload_key of the record
     };
     struct Pending {
         Alert alert;
-        std::string finding;
+        std::uint64_t finding = 0;
         int tid = 0;
     };
     PerGroup& group_state(const std::string& group, const container::Container& c,
                           std::uint64_t now_ns);
-    void say(const Alert& alert, const std::string& finding);
-    std::optional<core::CapSet> baseline_of(const std::string& group, std::uint64_t now_ns, int cap,
+    // Said unless already said, past the rate or the bound: a check's finding by number, any
+    // other's by name.
+    void say(const Alert& alert, std::uint64_t check_finding, const std::string& finding = {});
+    std::optional<core::CapSet> baseline_of(PerGroup& g, std::uint64_t now_ns, int cap,
                                             std::string& which);
 
     AlertOptions options_;

@@ -132,6 +132,24 @@ TEST(Alerts, DriftIsACheckOutsideTheLearnedOrAdvisedSet) {
     EXPECT_EQ(said.alerts[1].baseline, "advised");
 }
 
+TEST(Alerts, ARestartedAgentKeepsTheLearningPeriodItHad) {
+    Said said;
+    record::AlertOptions options;
+    options.learning = std::chrono::minutes(10);
+    record::AlertKeeper keeper(options, {}, said.emit());
+    // Restored: CHOWN first used at start, NET_RAW 20 minutes later (drift the earlier run saw).
+    const std::uint64_t t0 = 1000 * kSecond;
+    keeper.seed_learned(
+        {{"shop/web-7d4b9c6f8-x2kq9/app", {{kChown, t0}, {kNetRaw, t0 + 1200 * kSecond}}}});
+    const auto c = pod_container("web-7d4b9c6f8-x2kq9");
+    const std::uint64_t now = t0 + 3600 * kSecond;
+    keeper.add_check(check(kChown, true, now), "", c, "shop/web-7d4b9c6f8-x2kq9/app");
+    EXPECT_TRUE(said.alerts.empty()) << "learned before the restart";
+    keeper.add_check(check(kNetRaw, true, now), "", c, "shop/web-7d4b9c6f8-x2kq9/app");
+    ASSERT_EQ(said.alerts.size(), 1U) << "what drifted then is not learned now";
+    EXPECT_EQ(said.alerts[0].cap, kNetRaw);
+}
+
 TEST(Alerts, NoBaselineNoDrift) {
     Said said;
     record::AlertKeeper keeper({}, {}, said.emit());
