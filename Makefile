@@ -7,7 +7,7 @@ AGENT_IMAGE ?= localhost/capwise:latest
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all deps deps-build deps-demo install build asan fuzz-build test unit e2e test-vm test-asan fuzz demo bench format format-check clean agent-image
+.PHONY: all deps deps-build deps-demo install build asan fuzz-build test unit e2e test-vm test-asan fuzz demo bench format format-check clean agent-image agent-image-arm64
 
 all: build
 
@@ -80,6 +80,12 @@ install: build
 # The agent's container image (podman import of the binary and its libraries; no registry).
 agent-image: deps build
 	@bash scripts/agent-image.sh build/capwise $(AGENT_IMAGE)
+
+# The agent's image for arm64 nodes, cross-built (tests/vm/arm64.sh's root and toolchain): an OCI
+# archive at build/arm64/capwise-agent-image.tar, for podman load or ctr images import.
+agent-image-arm64: deps
+	@CAPWISE_ARM64_BUILD_ONLY=1 CAPWISE_ARM64_IMAGE=$(AGENT_IMAGE) \
+	  bash tests/vm/arm64.sh $(CURDIR) build/arm64
 
 bench: deps build
 	@bash bench/run.sh

@@ -1,7 +1,9 @@
 // What cluster mode reads from outside: agent logs and state files (snapshots of summaries), the
-// API server's answers (pods, owners, agent pods) and lint.capwise.io/accept annotations.
+// API server's answers (pods, owners, agent pods, seccomp profiles) and lint.capwise.io/accept
+// annotations.
 #include "advise/summary.hpp"
 #include "cluster/agents.hpp"
+#include "cluster/json_text.hpp"
 #include "cluster/workloads.hpp"
 #include "lint/manifest.hpp"
 #include "record/agent_store.hpp"
@@ -37,6 +39,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!j.is_discarded()) {
         (void)cluster::pod_info(j);
         (void)cluster::controller_of(j);
+        // A pod's seccomp profile: each container's, and one no container has.
+        if (const auto* containers = cluster::value_at(j, {"spec", "containers"});
+            containers != nullptr && containers->is_array()) {
+            for (const auto& c : *containers) {
+                (void)cluster::seccomp_profile_of(j, cluster::text_at(c, {"name"}));
+            }
+        }
+        (void)cluster::seccomp_profile_of(j, "nobody");
         (void)cluster::agents_from("capwise", j, j);
         if (j.is_object()) {
             (void)advise::parse_summary(j);

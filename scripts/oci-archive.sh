@@ -2,6 +2,7 @@
 # An OCI image archive (oci-layout, index.json, blobs) of one directory as its single layer, for
 # runtimes to import without a registry (ctr images import, podman load).
 #   scripts/oci-archive.sh ROOTFS_DIR IMAGE_NAME OUT.tar ENTRYPOINT [ARG...]
+# env: OCI_ARCH  the image's architecture (amd64, arm64; default amd64)
 set -eu
 rootfs=${1:?usage: oci-archive.sh ROOTFS_DIR IMAGE_NAME OUT.tar ENTRYPOINT [ARG...]}
 name=${2:?image name}
@@ -30,8 +31,8 @@ done
 read -r layer layer_size <<EOT
 $(blob "$work/layer.tar.gz")
 EOT
-printf '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/bin:/bin"],"Entrypoint":[%s]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
-  "${entry%,}" "$diff_id" >"$work/config.json"
+printf '{"architecture":"%s","os":"linux","config":{"Env":["PATH=/usr/bin:/bin"],"Entrypoint":[%s]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+  "${OCI_ARCH:-amd64}" "${entry%,}" "$diff_id" >"$work/config.json"
 read -r config config_size <<EOT
 $(blob "$work/config.json")
 EOT

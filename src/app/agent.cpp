@@ -342,7 +342,8 @@ nlohmann::ordered_json Agent::figures() const {
         f["alerts"] = {{"said", said},
                        {"dropped", a.dropped},
                        {"repeats", a.repeats},
-                       {"unsettled", a.unsettled}};
+                       {"unsettled", a.unsettled},
+                       {"unattributedPrivilegeChanges", recorder_->unattributed_privileges()}};
     }
     if (metrics_) {
         f["metricsPort"] = metrics_->port();

@@ -1,5 +1,6 @@
 #include "app/plugin.hpp"
 
+#include "cluster/json_text.hpp"
 #include "cluster/workloads.hpp"
 #include "core/text.hpp"
 #include "output/json.hpp"
@@ -190,6 +191,28 @@ Outcome<AdviseRequest> workload_evidence(const cluster::Kubectl& k, const Plugin
     }
     AdviseRequest a;
     a.records = std::move(evidence.records);
+    if (r.alerts) {
+        // What broke or was refused since the lock-down, from the same agents' whole current logs
+        // (a snapshot is the last 15 minutes'): more evidence, said as such in the advice.
+        std::set<std::string> read;
+        for (const auto& [node, _] : by_node) {
+            read.insert(node);
+        }
+        cluster::Unread unread_alerts;
+        const auto alerts =
+            cluster::fetch_node_alerts(k, *agents, read, false, std::nullopt, unread_alerts);
+        for (const auto& line : unread_alerts.lines) {
+            control.notice("alerts not read: " + line);
+        }
+        auto lines = cluster::select_alerts(evidence, alerts);
+        if (!lines.empty()) {
+            control.notice(fmt::format("{} alert{} of the agents joined the evidence (needed "
+                                       "since the lock-down)",
+                                       lines.size(), lines.size() == 1 ? "" : "s"));
+        }
+        a.records.insert(a.records.end(), std::make_move_iterator(lines.begin()),
+                         std::make_move_iterator(lines.end()));
+    }
     a.by_owner = true;
     if (workloads->size() == 1 && workloads->front().kind != "Pod") {
         a.owner = workloads->front().kubectl_ref();
@@ -297,6 +320,65 @@ watch_checks(const cluster::Kubectl& k, const PluginTraceRequest& r, const Contr
     }
 }
 
+namespace {
+
+// A seccomp refusal names its profile where the runtime wrote the name (Podman, CRI-O); containerd
+// writes only the rules, so the pod's spec names it. Each pod is read once (a bounded cache over a
+// watch's rounds), and only when it is the pod the agent saw: a pod re-created under the same name
+// may run another profile.
+class RefusalProfiles {
+  public:
+    void name(const cluster::Kubectl& k, std::vector<nlohmann::json>& alerts,
+              const Control& control) {
+        for (auto& a : alerts) {
+            if (cluster::text_at(a, {"kind"}) != "seccompRefusal" ||
+                cluster::value_at(a, {"profile"}) != nullptr) {
+                continue;
+            }
+            const nlohmann::json* pod = pod_of(k, cluster::text_at(a, {"k8s", "namespace"}),
+                                               cluster::text_at(a, {"k8s", "pod"}), control);
+            const std::string uid = cluster::text_at(a, {"k8s", "podUid"});
+            if (pod == nullptr ||
+                (!uid.empty() && cluster::text_at(*pod, {"metadata", "uid"}) != uid)) {
+                continue;
+            }
+            if (auto profile =
+                    cluster::seccomp_profile_of(*pod, cluster::text_at(a, {"k8s", "container"}))) {
+                a["profile"] = *profile;
+                a["profileFrom"] = "pod spec";
+            }
+        }
+    }
+
+  private:
+    static constexpr std::size_t kMaxPods = 256;
+    const nlohmann::json* pod_of(const cluster::Kubectl& k, const std::string& ns,
+                                 const std::string& name, const Control& control) {
+        if (!cluster::valid_namespace(ns) || !cluster::valid_object_name(name)) {
+            return nullptr;
+        }
+        auto it = pods_.find(ns + "/" + name);
+        if (it == pods_.end()) {
+            if (pods_.size() >= kMaxPods) {
+                pods_.clear();
+            }
+            auto got = k.get_json(fmt::format("/api/v1/namespaces/{}/pods/{}", ns, name));
+            if (!got && got.error().errno_value != ENOENT) {
+                control.notice(fmt::format("pod {}/{}: its seccomp profile could not be read: {}",
+                                           ns, name, got.error().message));
+            }
+            it = pods_
+                     .emplace(ns + "/" + name,
+                              got ? std::optional<nlohmann::json>(std::move(*got)) : std::nullopt)
+                     .first;
+        }
+        return it->second ? &*it->second : nullptr;
+    }
+    std::map<std::string, std::optional<nlohmann::json>> pods_; // nullopt: gone or unreadable
+};
+
+} // namespace
+
 Outcome<core::Ok> watch_alerts(const cluster::Kubectl& k, const PluginAlertsRequest& r,
                                const Control& control,
                                const std::function<void(const std::vector<nlohmann::json>&)>& fn) {
@@ -309,26 +391,13 @@ Outcome<core::Ok> watch_alerts(const cluster::Kubectl& k, const PluginAlertsRequ
     if (!ns) {
         return ns.error();
     }
-    const auto str = [](const nlohmann::json& j, const char* a, const char* b = nullptr) {
-        const nlohmann::json* v = &j;
-        for (const char* key : {a, b}) {
-            if (key == nullptr) {
-                break;
-            }
-            auto it = v->find(key);
-            if (!v->is_object() || it == v->end()) {
-                return std::string();
-            }
-            v = &*it;
-        }
-        return v->is_string() ? v->get<std::string>() : std::string();
-    };
     const auto begin = std::chrono::steady_clock::now();
     // Alerts shown, and when: a watch re-reads a window longer than its interval, so an alert
     // is remembered for twice that window, then forgotten (the memory stays bounded).
     std::map<std::string, std::chrono::steady_clock::time_point> shown;
     const auto window = std::chrono::seconds(
         2 * std::chrono::duration_cast<std::chrono::seconds>(r.interval).count() + 60);
+    RefusalProfiles profiles;
     std::optional<long> since;
     if (r.since) {
         since = static_cast<long>(r.since->count());
@@ -342,7 +411,7 @@ Outcome<core::Ok> watch_alerts(const cluster::Kubectl& k, const PluginAlertsRequ
             control.notice(m);
         }
         cluster::Unread unread;
-        auto by_node = cluster::fetch_all_alerts(k, *agents, since, unread);
+        auto by_node = cluster::fetch_node_alerts(k, *agents, {}, true, since, unread);
         for (const auto& m : unread.lines) {
             control.notice(m);
         }
@@ -359,9 +428,9 @@ Outcome<core::Ok> watch_alerts(const cluster::Kubectl& k, const PluginAlertsRequ
                                            node, found.foreign));
             }
             for (auto& a : found.alerts) {
-                if ((!r.scope.all_namespaces && str(a, "k8s", "namespace") != *ns) ||
-                    (r.pod && str(a, "k8s", "pod") != *r.pod) ||
-                    (r.kind && str(a, "kind") != *r.kind)) {
+                if ((!r.scope.all_namespaces && cluster::text_at(a, {"k8s", "namespace"}) != *ns) ||
+                    (r.pod && cluster::text_at(a, {"k8s", "pod"}) != *r.pod) ||
+                    (r.kind && cluster::text_at(a, {"kind"}) != *r.kind)) {
                     continue;
                 }
                 std::string key = a.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -372,8 +441,9 @@ Outcome<core::Ok> watch_alerts(const cluster::Kubectl& k, const PluginAlertsRequ
             }
         }
         std::stable_sort(fresh.begin(), fresh.end(), [&](const auto& x, const auto& y) {
-            return str(x, "time") < str(y, "time");
+            return cluster::text_at(x, {"time"}) < cluster::text_at(y, {"time"});
         });
+        profiles.name(k, fresh, control);
         fn(fresh);
         if (!r.watch) {
             return core::Ok{};

@@ -47,6 +47,7 @@ struct PluginAdviseRequest {
     PodScope scope;
     std::optional<std::string> target; // deployment/web, ...
     bool include_ended = false;        // also ended replicas the agents remember
+    bool alerts = true; // the agents' breakage and seccomp refusal alerts are evidence too
 };
 // The agents' records for every replica of the workloads asked about, with what is missing as
 // partial warnings: the evidence part of an AdviseRequest (by owner), the rest left to the caller.

@@ -58,6 +58,9 @@ void add_kubectl_advise(CLI::App& app, Context& ctx) {
     a->add_option("--seccomp-out", o->seccomp_out, "write the profiles into this directory");
     a->add_flag("--include-ended", o->request.include_ended,
                 "also earlier replicas the agents remember (ended pods of the same owner)");
+    a->add_flag(
+        "--no-alerts", [o](std::int64_t) { o->request.alerts = false; },
+        "leave out the agents' alerts (breakage, seccomp refusals since the lock-down)");
     a->add_flag("--accept-partial", o->accept_partial,
                 "exit 0 even when some replicas or nodes have no evidence (still listed)");
     a->footer("Examples:\n  kubectl capwise advise deployment/web -n shop\n"

@@ -3,6 +3,7 @@
 // come.
 #include "cli/kubectl_scope.hpp"
 #include "cli/options.hpp"
+#include "cluster/json_text.hpp"
 #include "output/table.hpp"
 
 #include <cstdio>
@@ -19,28 +20,15 @@ struct PluginAlertsFlags {
     std::string output = "text";
 };
 
-std::string field(const nlohmann::json& j, const char* a, const char* b = nullptr) {
-    const nlohmann::json* v = &j;
-    for (const char* key : {a, b}) {
-        if (key == nullptr) {
-            break;
-        }
-        if (!v->is_object() || !v->contains(key)) {
-            return "";
-        }
-        v = &(*v)[key];
-    }
-    if (v->is_string()) {
-        return v->get<std::string>();
-    }
-    return v->is_number() || v->is_boolean() ? v->dump() : "";
-}
+using cluster::text_at;
 
 // What the alert is about, in one cell: the capability, the refused call or the program.
 std::string subject(const nlohmann::json& a) {
-    const std::string kind = field(a, "kind");
+    const std::string kind = text_at(a, {"kind"});
     if (kind == "seccompRefusal") {
-        return field(a, "syscall") + " (" + field(a, "arch") + ")";
+        const std::string profile = text_at(a, {"profile"});
+        return text_at(a, {"syscall"}) + " (" + text_at(a, {"arch"}) + ")" +
+               (profile.empty() ? "" : " by " + profile);
     }
     if (kind == "privilegeChange") {
         std::string gained;
@@ -49,10 +37,10 @@ std::string subject(const nlohmann::json& a) {
                 gained += (gained.empty() ? "" : ",") + (c.is_string() ? c.get<std::string>() : "");
             }
         }
-        return field(a, "file") + (field(a, "becameRoot") == "true" ? " -> root" : "") +
+        return text_at(a, {"file"}) + (cluster::flag_at(a, {"becameRoot"}) ? " -> root" : "") +
                (gained.empty() ? "" : " +" + gained);
     }
-    return field(a, "capability") + " in " + field(a, "syscall");
+    return text_at(a, {"capability"}) + " in " + text_at(a, {"syscall"});
 }
 
 class AlertPrinter {
@@ -67,9 +55,10 @@ class AlertPrinter {
             output::Table table(
                 {"TIME", "NODE", "NAMESPACE", "POD", "CONTAINER", "KIND", "WHAT", "PROCESS"});
             for (const auto& a : alerts) {
-                table.add_row({field(a, "time"), field(a, "node"), field(a, "k8s", "namespace"),
-                               field(a, "k8s", "pod"), field(a, "container", "name"),
-                               field(a, "kind"), subject(a), field(a, "process", "comm")});
+                table.add_row({text_at(a, {"time"}), text_at(a, {"node"}),
+                               text_at(a, {"k8s", "namespace"}), text_at(a, {"k8s", "pod"}),
+                               text_at(a, {"container", "name"}), text_at(a, {"kind"}), subject(a),
+                               text_at(a, {"process", "comm"})});
             }
             std::string text = table.render();
             if (header_) {

@@ -1,5 +1,6 @@
 #include "cluster/agents.hpp"
 
+#include "cluster/json_text.hpp"
 #include "cluster/manifest.hpp"
 #include "core/text.hpp"
 
@@ -12,20 +13,6 @@ namespace capwise::cluster {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string str(const Json& j, const char* a, const char* b = nullptr) {
-    if (!j.is_object()) {
-        return {};
-    }
-    auto it = j.find(a);
-    if (it == j.end()) {
-        return {};
-    }
-    if (b != nullptr) {
-        return str(*it, b);
-    }
-    return it->is_string() ? it->get<std::string>() : std::string();
-}
 
 // Each line of a log (without its "\n"), until fn returns false.
 void for_each_line(std::string_view log, const std::function<bool(std::string_view)>& fn) {
@@ -52,8 +39,8 @@ bool pod_ready(const Json& pod) {
         return false;
     }
     for (const auto& c : *conditions) {
-        if (str(c, "type") == "Ready") {
-            return str(c, "status") == "True";
+        if (text_at(c, {"type"}) == "Ready") {
+            return text_at(c, {"status"}) == "True";
         }
     }
     return false;
@@ -64,7 +51,7 @@ bool pod_ready(const Json& pod) {
 Agents agents_from(const std::string& ns, const Json& daemonset, const Json& pods) {
     Agents a;
     a.ns = ns;
-    a.daemonset_uid = str(daemonset, "metadata", "uid");
+    a.daemonset_uid = text_at(daemonset, {"metadata", "uid"});
     if (auto status = daemonset.find("status"); status != daemonset.end()) {
         a.daemonset_status = *status;
     }
@@ -73,8 +60,8 @@ Agents agents_from(const std::string& ns, const Json& daemonset, const Json& pod
         return a;
     }
     for (const auto& pod : *items) {
-        AgentPod p{str(pod, "metadata", "name"), str(pod, "spec", "nodeName"),
-                   str(pod, "status", "phase"), pod_ready(pod)};
+        AgentPod p{text_at(pod, {"metadata", "name"}), text_at(pod, {"spec", "nodeName"}),
+                   text_at(pod, {"status", "phase"}), pod_ready(pod)};
         if (!valid_object_name(p.name)) { // it goes into the log's URL
             continue;
         }
@@ -84,9 +71,9 @@ Agents agents_from(const std::string& ns, const Json& daemonset, const Json& pod
             (*meta)["ownerReferences"].is_array()) {
             for (const auto& r : (*meta)["ownerReferences"]) {
                 if (r.is_object() && r.contains("controller") && r["controller"].is_boolean() &&
-                    r["controller"].get<bool>() && str(r, "kind") == "DaemonSet" &&
-                    str(r, "name") == kAgentName && !a.daemonset_uid.empty() &&
-                    str(r, "uid") == a.daemonset_uid) {
+                    r["controller"].get<bool>() && text_at(r, {"kind"}) == "DaemonSet" &&
+                    text_at(r, {"name"}) == kAgentName && !a.daemonset_uid.empty() &&
+                    text_at(r, {"uid"}) == a.daemonset_uid) {
                     ours = true;
                 }
             }
@@ -181,8 +168,8 @@ core::Result<NodeEvidence> evidence_from_log(std::string_view log, const AgentPo
     out.header = own->second.header;
     for (const auto& line : own->second.lines) {
         auto j = Json::parse(line, nullptr, false);
-        if (!j.is_object() || str(j, "node") != agent.node) {
-            if (str(j, "type") != "syscalls") {
+        if (!j.is_object() || text_at(j, {"node"}) != agent.node) {
+            if (text_at(j, {"type"}) != "syscalls") {
                 ++out.foreign;
                 continue;
             }
@@ -224,11 +211,11 @@ NodeAlerts alerts_from_log(std::string_view log, const AgentPod& agent) {
             return true;
         }
         auto j = Json::parse(line, nullptr, false);
-        if (!j.is_object() || str(j, "type") != "alert" || kinds.count(str(j, "kind")) == 0 ||
-            str(j, "time").empty()) {
+        if (!j.is_object() || text_at(j, {"type"}) != "alert" ||
+            kinds.count(text_at(j, {"kind"})) == 0 || text_at(j, {"time"}).empty()) {
             return true; // not an alert this capwise reads
         }
-        if (str(j, "node") != agent.node) {
+        if (text_at(j, {"node"}) != agent.node) {
             ++out.foreign; // an agent speaks for its own node only
             return true;
         }

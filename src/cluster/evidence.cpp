@@ -1,6 +1,7 @@
 #include "cluster/evidence.hpp"
 
 #include "advise/summary.hpp"
+#include "cluster/json_text.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -81,11 +82,12 @@ std::map<std::string, NodeEvidence> fetch_nodes(const Kubectl& kubectl, const Ag
         [&](const AgentPod& agent) { return fetch_evidence(kubectl, agents, agent); }, unread);
 }
 
-std::map<std::string, NodeAlerts> fetch_all_alerts(const Kubectl& kubectl, const Agents& agents,
-                                                   std::optional<long> since_seconds,
-                                                   Unread& unread) {
+std::map<std::string, NodeAlerts> fetch_node_alerts(const Kubectl& kubectl, const Agents& agents,
+                                                    const std::set<std::string>& nodes, bool all,
+                                                    std::optional<long> since_seconds,
+                                                    Unread& unread) {
     return read_agents<NodeAlerts>(
-        agents_on(agents, {}, true, unread),
+        agents_on(agents, nodes, all, unread),
         [&](const AgentPod& agent) { return fetch_alerts(kubectl, agents, agent, since_seconds); },
         unread);
 }
@@ -150,6 +152,7 @@ WorkloadEvidence select_evidence(const std::vector<WorkloadPods>& workloads,
                 }
             }
             seen.insert(pod);
+            out.groups.emplace(r.node, j.value("group", ""));
             out.records.push_back(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
             for (const auto* line : r.syscalls) {
                 out.records.push_back(*line);
@@ -174,6 +177,21 @@ WorkloadEvidence select_evidence(const std::vector<WorkloadPods>& workloads,
             } else {
                 out.missing.push_back(fmt::format(
                     "pod {}/{} on node {}: no evidence from that node", p.ns, p.name, p.node));
+            }
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> select_alerts(const WorkloadEvidence& evidence,
+                                       const std::map<std::string, NodeAlerts>& by_node) {
+    std::vector<std::string> out;
+    for (const auto& [node, found] : by_node) {
+        for (const auto& a : found.alerts) {
+            const std::string kind = text_at(a, {"kind"});
+            if ((kind == "breakage" || kind == "seccompRefusal") &&
+                evidence.groups.count({node, text_at(a, {"group"})}) != 0) {
+                out.push_back(a.dump(-1, ' ', false, Json::error_handler_t::replace));
             }
         }
     }

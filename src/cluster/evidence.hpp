@@ -30,10 +30,11 @@ std::map<std::string, NodeEvidence> fetch_nodes(const Kubectl& kubectl, const Ag
                                                 const std::set<std::string>& nodes, bool all,
                                                 Unread& unread);
 
-// Every agent's alerts (cluster::fetch_alerts), by node.
-std::map<std::string, NodeAlerts> fetch_all_alerts(const Kubectl& kubectl, const Agents& agents,
-                                                   std::optional<long> since_seconds,
-                                                   Unread& unread);
+// The alerts (cluster::fetch_alerts) of the agents on `nodes` (every agent's when all), by node.
+std::map<std::string, NodeAlerts> fetch_node_alerts(const Kubectl& kubectl, const Agents& agents,
+                                                    const std::set<std::string>& nodes, bool all,
+                                                    std::optional<long> since_seconds,
+                                                    Unread& unread);
 
 struct WorkloadEvidence {
     std::vector<std::string> records; // summary and syscalls records, for advise
@@ -44,12 +45,20 @@ struct WorkloadEvidence {
     std::size_t ended = 0;            // pods that ran to completion (Succeeded, Failed)
     std::size_t ended_with_evidence = 0;
     std::size_t not_started = 0; // Pending: nothing to have evidence of yet
+    // The records taken, as (node, group): what an alert must belong to, to join them.
+    std::set<std::pair<std::string, std::string>> groups;
 };
 // include_ended: also pods that have ended, which the agents remember under the same owner (the
 // agent's reading of the owner; always when the workload has no pod now).
 WorkloadEvidence select_evidence(const std::vector<WorkloadPods>& workloads,
                                  const std::map<std::string, NodeEvidence>& by_node,
                                  bool include_ended);
+
+// The alerts that are evidence for advice (record/alerts.hpp: a breakage is a need, a seccomp
+// refusal a call the profile lacks), of the records `evidence` took on the same node, as the
+// lines the agents wrote: `advise` says them as "needed since the lock-down".
+std::vector<std::string> select_alerts(const WorkloadEvidence& evidence,
+                                       const std::map<std::string, NodeAlerts>& by_node);
 
 struct CheckRow {
     std::string node, ns, pod, container, cap, verdict, last_seen;

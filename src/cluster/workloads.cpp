@@ -1,5 +1,6 @@
 #include "cluster/workloads.hpp"
 
+#include "cluster/json_text.hpp"
 #include "core/text.hpp"
 
 #include <algorithm>
@@ -11,21 +12,6 @@ namespace capwise::cluster {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string str(const Json& j, std::initializer_list<const char*> path) {
-    const Json* at = &j;
-    for (const char* key : path) {
-        if (!at->is_object()) {
-            return {};
-        }
-        auto it = at->find(key);
-        if (it == at->end()) {
-            return {};
-        }
-        at = &*it;
-    }
-    return at->is_string() ? at->get<std::string>() : std::string();
-}
 
 const Json* items_of(const Json& list) {
     auto it = list.find("items");
@@ -109,14 +95,14 @@ core::Result<Target> parse_target(std::string_view text) {
 
 std::optional<PodInfo> pod_info(const Json& pod) {
     PodInfo p;
-    p.ns = str(pod, {"metadata", "namespace"});
-    p.name = str(pod, {"metadata", "name"});
+    p.ns = text_at(pod, {"metadata", "namespace"});
+    p.name = text_at(pod, {"metadata", "name"});
     if (p.ns.empty() || p.name.empty()) {
         return std::nullopt;
     }
-    p.uid = str(pod, {"metadata", "uid"});
-    p.node = str(pod, {"spec", "nodeName"});
-    p.phase = str(pod, {"status", "phase"});
+    p.uid = text_at(pod, {"metadata", "uid"});
+    p.node = text_at(pod, {"spec", "nodeName"});
+    p.phase = text_at(pod, {"status", "phase"});
     if (auto spec = pod.find("spec"); spec != pod.end() && spec->is_object()) {
         for (const char* key : {"initContainers", "containers"}) {
             auto list = spec->find(key);
@@ -124,7 +110,7 @@ std::optional<PodInfo> pod_info(const Json& pod) {
                 continue;
             }
             for (const auto& c : *list) {
-                if (auto name = str(c, {"name"}); !name.empty()) {
+                if (auto name = text_at(c, {"name"}); !name.empty()) {
                     p.containers.push_back(name);
                     if (std::string_view(key) == "initContainers") {
                         p.init_containers.push_back(name);
@@ -134,6 +120,58 @@ std::optional<PodInfo> pod_info(const Json& pod) {
         }
     }
     return p;
+}
+
+namespace {
+
+std::optional<std::string> profile_name(const Json* profile) {
+    if (profile == nullptr || !profile->is_object()) {
+        return std::nullopt;
+    }
+    const std::string type = text_at(*profile, {"type"});
+    if (type == "Localhost") {
+        return "localhost/" + text_at(*profile, {"localhostProfile"});
+    }
+    if (type == "RuntimeDefault") {
+        return "runtime/default";
+    }
+    if (type == "Unconfined") {
+        return "unconfined";
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+std::optional<std::string> seccomp_profile_of(const Json& pod, const std::string& container) {
+    for (const char* list : {"containers", "initContainers", "ephemeralContainers"}) {
+        const Json* items = value_at(pod, {"spec", list});
+        if (items == nullptr || !items->is_array()) {
+            continue;
+        }
+        for (const auto& c : *items) {
+            if (text_at(c, {"name"}) == container) {
+                if (auto named = profile_name(value_at(c, {"securityContext", "seccompProfile"}))) {
+                    return named;
+                }
+            }
+        }
+    }
+    if (auto named = profile_name(value_at(pod, {"spec", "securityContext", "seccompProfile"}))) {
+        return named;
+    }
+    // Before 1.19 (and read by the kubelet until 1.27): annotations, in the same spelling.
+    const Json* annotations = value_at(pod, {"metadata", "annotations"});
+    if (annotations == nullptr || !annotations->is_object()) {
+        return std::nullopt;
+    }
+    for (const std::string& key : {"container.seccomp.security.alpha.kubernetes.io/" + container,
+                                   std::string("seccomp.security.alpha.kubernetes.io/pod")}) {
+        if (auto v = text_at(*annotations, {key.c_str()}); !v.empty()) {
+            return v == "docker/default" ? "runtime/default" : v;
+        }
+    }
+    return std::nullopt;
 }
 
 std::optional<OwnerRef> controller_of(const Json& object) {
@@ -148,7 +186,7 @@ std::optional<OwnerRef> controller_of(const Json& object) {
     for (const auto& r : *refs) {
         auto controller = r.is_object() ? r.find("controller") : r.end();
         if (controller != r.end() && controller->is_boolean() && controller->get<bool>()) {
-            OwnerRef o{str(r, {"kind"}), str(r, {"name"}), str(r, {"uid"})};
+            OwnerRef o{text_at(r, {"kind"}), text_at(r, {"name"}), text_at(r, {"uid"})};
             if (!o.kind.empty() && !o.name.empty()) {
                 return o;
             }
@@ -184,7 +222,7 @@ core::Result<std::vector<WorkloadPods>> resolve_workloads(const Kubectl& kubectl
             }
             return object.error();
         }
-        wanted = OwnerRef{s.target->kind, s.target->name, str(*object, {"metadata", "uid"})};
+        wanted = OwnerRef{s.target->kind, s.target->name, text_at(*object, {"metadata", "uid"})};
         // Only the pods its selector matches are listed (the chain still decides).
         if (s.selector.empty()) {
             auto spec = object->find("spec");

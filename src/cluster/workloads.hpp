@@ -54,6 +54,12 @@ core::Result<std::vector<WorkloadPods>> resolve_workloads(const Kubectl& kubectl
 
 // A pod from an API Pod object; nullopt when it lacks a name or namespace.
 std::optional<PodInfo> pod_info(const nlohmann::json& pod);
+// The seccomp profile a pod's container runs under, as the kubelet reads the pod: the
+// container's securityContext.seccompProfile, else the pod's, else the deprecated annotations —
+// "localhost/<localhostProfile>", "runtime/default" or "unconfined"; nullopt when none is set
+// (the kubelet's default then: unconfined unless --seccomp-default).
+std::optional<std::string> seccomp_profile_of(const nlohmann::json& pod,
+                                              const std::string& container);
 // The controller reference of an object: (kind, name, uid), when it has one.
 struct OwnerRef {
     std::string kind, name, uid;

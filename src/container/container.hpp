@@ -32,6 +32,10 @@ struct OciProcess {
     std::optional<unsigned> gid;
     // linux.seccomp's defaultAction ("SCMP_ACT_ERRNO"); empty when no filter was asked for.
     std::string seccomp_default_action;
+    // The filter's profile, where the runtime names it in the config's annotations: Podman's
+    // --security-opt seccomp= path, CRI-O's SeccompProfilePath. containerd and Docker write the
+    // rules alone: empty.
+    std::string seccomp_profile;
 };
 
 struct Container {

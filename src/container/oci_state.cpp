@@ -130,6 +130,14 @@ core::Result<OciConfig> parse_oci_config(std::string_view json_text) {
             const Json* action = member(*seccomp, "defaultAction");
             cfg.process.seccomp_default_action =
                 action != nullptr && action->is_string() ? action->get<std::string>() : "?";
+            for (const char* key :
+                 {"io.podman.annotations.seccomp", "io.kubernetes.cri-o.SeccompProfilePath"}) {
+                if (auto named = cfg.annotations.find(key);
+                    named != cfg.annotations.end() && !named->second.empty()) {
+                    cfg.process.seccomp_profile = named->second;
+                    break;
+                }
+            }
         }
     }
     return cfg;

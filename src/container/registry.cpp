@@ -148,15 +148,19 @@ std::optional<Container> Registry::read_container_dir(const std::string& dir,
             c.image = crio->second;
         }
     }
+    name_podman(c);
+    if (c.name.empty()) {
+        c.name = !c.k8s.container.empty() ? c.k8s.container : c.id;
+    }
+    return c;
+}
+
+void Registry::name_podman(Container& c) const {
     if (auto p = podman_names_.find(c.id); p != podman_names_.end()) {
         c.runtime = "podman";
         c.name = p->second.first;
         c.image = p->second.second;
     }
-    if (c.name.empty()) {
-        c.name = !c.k8s.container.empty() ? c.k8s.container : c.id;
-    }
-    return c;
 }
 
 std::string Registry::cgroup_leaf(pid_t pid) const {
@@ -214,9 +218,12 @@ std::optional<Container> Registry::lookup_id(std::string_view id) const {
             }
         }
     }
-    // Gone from the runtime's state already, but seen when the runtime created it.
+    // Gone from the runtime's state already, but seen when the runtime created it: named as
+    // Podman names it now (at runc's create, Podman's list may not have been read since).
     if (auto it = remembered_.find(id); it != remembered_.end()) {
-        return it->second;
+        Container c = it->second;
+        name_podman(c);
+        return c;
     }
     return std::nullopt;
 }
@@ -326,6 +333,11 @@ void Registry::rescan() {
     }
     for (std::size_t i = 0; i < containers_.size(); ++i) {
         by_mntns_[containers_[i].mntns] = i;
+        // What was remembered at the runtime's create learns what a look at the running
+        // container says (Podman's name and image): the same identity once it has ended.
+        if (auto r = remembered_.find(containers_[i].id); r != remembered_.end()) {
+            r->second = containers_[i];
+        }
     }
     unknown_.clear();
     outside_.clear(); // asked again after each look: a cgroup can become a container's

@@ -82,6 +82,8 @@ class Registry {
     std::optional<Container> read_container_dir(const std::string& dir, const RuntimeRoot& root,
                                                 bool require_live) const;
     std::string cgroup_leaf(pid_t pid) const;
+    // Podman's name and image for its container (from its containers.json at the last look).
+    void name_podman(Container& c) const;
     DiscoveryConfig config_;
     std::vector<Container> containers_;
     std::map<std::uint64_t, std::size_t> by_mntns_;

@@ -52,10 +52,12 @@ std::string advice_of(const record::Alert& a) {
             "advise again with this evidence; if not, find out what {} is doing",
             cap, a.baseline == "advised" ? "advised" : "learned", a.comm);
     case record::AlertKind::SeccompRefusal:
-        return fmt::format("the container's seccomp filter refused {} ({}): add it to the profile "
-                           "if the workload needs it (capwise advise --seccomp with this "
-                           "evidence)",
-                           a.syscall, a.arch);
+        return fmt::format(
+            "the container's seccomp filter refused {} ({}): add it to the profile"
+            "{} if the workload needs it (capwise advise --seccomp with this "
+            "evidence)",
+            a.syscall, a.arch,
+            a.seccomp_profile.empty() ? "" : " " + core::printable(a.seccomp_profile, 4096));
     case record::AlertKind::PrivilegeChange:
         return fmt::format(
             "{} ran {} and {}: if the workload does not need it, set allowPrivilegeEscalation: "
@@ -105,8 +107,10 @@ std::string alert_json_line(const record::Alert& a, std::string_view node) {
     j["node"] = node;
     j["group"] = a.group;
     if (!a.pod.empty() || !a.k8s_namespace.empty()) {
-        j["k8s"] =
-            OJson{{"namespace", a.k8s_namespace}, {"pod", a.pod}, {"container", a.container}};
+        j["k8s"] = OJson{{"namespace", a.k8s_namespace},
+                         {"pod", a.pod},
+                         {"podUid", a.pod_uid},
+                         {"container", a.container}};
     }
     j["container"] = OJson{
         {"name", a.container}, {"id", a.container_id}, {"runtime", a.runtime}, {"image", a.image}};
@@ -119,6 +123,9 @@ std::string alert_json_line(const record::Alert& a, std::string_view node) {
     }
     if (a.kind == record::AlertKind::SeccompRefusal) {
         j["seccompDefaultAction"] = core::printable(a.seccomp_default_action, 64);
+        if (!a.seccomp_profile.empty()) {
+            j["profile"] = core::printable(a.seccomp_profile, 4096);
+        }
     }
     if (!a.caller.empty()) {
         j["caller"] = a.caller;

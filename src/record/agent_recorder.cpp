@@ -29,6 +29,17 @@ void AgentRecorder::take_created() {
     }
 }
 
+namespace {
+
+// A cgroup named after a 64-hex container id: a container's, even when its runtime state was
+// gone before its event was read.
+bool container_cgroup(std::string_view cgroup) {
+    const std::string id = container::container_id_of_cgroup(cgroup);
+    return id.size() == 64 && id.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+} // namespace
+
 const container::Container* AgentRecorder::container_of(const trace::TraceEvent& e) {
     if (const auto* c = registry_.resolve_task(e.cgroup_id, e.cgroup, e.mntns, e.timestamp_ns)) {
         return c;
@@ -51,8 +62,14 @@ void AgentRecorder::apply(const Waiting& w) {
         store_.add_exec(e.pid, e.ppid);
         return;
     case trace::TraceEvent::Kind::Privilege:
-        if (const container::Container* c = container_of(e);
-            alerts_ != nullptr && c != nullptr && c->mntns != own_mntns_) {
+        if (alerts_ == nullptr) {
+            return;
+        }
+        if (const container::Container* c = container_of(e); c == nullptr) {
+            // A container's exec whose runtime state was gone before it was read: counted, as
+            // its checks are (a host's setuid programs are no container's, and not counted).
+            unattributed_privileges_ += container_cgroup(e.cgroup) ? 1 : 0;
+        } else if (c->mntns != own_mntns_) {
             if (const std::string group = AgentStore::group_of(*c); !group.empty()) {
                 alerts_->add_privilege(e, *c, group);
             }
@@ -65,19 +82,14 @@ void AgentRecorder::apply(const Waiting& w) {
     if (e.mntns == own_mntns_ || (c != nullptr && c->mntns == own_mntns_)) {
         return;
     }
-    if (c == nullptr && e.audit) {
-        // A cgroup named after a 64-hex container id whose runtime state was gone before the
-        // check was read: a container's evidence lost, said in every snapshot, never the host's.
-        const std::string id = container::container_id_of_cgroup(e.cgroup);
-        if (id.size() == 64 && id.find_first_not_of("0123456789abcdef") == std::string::npos) {
-            unattributed_ += e.count;
-        }
+    if (c == nullptr && e.audit && container_cgroup(e.cgroup)) {
+        // A container's evidence lost, said in every snapshot, never the host's.
+        unattributed_ += e.count;
     }
-    store_.add_check(e, w.caller, c);
-    if (alerts_ != nullptr && c != nullptr) {
-        if (const std::string group = AgentStore::group_of(*c); !group.empty()) {
-            alerts_->add_check(e, w.caller, *c, group);
-        }
+    const std::string group = c == nullptr ? std::string() : AgentStore::group_of(*c);
+    store_.add_check(e, w.caller, c, group);
+    if (alerts_ != nullptr && !group.empty()) {
+        alerts_->add_check(e, w.caller, *c, group);
     }
 }
 

@@ -56,6 +56,9 @@ class AgentRecorder {
     // Checks of a container whose runtime state was gone before they were read (counted among
     // the host's checks too, kept by no record).
     std::uint64_t unattributed() const { return unattributed_; }
+    // Privilege changes (execs) of containers whose runtime state was gone: no alert could say
+    // whose they were.
+    std::uint64_t unattributed_privileges() const { return unattributed_privileges_; }
 
   private:
     struct Waiting {
@@ -84,6 +87,7 @@ class AgentRecorder {
     std::set<int> waiting_tids_;
     std::chrono::steady_clock::time_point last_rescan_{}, next_rescan_{};
     std::uint64_t runtime_checks_ = 0, waited_ = 0, overflow_ = 0, unattributed_ = 0;
+    std::uint64_t unattributed_privileges_ = 0;
 };
 
 } // namespace capwise::record

@@ -60,12 +60,11 @@ std::string AgentStore::group_of(const container::Container& c) {
     return c.name;
 }
 
-AgentStore::Entry* AgentStore::entry_for(const container::Container& c, std::uint64_t now_ns,
-                                         bool live) {
+AgentStore::Entry* AgentStore::entry_for(const container::Container& c, const std::string& group,
+                                         std::uint64_t now_ns, bool live) {
     if (is_sandbox(c)) {
         return nullptr;
     }
-    const std::string group = group_of(c);
     auto it = entries_.find(group);
     if (it == entries_.end()) {
         if (entries_.size() >= limits_.max_containers) {
@@ -145,7 +144,7 @@ void AgentStore::visit_counts(
 }
 
 void AgentStore::add_check(const trace::TraceEvent& event, const std::string& caller,
-                           const container::Container* c) {
+                           const container::Container* c, const std::string& group) {
     if (!event.audit) {
         return;
     }
@@ -153,11 +152,11 @@ void AgentStore::add_check(const trace::TraceEvent& event, const std::string& ca
         counters_.host_checks += event.count;
         return;
     }
-    Entry* e = entry_for(*c, event.timestamp_ns, false);
+    Entry* e = entry_for(*c, group, event.timestamp_ns, false);
     if (e == nullptr) {
         return;
     }
-    advise::Observation o = observation_of(event, caller, group_of(*c));
+    advise::Observation o = observation_of(event, caller, group);
     o.in_pod = !c->k8s.empty();
     o.k8s_namespace = c->k8s.namespace_;
     o.owner = c->k8s.owner;
@@ -172,12 +171,12 @@ void AgentStore::add_check(const trace::TraceEvent& event, const std::string& ca
 void AgentStore::set_syscalls(const container::Container& c, const seccomp::Recording& recording,
                               std::uint64_t now_ns) {
     // A container that made no capability check has a record for its calls alone.
-    Entry* e = entry_for(c, now_ns, false);
+    seccomp::Recording r = recording;
+    r.group = group_of(c);
+    Entry* e = entry_for(c, r.group, now_ns, false);
     if (e == nullptr) {
         return; // a sandbox, or not kept (the bound)
     }
-    seccomp::Recording r = recording;
-    r.group = group_of(c);
     auto& current = e->syscalls;
     if (!current || current->names() != r.names() || current->unknown != r.unknown) {
         ++changes_;
@@ -188,8 +187,8 @@ void AgentStore::set_syscalls(const container::Container& c, const seccomp::Reco
 void AgentStore::mark_live(const std::vector<container::Container>& live, std::uint64_t now_ns) {
     std::set<std::string> groups;
     for (const auto& c : live) {
-        if (entry_for(c, now_ns, true) != nullptr) {
-            groups.insert(group_of(c));
+        if (std::string group = group_of(c); entry_for(c, group, now_ns, true) != nullptr) {
+            groups.insert(std::move(group));
         }
     }
     for (auto& [group, e] : entries_) {

@@ -57,9 +57,14 @@ class AgentStore {
     visit_counts(const std::function<void(const std::string& group, const advise::WorkloadMeta&,
                                           const std::map<int, CapCounts>&)>& fn) const;
 
-    // One check of a container (nullptr: the host, counted and dropped).
+    // One check of a container (nullptr: the host, counted and dropped), kept under group, its
+    // group_of (the recorder makes that once per check and hands it to the alerts too).
     void add_check(const trace::TraceEvent& event, const std::string& caller,
-                   const container::Container* c);
+                   const container::Container* c, const std::string& group);
+    void add_check(const trace::TraceEvent& event, const std::string& caller,
+                   const container::Container* c) {
+        add_check(event, caller, c, c == nullptr ? std::string() : group_of(*c));
+    }
     void add_result(int tid, long ret) { analyzer_.add_result(tid, ret); }
     void add_exec(int pid, int ppid) { analyzer_.add_exec(pid, ppid); }
     // A container's system calls since the agent started: replaces what this run recorded before
@@ -95,7 +100,9 @@ class AgentStore {
         std::optional<seccomp::Recording> syscalls;          // this run's
         std::map<int, CapCounts> counts;
     };
-    Entry* entry_for(const container::Container& c, std::uint64_t now_ns, bool live);
+    // group: group_of(c).
+    Entry* entry_for(const container::Container& c, const std::string& group, std::uint64_t now_ns,
+                     bool live);
     void evict(std::string group); // by value: callers pass keys of entries_ it erases
 
     std::string node_;

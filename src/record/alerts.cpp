@@ -63,6 +63,7 @@ Alert alert_for(AlertKind kind, const container::Container& c, const std::string
     a.group = group;
     a.k8s_namespace = c.k8s.namespace_;
     a.pod = c.k8s.pod;
+    a.pod_uid = c.k8s.pod_uid;
     a.container = c.k8s.container.empty() ? c.name : c.k8s.container;
     a.container_id = c.id;
     a.runtime = c.runtime;
@@ -148,8 +149,15 @@ core::Result<Baseline> parse_advice_baseline(const nlohmann::json& all) {
 AlertKeeper::PerGroup& AlertKeeper::group_state(const std::string& group,
                                                 const container::Container& c,
                                                 std::uint64_t now_ns) {
+    if (groups_.size() >= options_.max_groups && groups_.count(group) == 0) {
+        auto quiet = std::min_element(groups_.begin(), groups_.end(), [](auto& a, auto& b) {
+            return a.second.last_ns < b.second.last_ns;
+        });
+        forget(std::string(quiet->first)); // a copy: forget erases the key it is given
+    }
     auto [it, fresh] = groups_.try_emplace(group);
     PerGroup& g = it->second;
+    g.last_ns = std::max(g.last_ns, now_ns);
     if (fresh) {
         g.workload = workload_key(group);
     }
@@ -204,6 +212,13 @@ std::optional<core::CapSet> AlertKeeper::baseline_of(PerGroup& g, std::uint64_t 
     }
     if (options_.learning.count() <= 0) {
         return std::nullopt;
+    }
+    if (learning_.size() >= options_.max_groups && learning_.count(key) == 0) {
+        // Workloads come and go (each CronJob run is one): the one whose period ended first
+        // is forgotten (seen again, it learns anew).
+        learning_.erase(std::min_element(learning_.begin(), learning_.end(), [](auto& a, auto& b) {
+            return a.second.learn_until_ns < b.second.learn_until_ns;
+        }));
     }
     auto [it, fresh] = learning_.try_emplace(key);
     Workload& w = it->second;
@@ -297,6 +312,7 @@ void AlertKeeper::add_refusals(const container::Container& c, const std::string&
             a.syscall = name;
             a.arch = arch;
             a.seccomp_default_action = c.process.seccomp_default_action;
+            a.seccomp_profile = c.process.seccomp_profile;
             say(a, 0, finding_of(AlertKind::SeccompRefusal, arch, name));
         }
     }

@@ -42,7 +42,7 @@ struct Alert {
     std::uint64_t timestamp_ns = 0; // wall clock
     std::string group;              // the agent's record: namespace/pod/container or a name
     // The container's identity (from its runtime state).
-    std::string k8s_namespace, pod, container, container_id, runtime, image;
+    std::string k8s_namespace, pod, pod_uid, container, container_id, runtime, image;
     int cap = -1;        // breakage, drift
     std::string syscall; // the call that checked (or was refused)
     std::string arch;    // seccompRefusal: the call's architecture
@@ -57,6 +57,7 @@ struct Alert {
     // drift: "advised" (outside a loaded baseline) or "learned" (outside the learning period's).
     std::string baseline;
     std::string seccomp_default_action; // seccompRefusal: the filter's, from the OCI config
+    std::string seccomp_profile;        // ... and its profile, where the runtime names it
     // privilegeChange: the program exec'd, the parent's side, what was gained.
     std::string file, parent_comm;
     int ppid = 0;
@@ -73,6 +74,9 @@ struct AlertOptions {
     double burst = 12;              // at once
     std::size_t max_findings = 512; // per container: findings remembered (said once)
     std::size_t max_pending = 4096; // denied checks waiting for their call's result
+    // Records followed (their findings, bucket): the store forgets with its own bound, but a
+    // record it refused still raises alerts; past this, the one quiet longest is forgotten.
+    std::size_t max_groups = 4096;
 };
 
 // Advised sets by workload, keyed as workload_key() makes them.
@@ -142,7 +146,8 @@ class AlertKeeper {
         std::set<std::uint64_t> said_checks;
         std::set<std::string> findings;
         std::string container_id;
-        std::string workload; // workload_key of the record
+        std::string workload;      // workload_key of the record
+        std::uint64_t last_ns = 0; // its last event
     };
     struct Pending {
         Alert alert;

@@ -107,7 +107,8 @@ class Prometheus {
     // answer either way ("" when none came).
     std::string query_until(const std::string& promql, const std::string& want) const {
         std::string last;
-        for (int i = 0; i < 120 && pid_ > 0; ++i) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (pid_ > 0 && std::chrono::steady_clock::now() < deadline) {
             auto r = run({"curl", "-sS", "--max-time", "5", "-G",
                           "http://127.0.0.1:" + std::to_string(port_) + "/api/v1/query",
                           "--data-urlencode", "query=" + promql},
@@ -327,13 +328,28 @@ TEST_F(AlertsE2E, BreakageDriftRefusalAndAStormAreEachToldOnceAndScraped) {
     // What --watch --interval 1s reads after its first round: the last 62 s.
     api["/api/v1/namespaces/capwise/pods/capwise-agent-aaaaa/log?container=agent&"
         "sinceSeconds=62"] = ApiResponse{200, agent.log(), "text/plain"};
+    // What advise reads: the last snapshot from the last 15 minutes, then the whole log's alerts.
+    api["/api/v1/namespaces/capwise/pods/capwise-agent-aaaaa/log?container=agent&"
+        "sinceSeconds=900"] = ApiResponse{200, agent.log(), "text/plain"};
+    // The refused pod as the API has it: its container's Localhost profile (containerd wrote only
+    // the rules into the OCI config, so the agent could not name it).
+    Json refused_pod =
+        api_pod(meta("shop", "refused", "uid-refused"), "cri-node", "Succeeded", {}, {"app"});
+    refused_pod["spec"]["containers"][0]["securityContext"] = {
+        {"seccompProfile", {{"type", "Localhost"}, {"localhostProfile", "no-mkdir.json"}}}};
+    api["/api/v1/namespaces/shop/pods/refused"] = ApiResponse{200, refused_pod.dump()};
+    api["/api/v1/namespaces/shop/pods/locked-7d4b9c6f8-x2kq9"] =
+        ApiResponse{200, api_pod(meta("shop", "locked-7d4b9c6f8-x2kq9", "uid-locked"), "cri-node",
+                                 "Succeeded", {}, {"app"})
+                             .dump()};
     ApiServer server(api);
     const std::string kubeconfig = (t / "kubeconfig").string();
     std::ofstream(kubeconfig) << server.kubeconfig("shop");
-    auto kubectl = [&](const std::string& args) {
+    auto plugin = [&](const std::string& args) {
         return shell("PATH=" + fs::path(CAPWISE_BINARY).parent_path().string() +
-                     ":$PATH KUBECONFIG=" + kubeconfig + " kubectl capwise alerts " + args);
+                     ":$PATH KUBECONFIG=" + kubeconfig + " kubectl capwise " + args);
     };
+    auto kubectl = [&](const std::string& args) { return plugin("alerts " + args); };
     auto table = kubectl("");
     EXPECT_EQ(table.status, 0) << table.err;
     EXPECT_NE(table.out.find("locked-7d4b9c6f8-x2kq9"), std::string::npos) << table.out;
@@ -356,9 +372,88 @@ TEST_F(AlertsE2E, BreakageDriftRefusalAndAStormAreEachToldOnceAndScraped) {
     EXPECT_GE(rounds, 2U) << "the watch read again";
     auto bad = kubectl("--kind sideways");
     EXPECT_EQ(bad.status, 2) << bad.out << bad.err;
+    // The refusal names the profile the pod's spec gave its container (the pod uid the agent saw
+    // matches the API's).
+    auto named = kubectl("-o json --kind seccompRefusal");
+    EXPECT_EQ(named.status, 0) << named.err;
+    const auto refusals = alerts_in(named.out);
+    ASSERT_FALSE(refusals.empty()) << named.out;
+    EXPECT_EQ(refusals[0]["k8s"]["podUid"], "uid-refused");
+    EXPECT_EQ(refusals[0]["profile"], "localhost/no-mkdir.json") << refusals[0];
+    EXPECT_EQ(refusals[0]["profileFrom"], "pod spec");
+    auto named_table = kubectl("--kind seccompRefusal");
+    EXPECT_NE(named_table.out.find("by localhost/no-mkdir.json"), std::string::npos)
+        << named_table.out;
+
+    // kubectl capwise advise takes the agents' alerts too: the breakage is said as a need since
+    // the lock-down; without them, it is not.
+    auto plugin_advice = plugin("advise pod/locked-7d4b9c6f8-x2kq9 -o json");
+    EXPECT_EQ(plugin_advice.status, 0) << plugin_advice.err;
+    EXPECT_NE(plugin_advice.out.find("needed since the lock-down, from the agent's alerts: "
+                                     "shop/locked-7d4b9c6f8-x2kq9/app: CHOWN"),
+              std::string::npos)
+        << plugin_advice.out << plugin_advice.err;
+    EXPECT_NE(plugin_advice.err.find("1 alert of the agents joined the evidence"),
+              std::string::npos)
+        << plugin_advice.err;
+    EXPECT_NE(plugin_advice.out.find("\"CHOWN\""), std::string::npos) << plugin_advice.out;
+    auto without = plugin("advise pod/locked-7d4b9c6f8-x2kq9 -o json --no-alerts");
+    EXPECT_EQ(without.status, 0) << without.err;
+    EXPECT_EQ(without.out.find("since the lock-down"), std::string::npos) << without.out;
+    EXPECT_NE(without.out.find("\"CHOWN\""), std::string::npos) << "the snapshot has the denial";
 
     std::cout << "alerts: " << alerts.size() << " lines (" << figures.dump()
               << "); Prometheus read " << denials << " CHOWN denials of the storm pod\n";
+}
+
+// Podman names the profile it was given (--security-opt seccomp=FILE) in the OCI config's
+// annotations: the agent's refusal alert says it, with no API to ask.
+TEST_F(AlertsE2E, APodmanRefusalNamesItsProfile) {
+    TempDir t;
+    const std::string env = podman_with_busybox((t / "podman").string());
+    ASSERT_FALSE(env.empty());
+    const std::string profile = (t / "no-mkdir.json").string();
+    std::ofstream(profile) << R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":)"
+                           << R"(["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]})";
+    HostAgent agent(t / "agent", "podman-node", /*seccomp=*/true);
+    const std::string name = "capwise-e2e-refused";
+    struct Remove {
+        std::string env, name;
+        ~Remove() { run({"env", env, "podman", "rm", "-f", "-t", "0", name}); }
+    } remove{env, name};
+    run({"env", env, "podman", "rm", "-f", "-t", "0", name});
+    auto started = run({"env", env, "podman", "run", "-d", "--network", "none", "--name", name,
+                        "--security-opt", "seccomp=" + profile, kImage, "sh", "-c",
+                        "sleep 1; mkdir /tmp/x 2>/dev/null; sleep 4"});
+    ASSERT_EQ(started.status, 0) << started.err;
+    std::vector<Json> refusals;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (refusals.empty() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        for (const auto& a : alerts_in(agent.log())) {
+            if (a["kind"] == "seccompRefusal" && a["container"]["name"] == name) {
+                refusals.push_back(a);
+            }
+        }
+    }
+    ASSERT_FALSE(refusals.empty()) << agent.log() << agent.err();
+    EXPECT_TRUE(refusals[0]["syscall"] == "mkdir" || refusals[0]["syscall"] == "mkdirat")
+        << refusals[0];
+    EXPECT_EQ(refusals[0]["container"]["runtime"], "podman");
+    // Taken after the container ended (every 10 s): still Podman's container, not a second record
+    // under its id (runc's state as remembered at create, before Podman's list was read).
+    EXPECT_EQ(refusals[0]["group"], name) << refusals[0];
+    EXPECT_EQ(refusals[0]["profile"], profile) << refusals[0];
+    EXPECT_NE(refusals[0]["advice"].get<std::string>().find("add it to the profile " + profile),
+              std::string::npos)
+        << refusals[0];
+    EXPECT_EQ(agent.stop(), 0) << agent.err();
+    for (const auto& line : lines(agent.state())) {
+        auto j = Json::parse(line, nullptr, false);
+        if (j.is_object() && j.contains("group")) {
+            EXPECT_EQ(j["group"], name) << line;
+        }
+    }
 }
 
 } // namespace

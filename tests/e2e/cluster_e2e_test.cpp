@@ -452,6 +452,8 @@ TEST_F(ClusterE2E, KubectlCapwiseMergesReplicasAcrossNodes) {
                                     {"capwise-agent-imposter", fake}}) {
         responses[logs + pod + "/log?container=agent&sinceSeconds=900"] =
             ApiResponse{200, text, "text/plain"};
+        // Where advise reads the agents' alerts: the whole current log.
+        responses[logs + pod + "/log?container=agent"] = ApiResponse{200, text, "text/plain"};
     }
     ApiServer server(responses);
     const std::string kubeconfig = t.write("kubeconfig", server.kubeconfig("default")).string();
@@ -742,6 +744,124 @@ TEST_F(ClusterE2E, AgentRunsWithExactlyTheDaemonSetCapabilitiesOnEveryHook) {
         EXPECT_NE(r.status, 0) << "the agent ran without " << cap << ": " << r.out;
         EXPECT_EQ(r.err.rfind("capwise: ", 0), 0U) << cap << ": " << r.err;
     }
+}
+
+// The agent's image for this machine's architecture, run by runc with the DaemonSet's settings
+// (capabilities, user, read-only root, no_new_privs, the hostPath mounts): everything it needs is
+// in the image. On arm64 the image is the one tests/vm/arm64.sh built beside the cross build (the
+// guest has no binutils to make it); here it is made by scripts/agent-image.sh.
+TEST_F(ClusterE2E, TheAgentImageRunsUnderRuncOnThisArchitecture) {
+    TempDir t;
+    fs::path archive = fs::path(CAPWISE_BINARY).parent_path() / "capwise-agent-image.tar";
+    if (!fs::exists(archive) ||
+        fs::last_write_time(archive) < fs::last_write_time(CAPWISE_BINARY)) {
+        archive = t / "agent.tar";
+        auto built = run({"sh", std::string(CAPWISE_SOURCE_DIR) + "/scripts/agent-image.sh",
+                          CAPWISE_BINARY, "localhost/capwise-agent:arch", archive.string()},
+                         300);
+        ASSERT_EQ(built.status, 0) << built.err;
+    }
+    // The OCI layout: index → manifest → config (its architecture) and the one layer.
+    const fs::path layout = t / "layout";
+    fs::create_directories(layout);
+    ASSERT_EQ(run({"tar", "-C", layout.string(), "-xf", archive.string()}).status, 0);
+    auto blob = [&](const Json& descriptor) {
+        const std::string digest = descriptor["digest"];
+        return layout / "blobs/sha256" / digest.substr(digest.find(':') + 1);
+    };
+    auto read_json = [](const fs::path& p) {
+        std::ifstream in(p);
+        return Json::parse(in, nullptr, false);
+    };
+    const Json index = read_json(layout / "index.json");
+    ASSERT_TRUE(index.is_object()) << "no index.json in " << archive;
+    const Json manifest = read_json(blob(index["manifests"][0]));
+    const Json config = read_json(blob(manifest["config"]));
+    utsname u{};
+    ::uname(&u);
+    EXPECT_EQ(config["architecture"], std::string(u.machine) == "aarch64" ? "arm64" : "amd64");
+    const fs::path bundle = t / "bundle";
+    fs::create_directories(bundle / "rootfs");
+    auto layer = run(
+        {"tar", "-C", (bundle / "rootfs").string(), "-xzf", blob(manifest["layers"][0]).string()});
+    ASSERT_EQ(layer.status, 0) << layer.err;
+
+    // runc's default spec, given the DaemonSet's container settings.
+    ASSERT_EQ(run({"sh", "-c", "cd " + bundle.string() + " && runc spec"}).status, 0);
+    Json oci = read_json(bundle / "config.json");
+    const Json ds = deployed_daemonset();
+    const Json& pod = ds["spec"]["template"]["spec"];
+    const Json& c = pod["containers"][0];
+    const Json& sc = c["securityContext"];
+    Json caps = Json::array();
+    for (const auto& cap : sc["capabilities"]["add"]) {
+        caps.push_back("CAP_" + cap.get<std::string>());
+    }
+    oci["process"]["capabilities"] = {
+        {"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"ambient", Json::array()}};
+    oci["process"]["user"] = {{"uid", sc["runAsUser"]}, {"gid", 0}};
+    oci["process"]["noNewPrivileges"] = sc["allowPrivilegeEscalation"] == false;
+    oci["process"]["terminal"] = false;
+    oci["root"]["readonly"] = sc["readOnlyRootFilesystem"] == true;
+    oci["process"]["env"] = Json::array({"PATH=/usr/bin", "NODE_NAME=image-node"});
+    const std::string state = (t / "state").string();
+    fs::create_directories(state);
+    std::map<std::string, std::string> host_paths;
+    for (const auto& v : pod["volumes"]) {
+        host_paths[v["name"]] = v["hostPath"]["path"];
+    }
+    for (const auto& m : c["volumeMounts"]) {
+        std::string host = host_paths.at(m["name"]);
+        host = m["name"] == "state" ? state : host; // not the machine's own /var/lib/capwise
+        fs::create_directories(host);               // DirectoryOrCreate, as the kubelet does
+        Json options = Json::array({"rbind", "rprivate"});
+        if (m.value("readOnly", false)) {
+            options.push_back("ro");
+        }
+        oci["mounts"].push_back({{"destination", m["mountPath"]},
+                                 {"type", "bind"},
+                                 {"source", host},
+                                 {"options", options}});
+    }
+    Json args = Json::array({"/usr/bin/capwise"});
+    for (const auto& a : c["args"]) {
+        args.push_back(a);
+    }
+    for (const char* a : {"--timeout", "5s", "--publish-interval", "1s", "--hook"}) {
+        args.push_back(a);
+    }
+    args.push_back(hook_under_test());
+    oci["process"]["args"] = args;
+    std::ofstream(bundle / "config.json") << oci.dump();
+
+    // kprobes need perf_event_paranoid ≤ 2 without SYS_ADMIN (Debian's kernels default to 3):
+    // what a node running the agent is told to set.
+    std::ifstream paranoid_file("/proc/sys/kernel/perf_event_paranoid");
+    int paranoid = 0;
+    paranoid_file >> paranoid;
+    struct Paranoid {
+        int saved;
+        ~Paranoid() { std::ofstream("/proc/sys/kernel/perf_event_paranoid") << saved; }
+    } restore{paranoid};
+    if (paranoid > 2) {
+        std::ofstream("/proc/sys/kernel/perf_event_paranoid") << 2;
+    }
+    // Checks in a mount namespace of no container (the host's own are not traced by the agent).
+    Background host_checks({"sh", "-c", "while true; do unshare -m chroot / true; sleep 0.2; done"},
+                           "sh");
+    const std::string id = "capwise-e2e-image-" + std::to_string(::getpid());
+    struct Delete {
+        std::string id;
+        ~Delete() { run({"runc", "delete", "-f", id}); }
+    } remove{id};
+    auto ran = run({"runc", "run", "--bundle", bundle.string(), id}, 120);
+    ASSERT_EQ(ran.status, 0) << ran.out << ran.err;
+    auto snap = last_snapshot(ran.out);
+    ASSERT_EQ(snap.count(""), 1U) << ran.out << ran.err;
+    EXPECT_EQ(snap[""]["node"], "image-node");
+    EXPECT_EQ(snap[""]["agent"]["hook"], expected_hook());
+    EXPECT_GE(snap[""]["agent"]["hostChecks"].get<int>(), 1) << ran.out;
+    EXPECT_TRUE(fs::exists(fs::path(state) / "summaries.ndjson"));
 }
 
 // The manifests kubectl capwise installs pass capwise lint with nothing above low, and every

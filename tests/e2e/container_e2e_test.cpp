@@ -196,22 +196,6 @@ TEST_F(ContainerE2E, AContainerStartedAfterTheTracerIsAttributed) {
     }
 }
 
-// Podman as these machines run it (runc, no ulimits: DESIGN.md), with the busybox image
-// localhost/capwise-busybox:e2e imported: the environment for its commands ("" on failure).
-std::string podman_with_busybox(const fs::path& work) {
-    make_rootfs(work / "rootfs");
-    std::ofstream(work / "containers.conf")
-        << "[containers]\ndefault_ulimits = []\n[engine]\nruntime = \"runc\"\n";
-    const std::string env = "CONTAINERS_CONF=" + (work / "containers.conf").string();
-    auto tar =
-        run({"tar", "-C", (work / "rootfs").string(), "-cf", (work / "rootfs.tar").string(), "."});
-    EXPECT_EQ(tar.status, 0) << tar.err;
-    auto imported = run({"env", env, "podman", "import", "-q", (work / "rootfs.tar").string(),
-                         "localhost/capwise-busybox:e2e"});
-    EXPECT_EQ(imported.status, 0) << imported.err;
-    return tar.status == 0 && imported.status == 0 ? env : std::string();
-}
-
 TEST_F(ContainerE2E, PodmanContainerByRuntimeAndName) {
     TempDir work;
     const std::string env = podman_with_busybox(work.path());

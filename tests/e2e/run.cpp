@@ -291,4 +291,20 @@ void make_busybox_rootfs(const std::string& rootfs) {
     }
 }
 
+std::string podman_with_busybox(const std::string& work) {
+    namespace fs = std::filesystem;
+    const fs::path dir(work);
+    make_busybox_rootfs((dir / "rootfs").string());
+    std::ofstream(dir / "containers.conf")
+        << "[containers]\ndefault_ulimits = []\n[engine]\nruntime = \"runc\"\n";
+    const std::string env = "CONTAINERS_CONF=" + (dir / "containers.conf").string();
+    auto tar =
+        run({"tar", "-C", (dir / "rootfs").string(), "-cf", (dir / "rootfs.tar").string(), "."});
+    EXPECT_EQ(tar.status, 0) << tar.err;
+    auto imported = run({"env", env, "podman", "import", "-q", (dir / "rootfs.tar").string(),
+                         "localhost/capwise-busybox:e2e"});
+    EXPECT_EQ(imported.status, 0) << imported.err;
+    return tar.status == 0 && imported.status == 0 ? env : std::string();
+}
+
 } // namespace capwise::e2e

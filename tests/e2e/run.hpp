@@ -72,6 +72,10 @@ std::vector<std::string> docker_default_caps();
 // A busybox rootfs, built from the busybox-static binary (sh, sleep, chroot, chown, touch, true,
 // nice, renice).
 void make_busybox_rootfs(const std::string& rootfs);
+// Podman as these machines run it (runc, no ulimits: DESIGN.md), with that rootfs imported as
+// localhost/capwise-busybox:e2e: the environment for its commands ("" on failure). work holds
+// the rootfs and the configuration.
+std::string podman_with_busybox(const std::string& work);
 
 // /proc/PID/status field value ("CapEff" → "000001fffeffffff").
 std::string status_field(pid_t pid, const std::string& key);

@@ -185,6 +185,31 @@ TEST(Alerts, ARatePerContainerBoundsWhatIsSaidAndCountsTheRest) {
     EXPECT_EQ(keeper.by_group().at("shop/storm/app").at(AlertKind::Breakage), 3U);
 }
 
+// Records the store refused still raise alerts: what the keeper follows is bounded on its own,
+// the record quiet longest forgotten (and its findings said again if it comes back).
+TEST(Alerts, TheRecordsFollowedAreBounded) {
+    Said said;
+    record::AlertOptions options;
+    options.max_groups = 2;
+    record::AlertKeeper keeper(options, {}, said.emit());
+    const std::vector<std::string> pods = {"a", "b", "c"};
+    for (std::size_t i = 0; i < pods.size(); ++i) {
+        const int tid = 10 + static_cast<int>(i);
+        const std::uint64_t t = (i + 1) * kSecond;
+        keeper.add_check(check(kChown, false, t, tid), "", pod_container(pods[i], pods[i]),
+                         "shop/" + pods[i] + "/app");
+        keeper.add_result(tid, -EPERM, t);
+    }
+    ASSERT_EQ(said.alerts.size(), 3U);
+    EXPECT_EQ(keeper.by_group().count("shop/a/app"), 0U) << "the quietest record is forgotten";
+    EXPECT_EQ(keeper.by_group().size(), 2U);
+    keeper.add_check(check(kChown, false, 9 * kSecond, 20), "", pod_container("a", "a"),
+                     "shop/a/app");
+    keeper.add_result(20, -EPERM, 9 * kSecond);
+    EXPECT_EQ(said.alerts.size(), 4U) << "forgotten, so said again";
+    EXPECT_EQ(keeper.by_group().count("shop/b/app"), 0U);
+}
+
 TEST(Alerts, RefusalsAreSaidOnlyUnderAFilter) {
     Said said;
     record::AlertKeeper keeper({}, {}, said.emit());

@@ -416,6 +416,73 @@ TEST(Evidence, ReplicasAcrossNodesAndWhatHasNone) {
     EXPECT_TRUE(cluster::check_rows(by_node, f).empty()); // no checks recorded
 }
 
+// Alerts join a workload's evidence only for records taken from the same node, and only the kinds
+// advise reads (a breakage is a need, a refusal a call): drift and privilege changes are not.
+TEST(Evidence, AlertsJoinOnlyTheRecordsTakenOnTheirNode) {
+    auto summary = [](const std::string& pod) {
+        return Json{{"type", "summary"},
+                    {"group", "shop/" + pod + "/app"},
+                    {"node", "n1"},
+                    {"k8s", {{"namespace", "shop"}, {"podName", pod}, {"containerName", "app"}}},
+                    {"checks", Json::object()}}
+            .dump();
+    };
+    std::map<std::string, cluster::NodeEvidence> by_node;
+    by_node["n1"].lines = {summary("web-a"), summary("other")};
+    cluster::WorkloadPods web{"shop", "Deployment", "web", "uid", {}};
+    web.pods = {{"shop", "web-a", "1", "n1", "Running", {"app"}, {}}};
+    auto e = cluster::select_evidence({web}, by_node, false);
+    ASSERT_EQ(e.groups.size(), 1U);
+    auto alert = [](const std::string& kind, const std::string& group) {
+        return Json{{"type", "alert"}, {"kind", kind}, {"group", group}, {"time", "t"}};
+    };
+    std::map<std::string, cluster::NodeAlerts> alerts;
+    alerts["n1"].alerts = {
+        alert("breakage", "shop/web-a/app"), alert("seccompRefusal", "shop/web-a/app"),
+        alert("drift", "shop/web-a/app"), alert("privilegeChange", "shop/web-a/app"),
+        alert("breakage", "shop/other/app")};
+    alerts["n2"].alerts = {alert("breakage", "shop/web-a/app")}; // another node's record
+    auto lines = cluster::select_alerts(e, alerts);
+    ASSERT_EQ(lines.size(), 2U);
+    EXPECT_EQ(Json::parse(lines[0])["kind"], "breakage");
+    EXPECT_EQ(Json::parse(lines[1])["kind"], "seccompRefusal");
+}
+
+// The profile a container runs under, as the kubelet reads the pod.
+TEST(Workloads, SeccompProfileOfAContainer) {
+    Json pod = {{"metadata", {{"name", "p"}, {"namespace", "shop"}}},
+                {"spec",
+                 {{"securityContext", {{"seccompProfile", {{"type", "RuntimeDefault"}}}}},
+                  {"containers",
+                   {{{"name", "app"},
+                     {"securityContext",
+                      {{"seccompProfile",
+                        {{"type", "Localhost"}, {"localhostProfile", "profiles/app.json"}}}}}},
+                    {{"name", "side"}}}},
+                  {"initContainers",
+                   {{{"name", "init"},
+                     {"securityContext", {{"seccompProfile", {{"type", "Unconfined"}}}}}}}}}}};
+    EXPECT_EQ(cluster::seccomp_profile_of(pod, "app"), "localhost/profiles/app.json");
+    EXPECT_EQ(cluster::seccomp_profile_of(pod, "side"), "runtime/default"); // the pod's
+    EXPECT_EQ(cluster::seccomp_profile_of(pod, "init"), "unconfined");
+    pod["spec"].erase("securityContext");
+    EXPECT_EQ(cluster::seccomp_profile_of(pod, "side"), std::nullopt);
+    // The annotations of before 1.19, container over pod; docker/default is runtime/default.
+    pod["metadata"]["annotations"] = {
+        {"seccomp.security.alpha.kubernetes.io/pod", "docker/default"},
+        {"container.seccomp.security.alpha.kubernetes.io/side", "localhost/old.json"}};
+    EXPECT_EQ(cluster::seccomp_profile_of(pod, "side"), "localhost/old.json");
+    EXPECT_EQ(cluster::seccomp_profile_of(pod, "nobody"), "runtime/default");
+    // Hostile shapes: nothing, never an exception.
+    EXPECT_EQ(cluster::seccomp_profile_of(Json::array(), "app"), std::nullopt);
+    EXPECT_EQ(cluster::seccomp_profile_of(Json{{"spec", {{"containers", 7}}}}, "app"),
+              std::nullopt);
+    EXPECT_EQ(
+        cluster::seccomp_profile_of(
+            Json{{"spec", {{"containers", {{{"name", "app"}, {"securityContext", "x"}}}}}}}, "app"),
+        std::nullopt);
+}
+
 TEST(LintAcceptance, EverySubjectMustBeAcceptedWithAReason) {
     auto ok = lint::parse_acceptances("dangerous-capability BPF, PERFMON: a tracer\n\n"
                                       "  pss/hostPathVolumes state: kept across restarts  \n");

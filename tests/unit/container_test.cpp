@@ -336,6 +336,21 @@ TEST(OciState, ParsersAreStrict) {
               core::CapSet::of({5})); // unknown names and non-strings ignored
     EXPECT_FALSE(cfg->process.uid);
     EXPECT_FALSE(parse_oci_config("[]"));
+    // The filter's profile where the runtime names it (Podman, CRI-O); only with a filter.
+    auto podman =
+        parse_oci_config(R"({"annotations":{"io.podman.annotations.seccomp":"/etc/p.json"},)"
+                         R"("linux":{"seccomp":{"defaultAction":"SCMP_ACT_ERRNO"}}})");
+    ASSERT_TRUE(podman);
+    EXPECT_EQ(podman->process.seccomp_profile, "/etc/p.json");
+    auto crio = parse_oci_config(
+        R"({"annotations":{"io.kubernetes.cri-o.SeccompProfilePath":"runtime/default"},)"
+        R"("linux":{"seccomp":{"defaultAction":"SCMP_ACT_ERRNO"}}})");
+    ASSERT_TRUE(crio);
+    EXPECT_EQ(crio->process.seccomp_profile, "runtime/default");
+    auto unfiltered =
+        parse_oci_config(R"({"annotations":{"io.podman.annotations.seccomp":"/etc/p.json"}})");
+    ASSERT_TRUE(unfiltered);
+    EXPECT_EQ(unfiltered->process.seccomp_profile, "");
 }
 
 TEST(Owners, FromLabelsAndNames) {

@@ -13,6 +13,8 @@
 #
 # usage: tests/vm/arm64.sh SOURCE_DIR BUILD_DIR [GTEST_FILTER]
 # env:   as tests/vm/run.sh (CAPWISE_VM_SUITE, CAPWISE_VM_HOOKS, CAPWISE_VM_TIMEOUT, ...);
+#        CAPWISE_ARM64_BUILD_ONLY=1 builds capwise and the agent's arm64 image
+#        (BUILD_DIR/capwise-agent-image.tar, named CAPWISE_ARM64_IMAGE) and boots nothing;
 #        CAPWISE_VM_KERNEL_SUITE boots another suite's kernel with this root (trixie's 6.12, the
 #        first Debian arm64 kernel with fentry, under bookworm's userland and cross build)
 set -euo pipefail
@@ -35,7 +37,7 @@ dir=$(realpath "$dir")
 packages=(libc6-dev libstdc++-12-dev libgcc-12-dev libbpf-dev libelf-dev zlib1g-dev
   libseccomp-dev libmicrohttpd-dev libyaml-dev libfmt-dev libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev
   base-passwd busybox-static coreutils bash dash util-linux mount procps libcap2-bin
-  iputils-ping findutils grep sed perl-base runc)
+  iputils-ping findutils grep sed perl-base runc tar gzip)
 # An AArch32 program for the 32-bit (compat) cases: Debian's armhf busybox, unpacked beside the
 # arm64 one (both are /bin/busybox in their packages) by a hook with the root's own apt (the
 # extract variant runs extract hooks, not customize ones).
@@ -79,9 +81,20 @@ fi
 start=$(date +%s)
 targets=(capwise capwise_e2e_tests cap_storm syscall_helper)
 [ "${CAPWISE_ARM64_UNIT:-0}" = 1 ] && targets+=(capwise_unit_tests)
+[ "${CAPWISE_ARM64_BUILD_ONLY:-0}" = 1 ] && targets=(capwise)
 timeout -k 10 2400 cmake --build "$build" --target "${targets[@]}"
 say "cross build took $(($(date +%s) - start)) s"
 build=$(realpath "$build")
+# The agent's image for arm64 nodes: the cross build and the root's arm64 libraries (the guest
+# runs it under runc: ClusterE2E.TheAgentImageRunsUnderRunc*; the guest has no binutils to make
+# it there).
+image=$build/capwise-agent-image.tar
+CAPWISE_IMAGE_SYSROOT=$root sh "$src/scripts/agent-image.sh" "$build/capwise" \
+  "${CAPWISE_ARM64_IMAGE:-localhost/capwise:arm64}" "$image" >/dev/null
+if [ "${CAPWISE_ARM64_BUILD_ONLY:-0}" = 1 ]; then
+  say "the agent's arm64 image: $image (podman load -i, or ctr images import, then push it)"
+  exit 0
+fi
 file "$build/tests/capwise_e2e_tests" | grep -q 'ARM aarch64' ||
   { say "$build/tests/capwise_e2e_tests is not an arm64 program"; exit 1; }
 
