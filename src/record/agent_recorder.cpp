@@ -138,6 +138,14 @@ void AgentRecorder::add(const trace::TraceEvent& event) {
         apply(w);
         return;
     }
+    // A privilege change in a container the runtime state does not name yet (its exec came
+    // before the loop's next look): it waits for that look, as a check does.
+    if (event.kind == trace::TraceEvent::Kind::Privilege && alerts_ != nullptr &&
+        container_cgroup(event.cgroup) && container_of(event) == nullptr &&
+        waiting_.size() < kMaxWaiting) {
+        waiting_.push_back(Waiting{event, {}});
+        return;
+    }
     // An outcome or exec of a thread whose check waits: after it, in order.
     const int tid = event.kind == trace::TraceEvent::Kind::Exec ? event.pid : event.tid;
     if (waiting_tids_.count(tid) != 0 ||
