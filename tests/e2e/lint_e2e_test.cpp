@@ -214,18 +214,9 @@ spec:
 
 TEST_F(LintE2E, PodmanKubePlayHoldsWhatLintSays) {
     TempDir work;
-    fs::create_directories(work / "rootfs/bin");
-    fs::copy_file("/bin/busybox", work / "rootfs/bin/busybox");
-    fs::create_symlink("busybox", work / "rootfs/bin/cat");
-    std::ofstream(work / "containers.conf")
-        << "[containers]\ndefault_ulimits = []\n[engine]\nruntime = \"runc\"\n";
-    const std::string env = "CONTAINERS_CONF=" + (work / "containers.conf").string();
-    auto tar =
-        run({"tar", "-C", (work / "rootfs").string(), "-cf", (work / "r.tar").string(), "."});
-    ASSERT_EQ(tar.status, 0) << tar.err;
-    auto imported = run({"env", env, "podman", "import", "-q", (work / "r.tar").string(),
-                         "localhost/capwise-busybox:lint"});
-    ASSERT_EQ(imported.status, 0) << imported.err;
+    const std::string env =
+        podman_with_busybox(work.path().string(), "localhost/capwise-busybox:lint");
+    ASSERT_FALSE(env.empty());
     const auto manifest = work.write("pod.yaml", kPodmanPod);
     run({"env", env, "podman", "kube", "down", manifest.string()});
 
@@ -286,9 +277,7 @@ TEST_F(LintE2E, PodmanKubePlayHoldsWhatLintSays) {
 // That is why lint says a `drop: [CAP_NET_RAW]` does nothing on containerd.
 TEST_F(LintE2E, RuncIgnoresTheNamesContainerdMakesOfPrefixedCapabilities) {
     TempDir bundle;
-    fs::create_directories(bundle / "rootfs/bin");
-    fs::copy_file("/bin/busybox", bundle / "rootfs/bin/busybox");
-    fs::create_symlink("busybox", bundle / "rootfs/bin/cat");
+    make_busybox_rootfs((bundle / "rootfs").string());
     auto spec = run({"sh", "-c", "cd " + bundle.path().string() + " && runc spec"});
     ASSERT_EQ(spec.status, 0) << spec.err;
     Json config = Json::parse(std::ifstream(bundle / "config.json"));

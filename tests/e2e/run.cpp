@@ -286,12 +286,13 @@ void make_busybox_rootfs(const std::string& rootfs) {
     fs::create_directories(fs::path(rootfs) / "tmp");
     fs::copy_file("/bin/busybox", fs::path(rootfs) / "bin/busybox",
                   fs::copy_options::overwrite_existing);
-    for (const char* tool : {"sh", "sleep", "chroot", "chown", "touch", "true", "nice", "renice"}) {
+    for (const char* tool :
+         {"sh", "sleep", "chroot", "chown", "touch", "true", "nice", "renice", "cat"}) {
         fs::create_symlink("busybox", fs::path(rootfs) / "bin" / tool);
     }
 }
 
-std::string podman_with_busybox(const std::string& work) {
+std::string podman_with_busybox(const std::string& work, const std::string& image) {
     namespace fs = std::filesystem;
     const fs::path dir(work);
     make_busybox_rootfs((dir / "rootfs").string());
@@ -301,8 +302,8 @@ std::string podman_with_busybox(const std::string& work) {
     auto tar =
         run({"tar", "-C", (dir / "rootfs").string(), "-cf", (dir / "rootfs.tar").string(), "."});
     EXPECT_EQ(tar.status, 0) << tar.err;
-    auto imported = run({"env", env, "podman", "import", "-q", (dir / "rootfs.tar").string(),
-                         "localhost/capwise-busybox:e2e"});
+    auto imported =
+        run({"env", env, "podman", "import", "-q", (dir / "rootfs.tar").string(), image});
     EXPECT_EQ(imported.status, 0) << imported.err;
     return tar.status == 0 && imported.status == 0 ? env : std::string();
 }

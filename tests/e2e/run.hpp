@@ -70,12 +70,13 @@ int processes_matching(const std::string& cmdline);
 std::vector<std::string> docker_default_caps();
 
 // A busybox rootfs, built from the busybox-static binary (sh, sleep, chroot, chown, touch, true,
-// nice, renice).
+// nice, renice, cat).
 void make_busybox_rootfs(const std::string& rootfs);
 // Podman as these machines run it (runc, no ulimits: DESIGN.md), with that rootfs imported as
-// localhost/capwise-busybox:e2e: the environment for its commands ("" on failure). work holds
-// the rootfs and the configuration.
-std::string podman_with_busybox(const std::string& work);
+// image (localhost/capwise-busybox:e2e unless named): the environment for its commands ("" on
+// failure). work holds the rootfs and the configuration.
+std::string podman_with_busybox(const std::string& work,
+                                const std::string& image = "localhost/capwise-busybox:e2e");
 
 // /proc/PID/status field value ("CapEff" → "000001fffeffffff").
 std::string status_field(pid_t pid, const std::string& key);
