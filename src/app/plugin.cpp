@@ -6,6 +6,7 @@
 #include "output/json.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <fmt/format.h>
 #include <set>
 #include <thread>
@@ -330,16 +331,27 @@ class RefusalProfiles {
   public:
     void name(const cluster::Kubectl& k, std::vector<nlohmann::json>& alerts,
               const Control& control) {
+        // An API that stops answering costs the request limit once per round, not once per pod:
+        // the first lookup it leaves unanswered ends the round's lookups, and the next round
+        // (with --watch) asks again.
+        std::optional<std::string> stalled;
+        std::size_t unnamed = 0;
         for (auto& a : alerts) {
             if (cluster::text_at(a, {"kind"}) != "seccompRefusal" ||
                 cluster::value_at(a, {"profile"}) != nullptr) {
                 continue;
             }
-            const nlohmann::json* pod = pod_of(k, cluster::text_at(a, {"k8s", "namespace"}),
-                                               cluster::text_at(a, {"k8s", "pod"}), control);
+            if (stalled) {
+                ++unnamed;
+                continue;
+            }
+            const nlohmann::json* pod =
+                pod_of(k, cluster::text_at(a, {"k8s", "namespace"}),
+                       cluster::text_at(a, {"k8s", "pod"}), control, stalled);
             const std::string uid = cluster::text_at(a, {"k8s", "podUid"});
             if (pod == nullptr ||
                 (!uid.empty() && cluster::text_at(*pod, {"metadata", "uid"}) != uid)) {
+                unnamed += stalled ? 1 : 0;
                 continue;
             }
             if (auto profile =
@@ -348,12 +360,19 @@ class RefusalProfiles {
                 a["profileFrom"] = "pod spec";
             }
         }
+        if (stalled) {
+            control.notice(fmt::format("{} seccomp refusal{} left without a profile name: {}",
+                                       unnamed, unnamed == 1 ? "" : "s", *stalled));
+        }
     }
 
   private:
     static constexpr std::size_t kMaxPods = 256;
+    // stalled: set when the API did not answer (or the command was interrupted); such a pod is
+    // not remembered, so a later round asks again.
     const nlohmann::json* pod_of(const cluster::Kubectl& k, const std::string& ns,
-                                 const std::string& name, const Control& control) {
+                                 const std::string& name, const Control& control,
+                                 std::optional<std::string>& stalled) {
         if (!cluster::valid_namespace(ns) || !cluster::valid_object_name(name)) {
             return nullptr;
         }
@@ -363,6 +382,11 @@ class RefusalProfiles {
                 pods_.clear();
             }
             auto got = k.get_json(fmt::format("/api/v1/namespaces/{}/pods/{}", ns, name));
+            if (!got &&
+                (got.error().errno_value == ETIMEDOUT || got.error().errno_value == EINTR)) {
+                stalled = got.error().message;
+                return nullptr;
+            }
             if (!got && got.error().errno_value != ENOENT) {
                 control.notice(fmt::format("pod {}/{}: its seccomp profile could not be read: {}",
                                            ns, name, got.error().message));

@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <set>
+#include <sstream>
 #include <sys/socket.h>
 
 namespace capwise::e2e {
@@ -384,6 +385,55 @@ TEST_F(AlertsE2E, BreakageDriftRefusalAndAStormAreEachToldOnceAndScraped) {
     auto named_table = kubectl("--kind seccompRefusal");
     EXPECT_NE(named_table.out.find("by localhost/no-mkdir.json"), std::string::npos)
         << named_table.out;
+    // An API that stops answering pod reads: the first lookup left unanswered ends the round's
+    // lookups (one request limit, not one per refused pod). Every alert is still printed, and a
+    // notice counts the refusals left unnamed. The agent's log gains two more refused pods.
+    std::string three_refused;
+    std::istringstream log_lines(agent.log());
+    for (std::string line; std::getline(log_lines, line);) {
+        three_refused += line + "\n";
+        auto j = Json::parse(line, nullptr, false);
+        if (j.is_object() && j.value("kind", "") == "seccompRefusal") {
+            for (const std::string pod : {"refused-b", "refused-c"}) {
+                j["k8s"]["pod"] = pod;
+                j["k8s"]["podUid"] = "uid-" + pod;
+                three_refused += j.dump() + "\n";
+            }
+        }
+    }
+    auto stalled_api = api;
+    stalled_api["/api/v1/namespaces/capwise/pods/capwise-agent-aaaaa/log?container=agent"] =
+        ApiResponse{200, three_refused, "text/plain"};
+    for (const std::string pod : {"refused", "refused-b", "refused-c"}) {
+        stalled_api["/api/v1/namespaces/shop/pods/" + pod] =
+            ApiResponse{200, "", "application/json", /*hang=*/true};
+    }
+    ApiServer stalled_server(stalled_api);
+    const std::string stalled_config = (t / "kubeconfig-stalled").string();
+    std::ofstream(stalled_config) << stalled_server.kubeconfig("shop");
+    const auto asked = std::chrono::steady_clock::now();
+    auto stalled = shell("PATH=" + fs::path(CAPWISE_BINARY).parent_path().string() +
+                         ":$PATH KUBECONFIG=" + stalled_config +
+                         " kubectl capwise alerts -o json --kind seccompRefusal "
+                         "--request-timeout 1s");
+    const auto took = std::chrono::steady_clock::now() - asked;
+    EXPECT_EQ(stalled.status, 0) << stalled.err;
+    const auto unnamed = alerts_in(stalled.out);
+    EXPECT_EQ(unnamed.size(), 3U) << stalled.out;
+    for (const auto& a : unnamed) {
+        EXPECT_FALSE(a.contains("profile")) << a;
+    }
+    EXPECT_NE(stalled.err.find("3 seccomp refusals left without a profile name: GET "
+                               "/api/v1/namespaces/shop/pods/"),
+              std::string::npos)
+        << stalled.err;
+    std::size_t pod_reads = 0;
+    for (const auto& request : stalled_server.requests()) {
+        pod_reads += request.rfind("GET /api/v1/namespaces/shop/pods/", 0) == 0 ? 1 : 0;
+    }
+    EXPECT_EQ(pod_reads, 1U) << "one unanswered lookup ends the round's";
+    std::cout << "a stalled API: 3 refusals printed unnamed in "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
 
     // kubectl capwise advise takes the agents' alerts too: the breakage is said as a need since
     // the lock-down; without them, it is not.
