@@ -13,7 +13,10 @@ cycles=${CYCLES:-5}
 [ "$(id -u)" -eq 0 ] || { echo "seccomp_bench: needs root"; exit 1; }
 kind=getppid
 . bench/storm_lib.sh
-recorded() { "$bin" trace --seccomp -- "$storm" "$n" getppid 2>&1 >/dev/null | per_call; }
+recorded() {
+  "$bin" trace --seccomp -- taskset -c "$storm_cpu" "$storm" "$n" getppid 2>&1 >/dev/null |
+    per_call
+}
 
 modes=("capwise trace --seccomp -- storm (recorded)"
   "storm beside capwise trace --seccomp -- sleep (outside)"

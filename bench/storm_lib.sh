@@ -8,14 +8,20 @@ tp=/sys/kernel/tracing
 with_tracefs() { exec unshare -m --propagation private sh -c \
   "mountpoint -q $tp || mount -t tracefs tracefs $tp; exec \"\$@\"" sh "$@"; }
 
+# The storm runs on one CPU, the same in every mode (the last one, away from CPU 0's interrupts):
+# left to the scheduler, it moves between CPUs and shares one with the tracer's reader from run
+# to run, which swings a figure by more than the costs measured. The tracers themselves are not
+# pinned: a reader keeps the other CPUs to itself, as it would beside a real workload.
+storm_cpu=${STORM_CPU:-$(($(nproc) - 1))}
+pinned() { taskset -c "$storm_cpu" "$@"; }
 per_call() { sed -n 's/.* \([0-9]*\) ns per call/\1/p'; }
-untraced() { "$storm" "$n" "$kind" 2>&1 | per_call; }
+untraced() { pinned "$storm" "$n" "$kind" 2>&1 | per_call; }
 # A tracer started in the background, the storm run beside it, the tracer stopped.
 under_background() {
   "$@" >/dev/null 2>&1 &
   local tracer=$!
   sleep "${ATTACH_WAIT:-2}"
-  "$storm" "$n" "$kind" 2>&1 | per_call
+  pinned "$storm" "$n" "$kind" 2>&1 | per_call
   kill -INT "$tracer" 2>/dev/null || true
   # Bounded: a tracer that ignores SIGINT is killed.
   for _ in $(seq 50); do kill -0 "$tracer" 2>/dev/null || break; sleep 0.1; done
@@ -39,6 +45,6 @@ interleave_and_report() {
   echo "$1; median over $cycles interleaved cycles"
   printf '%-56s %6s ns/call\n' "untraced" "$(printf '%s ' "${bases[@]}" | median)"
   for i in "${!modes[@]}"; do
-    printf '%-56s %5.2fx untraced\n' "${modes[$i]}" "$(echo "${ratios[$i]}" | median)"
+    printf '%-56s %6.3fx untraced\n' "${modes[$i]}" "$(echo "${ratios[$i]}" | median)"
   done
 }

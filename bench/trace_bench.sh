@@ -17,7 +17,10 @@ cycles=${CYCLES:-5}
 [ "$(id -u)" -eq 0 ] || { echo "trace_bench: needs root"; exit 1; }
 kind=setuid
 . bench/storm_lib.sh
-under_capwise() { "$bin" trace "$@" -- "$storm" "$n" setuid 2>&1 >/dev/null | per_call; }
+# taskset execs the storm in place: the process capwise follows is the storm.
+under_capwise() {
+  "$bin" trace "$@" -- taskset -c "$storm_cpu" "$storm" "$n" setuid 2>&1 >/dev/null | per_call
+}
 
 modes=("capwise trace -o json > /dev/null" "capwise trace --unique"
   "capwise trace --pid 1 (every check filtered out)" "bpftrace: count on the tracepoint")

@@ -71,6 +71,23 @@ static __always_inline struct task_struct *current_task(void)
 	return (struct task_struct *)bpf_get_current_task();
 }
 
+/* The current task's ids, read from the task already at hand where it is BTF-typed: a helper
+ * call returns through the kernel's return thunk on CPUs that need one (AMD's SRSO, retbleed),
+ * dearer than a load. The thread id is read only for checks that go further than the filters. */
+static __always_inline __u32 current_tgid(struct task_struct *task)
+{
+	if (BTF_TASK())
+		return (__u32)task->tgid;
+	return bpf_get_current_pid_tgid() >> 32;
+}
+
+static __always_inline __u32 current_tid(struct task_struct *task)
+{
+	if (BTF_TASK())
+		return (__u32)task->pid;
+	return (__u32)bpf_get_current_pid_tgid();
+}
+
 /* A credential's capability set: its 8 bytes, whichever way kernel_cap_t is laid out. */
 static __always_inline __u64 probed_caps(const kernel_cap_t *caps)
 {
@@ -483,11 +500,52 @@ static __always_inline void cgroup_name(const char *name, struct capwise_event *
 		e->cgroup[0] = 0;
 }
 
-static __always_inline __s32 current_syscall(struct task_struct *task)
+/* Where a task's saved user registers lie from the base of its kernel stack: the same for every
+ * task of a kernel (THREAD_SIZE, less the stack's top padding, less the registers' size), but
+ * those constants differ between builds (KASAN doubles the stack, x86's FRED pads its top), so
+ * the first check learns it from bpf_task_pt_regs. 0 until then, or when what it found did not
+ * look like a stack's top (then every check asks the helper). */
+__u64 regs_offset;
+#define REGS_OFFSET_MAX (1 << 20)
+
+#ifdef CAPWISE_FAST_REGS
+/* bpf_rdonly_cast (Linux 6.2) is a kfunc the verifier turns into a register move. It is built
+ * only into the second object (capwise_fast.bpf.o), which user space loads for the tracepoint
+ * hook alone (Linux 6.14+): libbpf resolves a kfunc at open for the whole object, and where the
+ * kernel's own BTF lacks it, it goes on to read every module's BTF, which an agent without
+ * CAP_SYS_ADMIN may not (Debian 12's libbpf 1.1 then refuses the load). */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+/* The current task's saved user registers without a helper call once the offset is known: a
+ * helper's return goes through the kernel's return thunk where the CPU needs one (AMD's SRSO,
+ * retbleed), a tenth of what a --unique repeat costs on such hosts. */
+static __always_inline struct pt_regs *task_regs_by_offset(struct task_struct *task)
+{
+	__u64 stack = (__u64)TASK_READ(task, stack);
+	__u64 offset = regs_offset;
+	if (offset && stack)
+		return bpf_rdonly_cast((void *)(stack + offset), bpf_core_type_id_kernel(struct pt_regs));
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	__u64 address = 0;
+	/* The pointer's value as a number: read back from the stack slot that holds it. */
+	if (regs && bpf_probe_read_kernel(&address, sizeof(address), &regs) == 0 && stack &&
+	    address > stack && address - stack < REGS_OFFSET_MAX && (address - stack) % 8 == 0)
+		regs_offset = address - stack;
+	return regs;
+}
+#else
+static __always_inline struct pt_regs *task_regs_by_offset(struct task_struct *task)
+{
+	return task_regs(task);
+}
+#endif
+
+/* by_offset: a constant of the caller's hook (the tracepoint's program, see bpf_rdonly_cast). */
+static __always_inline __s32 current_syscall(struct task_struct *task, bool by_offset)
 {
 	if (TASK_READ(task, flags) & PF_KTHREAD)
 		return -1;
-	struct pt_regs *regs = task_regs(task);
+	struct pt_regs *regs = by_offset ? task_regs_by_offset(task) : task_regs(task);
 	if (!regs)
 		return -1;
 	return (__s32)REGS_READ(regs, REG_NR);
@@ -723,13 +781,12 @@ static __always_inline int handle_check(void *ctx, const struct cred *cred,
 					__u8 hook, int audit_opt, int insetid_opt, __u64 known_caller)
 {
 	/* "seen" is not counted here: user space sums the outcomes, one counter update per check. */
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32;
+	struct task_struct *task = current_task();
+	__u32 tgid = current_tgid(task);
 	if (!check_wanted(cap, ret) || !task_wanted(tgid)) {
 		count(CAPWISE_COUNT_FILTERED);
 		return 0;
 	}
-	struct task_struct *task = current_task();
 	/* Before the dedup only where a filter or the dedup's key needs it: a followed tree's
 	 * repeats, most of a --unique storm, are dropped without it. */
 	bool mntns_first = filter_mntns || (unique && !follow_tree);
@@ -739,7 +796,7 @@ static __always_inline int handle_check(void *ctx, const struct cred *cred,
 		count(CAPWISE_COUNT_FILTERED);
 		return 0;
 	}
-	__s32 syscall = current_syscall(task);
+	__s32 syscall = current_syscall(task, hook == CAPWISE_HOOK_TRACEPOINT);
 
 	/* A 32-bit task's calls have numbers of their own (i386's 213 is setuid32, x86_64's is
 	 * epoll_create): the event says which table names its syscall. */
@@ -791,7 +848,7 @@ static __always_inline int handle_check(void *ctx, const struct cred *cred,
 	}
 	if (want_stack && entry_stacks && hook == CAPWISE_HOOK_KPROBE) {
 		/* The stack from the return ends at the kretprobe's trampoline: ship the entry's. */
-		__u32 tid = (__u32)pid_tgid;
+		__u32 tid = current_tid(task);
 		struct entry_stack *saved = bpf_map_lookup_elem(&entry_kstacks, &tid);
 		if (saved) {
 			__builtin_memcpy(buf->kstack, saved->kstack, sizeof(buf->kstack));
@@ -812,7 +869,7 @@ static __always_inline int handle_check(void *ctx, const struct cred *cred,
 	e->timestamp_ns = bpf_ktime_get_boot_ns();
 	e->mntns = mntns;
 	e->pid = tgid;
-	e->tid = (__u32)pid_tgid;
+	e->tid = current_tid(task);
 	struct task_struct *parent = TASK_READ(task, real_parent);
 	e->ppid = TASK_READ(parent, tgid);
 	/* Almost every check is of the current task's own credentials: then they are read through
@@ -880,7 +937,7 @@ static __always_inline int handle_check(void *ctx, const struct cred *cred,
 	}
 	cgroup_name(cgroup_dir, e);
 	if (want_results && ret != 0 && syscall >= 0) {
-		__u32 tid = (__u32)pid_tgid;
+		__u32 tid = current_tid(task);
 		bpf_map_update_elem(&pending_denies, &tid, &syscall, BPF_ANY);
 	}
 	if (emit(buf) == 0 && tallied) {
@@ -923,7 +980,7 @@ int BPF_KPROBE(capable__kprobe, const struct cred *cred, struct user_namespace *
 	if (buf) {
 		/* The verdict is not known yet: such classifications are cached apart. */
 		struct task_struct *task = current_task();
-		__s32 syscall = current_syscall(task);
+		__s32 syscall = current_syscall(task, false);
 		struct classify_key key = {.tgid = pid_tgid >> 32,
 					   .syscall = classify_syscall(
 						   syscall >= 0 ? syscall_arch_of(task, syscall)

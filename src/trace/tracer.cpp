@@ -2,6 +2,7 @@
 
 #include "core/process.hpp"
 #include "core/text.hpp"
+#include "trace/bpf_objects.hpp"
 #include "trace/bpf_support.hpp"
 #include "trace/classifier.hpp"
 #include "trace/tallies.hpp"
@@ -197,7 +198,7 @@ core::Status load_and_attach(Tracer::State& st, Hook hook, const TraceOptions& o
         }
         facts = *known;
     }
-    capwise_bpf* skel = capwise_bpf__open();
+    capwise_bpf* skel = open_bpf_object(hook == Hook::Tracepoint);
     if (skel == nullptr) {
         return bpf_error("cannot open the BPF object", errno);
     }
